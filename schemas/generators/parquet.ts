@@ -1,0 +1,50 @@
+/**
+ * Parquet schema of a table schema, for hyparquet-writer, and the conversion
+ * of validated rows into its column arrays.
+ *
+ * Timestamps are INT64 with the TIMESTAMP logical type (UTC, millis), which
+ * Athena engine v3 reads as `timestamp`; never a bare epoch number. Every
+ * column is OPTIONAL, as in the files Firehose writes, so local files and
+ * Firehose files of one partition share one schema.
+ */
+import type { ColumnSource, SchemaElement } from "hyparquet-writer";
+import type { z } from "zod";
+import { columnsOf, type LakeType } from "../columns";
+
+type Leaf = Omit<SchemaElement, "name">;
+
+const LEAF: Record<LakeType, Leaf> = {
+  string: { type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" } },
+  int: { type: "INT32" },
+  bigint: { type: "INT64" },
+  double: { type: "DOUBLE" },
+  boolean: { type: "BOOLEAN" },
+  timestamp: {
+    type: "INT64",
+    converted_type: "TIMESTAMP_MILLIS",
+    logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MILLIS" },
+  },
+};
+
+export function parquetSchema(schema: z.ZodObject): SchemaElement[] {
+  const cols = columnsOf(schema);
+  return [
+    { name: "root", num_children: cols.length },
+    ...cols.map((c): SchemaElement => ({ name: c.name, repetition_type: "OPTIONAL", ...LEAF[c.lakeType] })),
+  ];
+}
+
+/** Rows (as the handler emits them) to hyparquet-writer column data: timestamps become Dates, bigints BigInts. */
+export function rowsToColumnData(schema: z.ZodObject, rows: readonly Record<string, unknown>[]): ColumnSource[] {
+  return columnsOf(schema).map((c) => {
+    const data: unknown[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const v = (rows[i] as Record<string, unknown>)[c.name];
+      if (v === null || v === undefined) data[i] = null;
+      else if (c.lakeType === "timestamp") data[i] = new Date(v as string);
+      else if (c.lakeType === "bigint") data[i] = BigInt(v as number);
+      else data[i] = v;
+    }
+    return { name: c.name, data: data as ColumnSource["data"] };
+  });
+}
