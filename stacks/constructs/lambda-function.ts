@@ -1,0 +1,114 @@
+/**
+ * A Node.js Lambda function from a prebuilt bundle directory
+ * (`npm run build:handlers`), with its own role and its own log group.
+ * The role may write only to that log group; everything else is granted.
+ */
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { LambdaFunction as TfLambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { AssetType, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import { type IGrantable, type PolicyStatement, ServiceRole } from "./iam";
+
+export interface NodeFunctionProps {
+  /** Function name. */
+  readonly functionName: string;
+  /** Absolute path of the bundle directory holding `index.js` (dist/handlers/<name>). */
+  readonly bundleDir: string;
+  /** Exported handler. @default "index.handler" */
+  readonly handler?: string;
+  /** Memory in MB. @default 512 */
+  readonly memorySizeMb?: number;
+  /** Timeout in seconds. @default 60 */
+  readonly timeoutSeconds?: number;
+  /** Environment variables. @default none */
+  readonly environment?: Record<string, string>;
+  /** Days CloudWatch keeps the function's logs. @default 30 */
+  readonly logRetentionDays?: number;
+  /** Reserved concurrency. @default unreserved */
+  readonly reservedConcurrency?: number;
+  /** Description. @default none */
+  readonly description?: string;
+}
+
+/** Days CloudWatch Logs accepts as retention. @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export class NodeFunction extends Construct implements IGrantable {
+  readonly function: TfLambdaFunction;
+  readonly role: ServiceRole;
+  readonly logGroup: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: NodeFunctionProps) {
+    super(scope, id);
+    if (!existsSync(path.join(props.bundleDir, "index.js"))) {
+      throw new Error(`${this.node.path}: no bundle at ${props.bundleDir}/index.js: run \`npm run build:handlers\` first`);
+    }
+    const retention = props.logRetentionDays ?? 30;
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
+      throw new Error(`${this.node.path}: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}; got ${retention}`);
+    }
+    const memory = props.memorySizeMb ?? 512;
+    if (!(Number.isInteger(memory) && memory >= 128 && memory <= 10240)) {
+      throw new Error(`${this.node.path}: memorySizeMb must be a whole number from 128 to 10240 (Lambda limit); got ${memory}`);
+    }
+    const timeout = props.timeoutSeconds ?? 60;
+    if (!(Number.isInteger(timeout) && timeout >= 1 && timeout <= 900)) {
+      throw new Error(`${this.node.path}: timeoutSeconds must be 1-900 (Lambda limit); got ${timeout}`);
+    }
+
+    // The log group is created by Terraform, not by Lambda on first write, so it has a retention and is destroyed with the stack.
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: retention,
+    });
+    this.role = new ServiceRole(this, "role", {
+      service: "lambda.amazonaws.com",
+      name: `${props.functionName}-fn`.slice(0, 64),
+      description: `Execution role of ${props.functionName}`,
+    });
+    this.role.addToPolicy({
+      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      resources: [`${this.logGroup.arn}:*`],
+    });
+
+    const asset = new TerraformAsset(this, "code", { path: props.bundleDir, type: AssetType.ARCHIVE });
+    this.function = new TfLambdaFunction(this, "function", {
+      functionName: props.functionName,
+      description: props.description,
+      role: this.role.arn,
+      runtime: "nodejs20.x",
+      architectures: ["arm64"],
+      handler: props.handler ?? "index.handler",
+      filename: asset.path,
+      sourceCodeHash: asset.assetHash,
+      memorySize: memory,
+      timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      environment: props.environment ? { variables: { NODE_OPTIONS: "--enable-source-maps", ...props.environment } } : undefined,
+      loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+      tracingConfig: { mode: "PassThrough" },
+      dependsOn: [this.logGroup],
+    });
+  }
+
+  get arn(): string {
+    return this.function.arn;
+  }
+
+  get functionName(): string {
+    return this.function.functionName;
+  }
+
+  addToPolicy(...statements: PolicyStatement[]): void {
+    this.role.addToPolicy(...statements);
+  }
+
+  /** Let another principal (a Firehose role, ...) invoke this function. */
+  grantInvoke(grantee: IGrantable): void {
+    grantee.addToPolicy({ actions: ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"], resources: [this.arn, `${this.arn}:*`] });
+  }
+}
