@@ -4,15 +4,27 @@
  */
 import type { App } from "cdktf";
 import type { EnvironmentConfig } from "../config/schema";
+import { bundleDir } from "../scripts/build-handlers";
 import { PipelineStack } from "./pipeline-stack";
 import { StateStack } from "./state-stack";
+
+export interface AppOptions {
+  /**
+   * Where a handler's prebuilt bundle directory is (it holds index.js).
+   * Tests point this at a small fixture so no bundle is built during synth.
+   * @default dist/handlers/<name>, written by `npm run build:handlers`
+   */
+  readonly handlerBundleDir?: (handlerName: string) => string;
+}
 
 export interface AnalyticsStacks {
   readonly state: StateStack;
   readonly pipeline: PipelineStack;
 }
 
-export function createStacks(app: App, config: EnvironmentConfig): AnalyticsStacks {
+export function createStacks(app: App, config: EnvironmentConfig, options: AppOptions = {}): AnalyticsStacks {
+  const bundles = options.handlerBundleDir ?? bundleDir;
+  void bundles; // used by the stacks that deploy Lambda functions
   const state = new StateStack(app, "state", config);
   const pipeline = new PipelineStack(app, "pipeline", config);
   return { state, pipeline };

@@ -21,3 +21,9 @@ export function resourcesOfType(json: TfJson, type: string): Record<string, unkn
 export function testApp(): App {
   return Testing.app();
 }
+
+import * as path from "node:path";
+
+/** The fixture bundle directory synth tests deploy instead of a real build. */
+export const FIXTURE_BUNDLE_DIR = path.resolve(__dirname, "../fixtures/bundle");
+export const fixtureBundles = { handlerBundleDir: () => FIXTURE_BUNDLE_DIR };
