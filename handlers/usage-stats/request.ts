@@ -1,0 +1,104 @@
+/**
+ * Request validation for the usage API, pure: an API Gateway HTTP API (payload
+ * 2.0) event in, a validated route or a client error out. Routing reads the raw
+ * path itself, so the same code serves the explicit routes and the `$default`
+ * catch-all (which is how unknown paths and wrong methods reach it).
+ */
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { z } from "zod";
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, MAX_BODY_BYTES, PAGE_ID_PARAM, PageId } from "../../schemas/usage";
+
+/** A response-worthy client error: status, message, and for 405 the allowed methods. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: 400 | 404 | 405 | 409,
+    message: string,
+    readonly allow?: readonly string[],
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+export type UsageRequest =
+  | { readonly route: "recordView"; readonly pageId: string; readonly idempotencyKey?: string }
+  | { readonly route: "getCounts"; readonly pageId: string }
+  | { readonly route: "preflight" };
+
+/** Path templates derived from schemas/usage.ts's routes: `/v1/pages/<id>/views` and `/v1/pages/<id>`. */
+const ROUTES = [
+  { route: "recordView", pattern: /^\/v1\/pages\/([^/]*)\/views\/?$/, method: "POST" },
+  { route: "getCounts", pattern: /^\/v1\/pages\/([^/]*)\/?$/, method: "GET" },
+] as const;
+
+/** The body, when there is one: a JSON object with no fields (reserved), so a client bug cannot pass silently. */
+const ViewBody = z.strictObject({});
+
+const JSON_CONTENT_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+
+/** Validate an event; throws {@link HttpError} for anything a client got wrong. */
+export function parseRequest(event: APIGatewayProxyEventV2, allowedPageIds?: ReadonlySet<string>): UsageRequest {
+  const method = event.requestContext?.http?.method?.toUpperCase() ?? "";
+  const rawPath = event.rawPath ?? event.requestContext?.http?.path ?? "";
+  const match = ROUTES.map((r) => ({ ...r, m: r.pattern.exec(rawPath) })).find((r) => r.m);
+  if (!match?.m) throw new HttpError(404, `no route for ${rawPath || "(empty path)"}`);
+  if (method === "OPTIONS") return { route: "preflight" };
+  if (method !== match.method) throw new HttpError(405, `${method} is not allowed on ${rawPath}; use ${match.method}`, [match.method]);
+
+  const pageId = parsePageId(match.m[1] ?? "", allowedPageIds);
+  if (match.route === "getCounts") return { route: "getCounts", pageId };
+
+  const headers = lowerCaseKeys(event.headers ?? {});
+  parseBody(event, headers);
+  const rawKey = headers[IDEMPOTENCY_KEY_HEADER];
+  if (rawKey === undefined) return { route: "recordView", pageId };
+  const key = IdempotencyKey.safeParse(rawKey.trim().replace(/^"(.*)"$/, "$1"));
+  if (!key.success) throw new HttpError(400, `header Idempotency-Key ${firstMessage(key.error)}`);
+  return { route: "recordView", pageId, idempotencyKey: key.data };
+}
+
+function parsePageId(encoded: string, allowed?: ReadonlySet<string>): string {
+  if (encoded === "") throw new HttpError(400, `missing path parameter ${PAGE_ID_PARAM}`);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(encoded);
+  } catch {
+    throw new HttpError(400, `path parameter ${PAGE_ID_PARAM} is not valid percent-encoding`);
+  }
+  const parsed = PageId.safeParse(decoded);
+  if (!parsed.success) throw new HttpError(400, `path parameter ${PAGE_ID_PARAM} ${firstMessage(parsed.error)}`);
+  if (allowed && !allowed.has(parsed.data)) throw new HttpError(404, `unknown page ${parsed.data}: it is not in the configured page list`);
+  return parsed.data;
+}
+
+function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string>): void {
+  if (event.body === undefined || event.body === null || event.body === "") return;
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
+  if (bytes.length > MAX_BODY_BYTES) throw new HttpError(400, `body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
+  const contentType = headers["content-type"];
+  if (contentType === undefined || !JSON_CONTENT_TYPE.test(contentType.trim())) {
+    throw new HttpError(400, `content-type must be application/json; got ${contentType === undefined ? "none" : contentType}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`);
+  }
+  const body = ViewBody.safeParse(json);
+  if (!body.success) throw new HttpError(400, `body ${firstMessage(body.error)}`);
+}
+
+function lowerCaseKeys(headers: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function firstMessage(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "is invalid";
+  if (issue.code === "unrecognized_keys") return `must be an empty JSON object; unknown field(s): ${issue.keys.join(", ")}`;
+  if (issue.code === "invalid_type") return `must be a JSON object: ${issue.message}`;
+  return issue.message;
+}
