@@ -1,0 +1,57 @@
+/**
+ * Writes the records the transform failed the way Firehose does: one JSON
+ * object per line, with the original bytes in base64, under the error prefix
+ * `errors/<error-output-type>/year=../month=../day=../` of the record's
+ * arrival day (schemas/errors.ts derives the path from Firehose's prefix).
+ */
+import { appendFileSync, mkdirSync } from "node:fs";
+import * as path from "node:path";
+import { type ErrorOutputType, type ErrorRecord, errorPartitionPrefix, toFirehoseErrorJson } from "../schemas/errors";
+
+/** Stands in for the function's ARN: there is no Lambda locally. */
+export const LOCAL_LAMBDA_ARN = "arn:aws:lambda:local:000000000000:function:firehose-transform";
+
+interface Partition {
+  readonly file: string;
+  lines: string[];
+  bytes: number;
+}
+
+export class ErrorsWriter {
+  private readonly partitions = new Map<string, Partition>();
+  private count = 0;
+
+  constructor(
+    readonly lakeDir: string,
+    private readonly runId = new Date().toISOString().replace(/[-:.TZ]/g, ""),
+    private readonly flushBytes = 1 << 20,
+  ) {}
+
+  add(type: ErrorOutputType, record: ErrorRecord): void {
+    const iso = new Date(record.arrival_timestamp as number).toISOString();
+    const prefix = errorPartitionPrefix({ error_type: type, year: iso.slice(0, 4), month: iso.slice(5, 7), day: iso.slice(8, 10) });
+    let p = this.partitions.get(prefix);
+    if (!p) {
+      p = { file: path.join(this.lakeDir, prefix, `local-${this.runId}-${this.partitions.size + 1}`), lines: [], bytes: 0 };
+      mkdirSync(path.dirname(p.file), { recursive: true });
+      this.partitions.set(prefix, p);
+    }
+    const line = JSON.stringify(toFirehoseErrorJson(record));
+    p.lines.push(line);
+    p.bytes += line.length;
+    this.count++;
+    if (p.bytes >= this.flushBytes) this.flush(p);
+  }
+
+  private flush(p: Partition): void {
+    if (p.lines.length === 0) return;
+    appendFileSync(p.file, `${p.lines.join("\n")}\n`);
+    p.lines = [];
+    p.bytes = 0;
+  }
+
+  close(): { files: string[]; records: number } {
+    for (const p of this.partitions.values()) this.flush(p);
+    return { files: [...this.partitions.values()].map((p) => p.file), records: this.count };
+  }
+}

@@ -1,0 +1,955 @@
+/**
+ * Sample traffic for the sample site (site/catalog.json) as CloudFront
+ * real-time log lines, deterministic for a seed, and the true counts of what
+ * was generated: per dashboard query, the rows it must return.
+ *
+ * The truth comes from what the generator decided (this visitor is a bot, this
+ * range download reached the last byte), never from running the pipeline. A
+ * few facts the generator only chooses, the pipeline derives (a document is
+ * complete when a 200 or its last byte was served); where the pipeline cannot
+ * know something, the truth says so (a range download of a document whose
+ * size the catalog does not give is not counted complete).
+ *
+ * Every visitor (IP + user agent) visits on one UTC day only, and sessions end
+ * before midnight, so unique visitors and the 30-minute conversion mean the
+ * same to the generator as to the pipeline, whose visitor ids rotate daily.
+ */
+
+import { formatLogLine, type RealtimeLogField } from "../schemas/cloudfront";
+import type { EventType } from "../schemas/event";
+import catalog from "../site/catalog.json";
+
+export interface GeneratorOptions {
+  /** First UTC day, YYYY-MM-DD. @default "2025-06-01" */
+  readonly start?: string;
+  /** Number of days. @default 7 */
+  readonly days?: number;
+  readonly seed: number;
+  /** Sessions per day (bots, health checks and malformed lines come on top). @default 300 */
+  readonly sessionsPerDay?: number;
+}
+
+/** The simulated arrival time of a line in Firehose: its own timestamp, else the last one before it. */
+export function leadingTimestampMs(line: string): number | undefined {
+  const tab = line.indexOf("\t");
+  const n = Number(tab < 0 ? line : line.slice(0, tab));
+  return tab > 0 && Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : undefined;
+}
+
+/** Error code and message Firehose writes for a record the Lambda returned as ProcessingFailed. */
+export const PROCESSING_FAILED = { code: "Lambda.ProcessingFailedStatus", message: "ProcessingFailed status set for record" } as const;
+
+type Row = Record<string, string | number>;
+
+export interface Truth {
+  readonly seed: number;
+  readonly start: string;
+  readonly days: number;
+  readonly lines: number;
+  /** Lines the transform must reject (ProcessingFailed). */
+  readonly malformed: number;
+  /** Health checks a drop rule removes (Dropped). */
+  readonly dropped: number;
+  /** Ok records per event type. */
+  readonly eventTypes: Record<string, number>;
+  /** Per dashboard query id: the rows it must return, in its order. */
+  readonly queries: Record<string, Row[]>;
+  /** QR scans per code and country (the city comes from GeoIP, which the generator does not predict). */
+  readonly qrScansByCountry: Row[];
+}
+
+// ---------------------------------------------------------------- randomness
+
+/** mulberry32: small, fast, good enough for sample data, and the same on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Rand {
+  constructor(readonly next: () => number) {}
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)] as T;
+  }
+  weighted<T>(items: readonly (readonly [T, number])[]): T {
+    const total = items.reduce((s, [, w]) => s + w, 0);
+    let r = this.next() * total;
+    for (const [item, w] of items) {
+      r -= w;
+      if (r < 0) return item;
+    }
+    return (items[items.length - 1] as readonly [T, number])[0];
+  }
+  id(length: number): string {
+    const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    let s = "";
+    for (let i = 0; i < length; i++) s += abc[Math.floor(this.next() * 64)];
+    return s;
+  }
+}
+
+// ---------------------------------------------------------------- the world
+
+const SITE_HOST = "www.example.com";
+const CF_HOST = "d111111abcdef8.cloudfront.net";
+const DAY_MS = 86_400_000;
+/** Response header bytes CloudFront counts in sc-bytes. */
+const HEADER_BYTES = 320;
+
+type Device = "desktop" | "mobile" | "tablet";
+interface Agent {
+  readonly ua: string;
+  readonly device: Device;
+}
+
+const HUMAN_AGENTS: readonly (readonly [Agent, number])[] = [
+  [
+    {
+      ua: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+      device: "desktop",
+    },
+    30,
+  ],
+  [
+    {
+      ua: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+      device: "desktop",
+    },
+    12,
+  ],
+  [{ ua: "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0", device: "desktop" }, 6],
+  [
+    {
+      ua: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+      device: "mobile",
+    },
+    22,
+  ],
+  [
+    {
+      ua: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+      device: "mobile",
+    },
+    18,
+  ],
+  [
+    {
+      ua: "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+      device: "tablet",
+    },
+    6,
+  ],
+  [
+    {
+      ua: "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+      device: "tablet",
+    },
+    3,
+  ],
+];
+
+/** Countries with a residential network each: IPv4 blocks of that operator (so GeoIP can agree) and its ASN. */
+interface Country {
+  readonly code: string;
+  readonly asn: number;
+  readonly v4: readonly [number, number];
+  readonly v6: string;
+  readonly edge: string;
+}
+const COUNTRIES: readonly (readonly [Country, number])[] = [
+  [{ code: "DE", asn: 3320, v4: [84, 128], v6: "2003:e2", edge: "FRA56-P1" }, 30],
+  [{ code: "US", asn: 7922, v4: [73, 0], v6: "2601:1c0", edge: "IAD89-C1" }, 25],
+  [{ code: "GB", asn: 2856, v4: [86, 128], v6: "2a00:23c5", edge: "LHR61-P2" }, 12],
+  [{ code: "FR", asn: 3215, v4: [90, 0], v6: "2a01:cb00", edge: "CDG50-P1" }, 10],
+  [{ code: "NL", asn: 1136, v4: [77, 160], v6: "2a02:a440", edge: "AMS58-P3" }, 8],
+  [{ code: "IN", asn: 55836, v4: [49, 32], v6: "2405:201", edge: "BOM78-P2" }, 8],
+  [{ code: "JP", asn: 2516, v4: [106, 128], v6: "2400:4050", edge: "NRT57-P2" }, 7],
+];
+
+const REFERRERS: readonly (readonly [string | null, number])[] = [
+  [null, 35],
+  ["https://www.google.com/", 30],
+  ["https://www.bing.com/", 6],
+  ["https://www.linkedin.com/", 8],
+  ["https://news.ycombinator.com/", 5],
+  ["https://duckduckgo.com/", 4],
+];
+
+const CAMPAIGNS: readonly { source: string; medium: string; campaign: string }[] = [
+  { source: "newsletter", medium: "email", campaign: "june-launch" },
+  { source: "linkedin", medium: "social", campaign: "product-video" },
+  { source: "google", medium: "cpc", campaign: "brand-search" },
+];
+
+const BOTS: readonly { ua: string | null; asn: number; accept: boolean; method: "GET" | "HEAD" }[] = [
+  { ua: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", asn: 15169, accept: true, method: "GET" },
+  { ua: "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", asn: 8075, accept: true, method: "GET" },
+  { ua: "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", asn: 16276, accept: true, method: "GET" },
+  { ua: "python-requests/2.32.3", asn: 14061, accept: true, method: "GET" },
+  { ua: "curl/8.5.0", asn: 24940, accept: true, method: "GET" },
+  // A browser user agent, but from a data centre: only the network gives it away.
+  {
+    ua: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    asn: 16509,
+    accept: true,
+    method: "GET",
+  },
+  // A link checker with a browser user agent that sends HEAD from a home network.
+  {
+    ua: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    asn: 3320,
+    accept: true,
+    method: "HEAD",
+  },
+  // A script that sends no Accept header.
+  {
+    ua: "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
+    asn: 7922,
+    accept: false,
+    method: "GET",
+  },
+];
+
+const PAGES = catalog.pages;
+const ASSETS = ["/assets/site.css", "/assets/usage-counter.js", "/favicon.ico"];
+const FALLBACK_DOCUMENT_BYTES = 250_000;
+
+interface Doc {
+  readonly id: string;
+  readonly bytes: number;
+  /** The pipeline knows the size (catalog), so it can tell a last range part. */
+  readonly sizeKnown: boolean;
+}
+const DOCUMENTS: readonly Doc[] = catalog.documents.map((d) => ({
+  id: d.id,
+  bytes: d.bytes > 0 ? d.bytes : FALLBACK_DOCUMENT_BYTES,
+  sizeKnown: d.bytes > 0,
+}));
+const QR_CODES = catalog.qrCodes;
+
+// ---------------------------------------------------------------- events
+
+/** What the generator decided about one line; the truth is counted from these. */
+interface Fact {
+  readonly ts: number;
+  readonly line: string;
+  readonly kind: "event" | "dropped" | "malformed";
+  readonly eventType?: EventType;
+  readonly isBot?: boolean;
+  readonly visitor?: string;
+  readonly path?: string;
+  readonly documentId?: string;
+  readonly qrCode?: string;
+  readonly status?: number;
+  readonly complete?: boolean;
+  readonly country?: string;
+  readonly device?: Device;
+  readonly referrerHost?: string | null;
+  readonly utm?: { source: string; medium: string; campaign: string } | null;
+}
+
+interface Visitor {
+  readonly key: string;
+  readonly ip: string;
+  readonly ipVersion: "IPv4" | "IPv6";
+  readonly ua: string | null;
+  readonly device: Device;
+  readonly country: Country;
+  readonly asn: number;
+  readonly accept: boolean;
+  readonly bot: boolean;
+}
+
+interface Request {
+  readonly method?: string;
+  readonly path: string;
+  readonly query?: string | null;
+  readonly status: number;
+  readonly contentType: string;
+  readonly contentLength: number;
+  /** Bytes of the body actually sent (less than the length when the viewer hung up). */
+  readonly bodySent?: number;
+  readonly range?: readonly [number, number];
+  readonly referrer?: string | null;
+}
+
+export class TrafficGenerator {
+  private readonly r: Rand;
+  private requestCounter = 0;
+  private ipCounter = 0;
+
+  constructor(seed: number) {
+    this.r = new Rand(prng(seed));
+  }
+
+  private visitor(bot: (typeof BOTS)[number] | null): Visitor {
+    const country = this.r.weighted(COUNTRIES);
+    const agent = this.r.weighted(HUMAN_AGENTS);
+    // A counter inside the operator's block keeps every visitor's IP distinct (one visitor, one day).
+    const n = ++this.ipCounter;
+    const v6 = this.r.chance(0.15);
+    const ip = v6
+      ? `${country.v6}:${(n >> 16).toString(16)}:${(n & 0xffff).toString(16)}::${this.r.int(1, 0xfff).toString(16)}`
+      : `${country.v4[0]}.${country.v4[1] + ((n >> 16) & 0x0f)}.${(n >> 8) & 0xff}.${n & 0xff}`;
+    const ua = bot ? bot.ua : agent.ua;
+    return {
+      key: `${ip}|${ua}`,
+      ip,
+      ipVersion: v6 ? "IPv6" : "IPv4",
+      ua,
+      device: agent.device,
+      country,
+      asn: bot ? bot.asn : country.asn,
+      accept: bot ? bot.accept : true,
+      bot: bot !== null,
+    };
+  }
+
+  private line(v: Visitor, ts: number, req: Request): string {
+    const method = req.method ?? "GET";
+    const body = req.bodySent ?? (req.range ? req.range[1] - req.range[0] + 1 : req.contentLength);
+    const values: Partial<Record<RealtimeLogField, string | number | null>> = {
+      timestamp: (ts / 1000).toFixed(3),
+      "c-ip": v.ip,
+      "time-to-first-byte": (this.r.int(2, 80) / 1000).toFixed(3),
+      "sc-status": req.status,
+      "sc-bytes": method === "HEAD" ? HEADER_BYTES : body + HEADER_BYTES,
+      "cs-method": method,
+      "cs-protocol": "https",
+      "cs-host": CF_HOST,
+      "cs-uri-stem": req.path,
+      "cs-bytes": this.r.int(300, 900),
+      "x-edge-location": v.country.edge,
+      "x-edge-request-id": `${this.r.id(40)}${(++this.requestCounter).toString(36).padStart(8, "0")}==`,
+      "x-host-header": SITE_HOST,
+      "time-taken": (this.r.int(5, 400) / 1000).toFixed(3),
+      "cs-protocol-version": this.r.chance(0.8) ? "HTTP/2.0" : "HTTP/1.1",
+      "c-ip-version": v.ipVersion,
+      "cs-user-agent": v.ua,
+      "cs-referer": req.referrer ?? null,
+      "cs-uri-query": req.query ?? null,
+      "x-edge-response-result-type": this.r.chance(0.7) ? "Hit" : "Miss",
+      "x-edge-result-type": this.r.chance(0.7) ? "Hit" : "Miss",
+      "sc-content-type": req.contentType,
+      // The length of what was asked for: the part for a range, the whole file otherwise (even if the viewer hung up).
+      "sc-content-len": req.status === 304 ? null : req.range ? body : req.contentLength,
+      "sc-range-start": req.range ? req.range[0] : null,
+      "sc-range-end": req.range ? req.range[1] : null,
+      "x-edge-detailed-result-type": "Hit",
+      "c-country": v.country.code,
+      "cs-accept": v.accept ? "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" : null,
+      asn: v.asn,
+    };
+    return formatLogLine(values);
+  }
+
+  private fact(v: Visitor, ts: number, req: Request, f: Omit<Fact, "ts" | "line" | "kind" | "visitor" | "isBot">): Fact {
+    return {
+      ts,
+      line: this.line(v, ts, req),
+      kind: "event",
+      visitor: v.key,
+      isBot: v.bot,
+      country: v.country.code,
+      device: v.device,
+      ...f,
+    };
+  }
+
+  private pageView(v: Visitor, ts: number, path: string, referrer: string | null, query: string | null, utm: Fact["utm"]): Fact[] {
+    const out: Fact[] = [
+      this.fact(
+        v,
+        ts,
+        {
+          path,
+          query,
+          status: this.r.chance(0.1) ? 304 : 200,
+          contentType: "text/html",
+          contentLength: this.r.int(4_000, 12_000),
+          referrer,
+        },
+        { eventType: "page_view", path, referrerHost: hostOf(referrer), utm },
+      ),
+    ];
+    const self = `https://${SITE_HOST}${path}`;
+    for (const asset of ASSETS) {
+      if (this.r.chance(0.6)) {
+        out.push(
+          this.fact(
+            v,
+            ts + this.r.int(50, 900),
+            {
+              path: asset,
+              status: 200,
+              contentType: asset.endsWith(".css") ? "text/css" : "application/javascript",
+              contentLength: 3_000,
+              referrer: self,
+            },
+            { eventType: "asset" },
+          ),
+        );
+      }
+    }
+    if (path === "/" && this.r.chance(0.5)) {
+      out.push(
+        this.fact(
+          v,
+          ts + this.r.int(300, 1500),
+          { path: "/api/usage/product", status: 200, contentType: "application/json", contentLength: 40, referrer: self },
+          { eventType: "api_call" },
+        ),
+      );
+    }
+    return out;
+  }
+
+  /** A document download: a full 200, a sequence of 206 parts, or an abandoned one. */
+  private download(v: Visitor, ts: number, doc: Doc, referrer: string | null, query: string | null = null): Fact[] {
+    const base = { path: `/docs/${doc.id}.pdf`, contentType: "application/pdf", contentLength: doc.bytes, referrer, query };
+    const common = { eventType: "document_download" as const, documentId: doc.id, referrerHost: hostOf(referrer) };
+    const style = this.r.weighted([
+      ["full", 55],
+      ["ranges", 30],
+      ["abandoned-ranges", 8],
+      ["hung-up", 7],
+    ] as const);
+    if (style === "full") return [this.fact(v, ts, { ...base, status: 200 }, { ...common, status: 200, complete: true })];
+    if (style === "hung-up") {
+      // sc-bytes counts the ~320 header bytes too: stay below the content length with them.
+      const sent = this.r.int(1, Math.max(1, doc.bytes - HEADER_BYTES - 1));
+      return [this.fact(v, ts, { ...base, status: 200, bodySent: sent }, { ...common, status: 200, complete: false })];
+    }
+    const parts = this.r.int(2, 4);
+    const cut = [0];
+    for (let i = 1; i < parts; i++) cut.push(Math.floor((doc.bytes * i) / parts));
+    cut.push(doc.bytes);
+    const last = style === "ranges" ? parts : this.r.int(1, parts - 1);
+    const out: Fact[] = [];
+    for (let i = 0; i < last; i++) {
+      const range = [cut[i] as number, (cut[i + 1] as number) - 1] as const;
+      const reachesEnd = range[1] === doc.bytes - 1;
+      out.push(
+        this.fact(
+          v,
+          ts + i * this.r.int(100, 2000),
+          { ...base, status: 206, range },
+          { ...common, status: 206, complete: reachesEnd && doc.sizeKnown },
+        ),
+      );
+    }
+    return out;
+  }
+
+  private humanSession(dayStart: number): Fact[] {
+    const v = this.visitor(null);
+    // Sessions start before 23:00 and last well under an hour: they never cross midnight.
+    let ts = dayStart + this.r.int(0, 22 * 3600_000 + 59 * 60_000);
+    const kind = this.r.weighted([
+      ["browse", 50],
+      ["document", 22],
+      ["qr", 20],
+      ["other", 8],
+    ] as const);
+    const out: Fact[] = [];
+    if (kind === "browse" || kind === "document") {
+      const utm = this.r.chance(0.2) ? this.r.pick(CAMPAIGNS) : null;
+      const referrer = utm ? null : this.r.weighted(REFERRERS);
+      const query = utm ? `utm_source=${utm.source}&utm_medium=${utm.medium}&utm_campaign=${utm.campaign}` : null;
+      if (kind === "document") {
+        out.push(...this.download(v, ts, this.r.pick(DOCUMENTS), referrer, query));
+        return out;
+      }
+      let prev: string | null = referrer;
+      let path = this.r.pick(PAGES);
+      const views = this.r.int(1, 5);
+      for (let i = 0; i < views; i++) {
+        out.push(...this.pageView(v, ts, path, prev, i === 0 ? query : null, i === 0 ? utm : null));
+        prev = `https://${SITE_HOST}${path}`;
+        ts += this.r.int(5_000, 180_000);
+        path = this.r.pick(PAGES);
+      }
+      if (this.r.chance(0.35)) out.push(...this.download(v, ts, this.r.pick(DOCUMENTS), prev));
+      return out;
+    }
+    if (kind === "qr") {
+      const qr = this.r.pick(QR_CODES);
+      // Most scans come from phones.
+      const scanner =
+        this.r.chance(0.85) && v.device === "desktop" ? { ...v, device: "mobile" as const, ua: MOBILE_UA, key: `${v.ip}|${MOBILE_UA}` } : v;
+      const landing = `/qr/${qr.code}`;
+      out.push(
+        this.fact(
+          scanner,
+          ts,
+          { path: landing, status: 200, contentType: "text/html", contentLength: 2_000 },
+          { eventType: "qr_scan", qrCode: qr.code, referrerHost: null },
+        ),
+      );
+      const follow = this.r.weighted([
+        ["link", 55],
+        ["late-download", 12],
+        ["leave", 33],
+      ] as const);
+      if (follow === "leave") return out;
+      const delay = follow === "link" ? this.r.int(3_000, 25 * 60_000) : this.r.int(35 * 60_000, 55 * 60_000);
+      const from = `https://${SITE_HOST}${landing}`;
+      const target = qr.target.startsWith("/docs/") ? qr.target : null;
+      const query = `src=qr&code=${qr.code}`;
+      if (target) {
+        const doc = DOCUMENTS.find((d) => `/docs/${d.id}.pdf` === target) ?? (DOCUMENTS[0] as Doc);
+        out.push(...this.download(scanner, ts + delay, doc, from, query));
+      } else {
+        out.push(...this.pageView(scanner, ts + delay, qr.target, from, query, null));
+        if (this.r.chance(0.5))
+          out.push(
+            ...this.download(scanner, ts + delay + this.r.int(10_000, 120_000), this.r.pick(DOCUMENTS), `https://${SITE_HOST}${qr.target}`),
+          );
+      }
+      return out;
+    }
+    // A printed URL that carries the QR parameters itself (no landing page), or a stray request.
+    if (this.r.chance(0.5)) {
+      const qr = this.r.pick(QR_CODES);
+      out.push(
+        this.fact(
+          v,
+          ts,
+          { path: "/", query: `src=qr&code=${qr.code}`, status: 200, contentType: "text/html", contentLength: 8_000 },
+          { eventType: "qr_scan", qrCode: qr.code, referrerHost: null },
+        ),
+      );
+    } else {
+      out.push(
+        this.fact(v, ts, { path: "/robots.txt", status: 200, contentType: "text/plain", contentLength: 60 }, { eventType: "other" }),
+      );
+    }
+    return out;
+  }
+
+  private botSession(dayStart: number): Fact[] {
+    const bot = this.r.pick(BOTS);
+    const v = this.visitor(bot);
+    let ts = dayStart + this.r.int(0, DAY_MS - 3_600_000);
+    const out: Fact[] = [];
+    const n = this.r.int(3, 15);
+    for (let i = 0; i < n; i++) {
+      const what = this.r.weighted([
+        ["page", 50],
+        ["doc", 25],
+        ["robots", 10],
+        ["qr", 15],
+      ] as const);
+      const method = bot.method;
+      if (what === "page") {
+        const path = this.r.pick(PAGES);
+        out.push(
+          this.fact(
+            v,
+            ts,
+            { method, path, status: 200, contentType: "text/html", contentLength: 8_000 },
+            { eventType: "page_view", path, referrerHost: null, utm: null },
+          ),
+        );
+      } else if (what === "doc") {
+        const doc = this.r.pick(DOCUMENTS);
+        out.push(
+          this.fact(
+            v,
+            ts,
+            { method, path: `/docs/${doc.id}.pdf`, status: 200, contentType: "application/pdf", contentLength: doc.bytes },
+            { eventType: "document_download", documentId: doc.id, status: 200, complete: true, referrerHost: null },
+          ),
+        );
+      } else if (what === "qr") {
+        const qr = this.r.pick(QR_CODES);
+        out.push(
+          this.fact(
+            v,
+            ts,
+            { method, path: `/qr/${qr.code}`, status: 200, contentType: "text/html", contentLength: 2_000 },
+            { eventType: "qr_scan", qrCode: qr.code },
+          ),
+        );
+      } else {
+        out.push(
+          this.fact(
+            v,
+            ts,
+            { method, path: "/robots.txt", status: 200, contentType: "text/plain", contentLength: 60 },
+            { eventType: "other" },
+          ),
+        );
+      }
+      ts += this.r.int(200, 20_000);
+    }
+    return out;
+  }
+
+  private healthChecks(dayStart: number): Fact[] {
+    const v: Visitor = { ...this.visitor(null), ua: "ELB-HealthChecker/2.0", bot: true, accept: false };
+    const out: Fact[] = [];
+    for (let t = dayStart + 17_000; t < dayStart + DAY_MS; t += 30 * 60_000) {
+      out.push({
+        ts: t,
+        line: this.line(v, t, { path: "/health", status: 200, contentType: "text/plain", contentLength: 2 }),
+        kind: "dropped",
+      });
+    }
+    return out;
+  }
+
+  /** A line the transform must reject, from a real line of the day. */
+  private malformed(from: Fact): Fact {
+    const fields = from.line.split("\t");
+    const kind = this.r.weighted([
+      ["truncated", 40],
+      ["extra-field", 20],
+      ["bad-status", 20],
+      ["garbage", 20],
+    ] as const);
+    let line: string;
+    if (kind === "truncated") line = fields.slice(0, this.r.int(3, fields.length - 2)).join("\t");
+    else if (kind === "extra-field") line = [...fields, "unexpected"].join("\t");
+    else if (kind === "bad-status") line = fields.map((f, i) => (i === 3 ? "OK" : f)).join("\t");
+    else line = `<html><body>502 Bad Gateway</body></html> ${this.r.id(12)}`;
+    return { ts: from.ts + 1, line, kind: "malformed" };
+  }
+
+  /** One day's lines in time order. */
+  day(dayStart: number, sessions: number): Fact[] {
+    const facts: Fact[] = [];
+    for (let i = 0; i < sessions; i++) facts.push(...this.humanSession(dayStart));
+    const bots = Math.max(1, Math.round(sessions / 12));
+    for (let i = 0; i < bots; i++) facts.push(...this.botSession(dayStart));
+    facts.push(...this.healthChecks(dayStart));
+    const events = facts.filter((f) => f.kind === "event");
+    const bad = Math.max(2, Math.round(facts.length / 200));
+    for (let i = 0; i < bad; i++) facts.push(this.malformed(this.r.pick(events)));
+    return facts.sort((a, b) => a.ts - b.ts);
+  }
+}
+
+const MOBILE_UA =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+function hostOf(url: string | null | undefined): string | null {
+  if (!url) return null;
+  return new URL(url).hostname.toLowerCase();
+}
+
+// ---------------------------------------------------------------- truth
+
+const dayOf = (ts: number) => new Date(ts).toISOString().slice(0, 10);
+
+class Counter {
+  readonly rows = new Map<string, { key: (string | number)[]; counts: number[]; sets: Set<string>[] }>();
+  add(key: (string | number)[], counts: number[], sets: (string | undefined)[] = []): void {
+    const k = JSON.stringify(key);
+    let e = this.rows.get(k);
+    if (!e) {
+      e = { key, counts: counts.map(() => 0), sets: sets.map(() => new Set<string>()) };
+      this.rows.set(k, e);
+    }
+    counts.forEach((c, i) => {
+      (e.counts[i] as number) += c;
+    });
+    sets.forEach((s, i) => {
+      if (s !== undefined) e.sets[i]?.add(s);
+    });
+  }
+  list() {
+    return [...this.rows.values()];
+  }
+}
+
+/** Compare like SQL ORDER BY: numbers numerically, strings by code unit; `desc` marks descending keys. */
+function sortRows(rows: Row[], order: readonly (readonly [string, "asc" | "desc"])[]): Row[] {
+  return rows.sort((a, b) => {
+    for (const [col, dir] of order) {
+      const x = a[col] as string | number;
+      const y = b[col] as string | number;
+      if (x === y) continue;
+      const cmp = x < y ? -1 : 1;
+      return dir === "asc" ? cmp : -cmp;
+    }
+    return 0;
+  });
+}
+
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+export class TruthBuilder {
+  private lines = 0;
+  private malformed = 0;
+  private dropped = 0;
+  private lastArrival: number | undefined;
+  private readonly eventTypes: Record<string, number> = {};
+  private readonly docDaily = new Counter();
+  private readonly docTop = new Counter();
+  private readonly docCountry = new Counter();
+  private readonly docReferrer = new Counter();
+  private readonly qrDaily = new Counter();
+  private readonly qrCountry = new Counter();
+  private readonly qrDevice = new Counter();
+  private readonly qrHour = new Counter();
+  private readonly qrConversion = new Counter();
+  private readonly trafficDaily = new Counter();
+  private readonly topPages = new Counter();
+  private readonly referrers = new Counter();
+  private readonly campaigns = new Counter();
+  private readonly bots = new Counter();
+  private readonly errors = new Map<string, { day: string; records: number; first: number; last: number }>();
+  /** Per human visitor: scan times by code and complete download times. */
+  private readonly journeys = new Map<string, { scans: { ts: number; code: string }[]; downloads: number[] }>();
+
+  add(f: Fact): void {
+    this.lines++;
+    const arrival = leadingTimestampMs(f.line) ?? this.lastArrival;
+    if (arrival !== undefined) this.lastArrival = arrival;
+    if (f.kind === "malformed") {
+      this.malformed++;
+      if (arrival === undefined) throw new Error("a malformed line came before any timestamp: the arrival day is undefined");
+      const day = dayOf(arrival);
+      const e = this.errors.get(day) ?? { day, records: 0, first: arrival, last: arrival };
+      e.records++;
+      e.first = Math.min(e.first, arrival);
+      e.last = Math.max(e.last, arrival);
+      this.errors.set(day, e);
+      return;
+    }
+    if (f.kind === "dropped") {
+      this.dropped++;
+      return;
+    }
+    const type = f.eventType as EventType;
+    this.eventTypes[type] = (this.eventTypes[type] ?? 0) + 1;
+    const day = dayOf(f.ts);
+    this.bots.add([day], [1, f.isBot ? 1 : 0]);
+    if (f.isBot) return;
+    const visitor = `${day}|${f.visitor}`;
+    const journey = this.journeys.get(visitor) ?? { scans: [], downloads: [] };
+    this.journeys.set(visitor, journey);
+    if (type === "document_download") {
+      const doc = f.documentId as string;
+      const complete = f.complete === true ? 1 : 0;
+      this.docDaily.add([day, doc], [1, complete, f.status === 206 ? 1 : 0], [visitor]);
+      this.docTop.add([doc], [complete], [visitor]);
+      if (complete) {
+        this.docCountry.add([doc, f.country ?? "--"], [1]);
+        this.docReferrer.add([doc, f.referrerHost ?? "(direct)"], [1]);
+        journey.downloads.push(f.ts);
+      }
+    } else if (type === "qr_scan") {
+      const code = f.qrCode as string;
+      this.qrDaily.add([day, code], [1], [visitor]);
+      this.qrCountry.add([code, f.country ?? "--"], [1]);
+      this.qrDevice.add([code, f.device ?? "other"], [1]);
+      this.qrHour.add([new Date(f.ts).getUTCHours()], [1]);
+      journey.scans.push({ ts: f.ts, code });
+    } else if (type === "page_view") {
+      this.trafficDaily.add([day], [1], [visitor]);
+      this.topPages.add([f.path as string], [1], [visitor]);
+      this.referrers.add([f.referrerHost ?? "(direct)"], [1]);
+      if (f.utm) this.campaigns.add([f.utm.campaign, f.utm.source, f.utm.medium], [1], [visitor]);
+    }
+  }
+
+  build(meta: { seed: number; start: string; days: number }): Truth {
+    for (const { scans, downloads } of this.journeys.values()) {
+      for (const s of scans) {
+        const converted = downloads.some((t) => t >= s.ts && t <= s.ts + 30 * 60_000);
+        this.qrConversion.add([s.code], [1, converted ? 1 : 0]);
+      }
+    }
+    const rows = (c: Counter, f: (e: ReturnType<Counter["list"]>[number]) => Row) => c.list().map(f);
+    const queries: Record<string, Row[]> = {
+      documents_daily: sortRows(
+        rows(this.docDaily, (e) => ({
+          day: e.key[0] as string,
+          document_id: e.key[1] as string,
+          requests: e.counts[0] as number,
+          completed_downloads: e.counts[1] as number,
+          range_parts: e.counts[2] as number,
+          visitors: e.sets[0]?.size ?? 0,
+        })),
+        [
+          ["day", "asc"],
+          ["document_id", "asc"],
+        ],
+      ),
+      documents_top: sortRows(
+        rows(this.docTop, (e) => ({
+          document_id: e.key[0] as string,
+          completed_downloads: e.counts[0] as number,
+          visitors: e.sets[0]?.size ?? 0,
+        })),
+        [
+          ["completed_downloads", "desc"],
+          ["document_id", "asc"],
+        ],
+      ).slice(0, 100),
+      documents_by_country: sortRows(
+        rows(this.docCountry, (e) => ({
+          document_id: e.key[0] as string,
+          country: e.key[1] as string,
+          completed_downloads: e.counts[0] as number,
+        })),
+        [
+          ["document_id", "asc"],
+          ["completed_downloads", "desc"],
+          ["country", "asc"],
+        ],
+      ),
+      documents_by_referrer: sortRows(
+        rows(this.docReferrer, (e) => ({
+          document_id: e.key[0] as string,
+          referrer_host: e.key[1] as string,
+          completed_downloads: e.counts[0] as number,
+        })),
+        [
+          ["document_id", "asc"],
+          ["completed_downloads", "desc"],
+          ["referrer_host", "asc"],
+        ],
+      ),
+      qr_daily: sortRows(
+        rows(this.qrDaily, (e) => ({
+          day: e.key[0] as string,
+          qr_code: e.key[1] as string,
+          scans: e.counts[0] as number,
+          visitors: e.sets[0]?.size ?? 0,
+        })),
+        [
+          ["day", "asc"],
+          ["qr_code", "asc"],
+        ],
+      ),
+      qr_by_device: sortRows(
+        rows(this.qrDevice, (e) => ({ qr_code: e.key[0] as string, device_class: e.key[1] as string, scans: e.counts[0] as number })),
+        [
+          ["qr_code", "asc"],
+          ["scans", "desc"],
+          ["device_class", "asc"],
+        ],
+      ),
+      qr_by_hour: sortRows(
+        rows(this.qrHour, (e) => ({ hour_utc: e.key[0] as number, scans: e.counts[0] as number })),
+        [["hour_utc", "asc"]],
+      ),
+      qr_conversion: sortRows(
+        rows(this.qrConversion, (e) => ({
+          qr_code: e.key[0] as string,
+          scans: e.counts[0] as number,
+          converted_scans: e.counts[1] as number,
+          conversion_rate: round4((e.counts[1] as number) / (e.counts[0] as number)),
+        })),
+        [["qr_code", "asc"]],
+      ),
+      traffic_daily: sortRows(
+        rows(this.trafficDaily, (e) => ({ day: e.key[0] as string, page_views: e.counts[0] as number, visitors: e.sets[0]?.size ?? 0 })),
+        [["day", "asc"]],
+      ),
+      traffic_top_pages: sortRows(
+        rows(this.topPages, (e) => ({ path: e.key[0] as string, page_views: e.counts[0] as number, visitors: e.sets[0]?.size ?? 0 })),
+        [
+          ["page_views", "desc"],
+          ["path", "asc"],
+        ],
+      ).slice(0, 100),
+      traffic_referrers: sortRows(
+        rows(this.referrers, (e) => ({ referrer_host: e.key[0] as string, page_views: e.counts[0] as number })),
+        [
+          ["page_views", "desc"],
+          ["referrer_host", "asc"],
+        ],
+      ).slice(0, 100),
+      traffic_campaigns: sortRows(
+        rows(this.campaigns, (e) => ({
+          utm_campaign: e.key[0] as string,
+          utm_source: e.key[1] as string,
+          utm_medium: e.key[2] as string,
+          page_views: e.counts[0] as number,
+          visitors: e.sets[0]?.size ?? 0,
+        })),
+        [
+          ["page_views", "desc"],
+          ["utm_campaign", "asc"],
+          ["utm_source", "asc"],
+          ["utm_medium", "asc"],
+        ],
+      ),
+      traffic_bots: sortRows(
+        rows(this.bots, (e) => ({
+          day: e.key[0] as string,
+          requests: e.counts[0] as number,
+          bot_requests: e.counts[1] as number,
+          bot_share: round4((e.counts[1] as number) / (e.counts[0] as number)),
+        })),
+        [["day", "asc"]],
+      ),
+      health_errors_daily: [...this.errors.values()]
+        .sort((a, b) => (a.day < b.day ? -1 : 1))
+        .map((e) => ({
+          day: e.day,
+          error_type: "processing-failed",
+          error_code: PROCESSING_FAILED.code,
+          records: e.records,
+          first_arrival: new Date(e.first).toISOString(),
+          last_arrival: new Date(e.last).toISOString(),
+        })),
+    };
+    const qrScansByCountry = sortRows(
+      rows(this.qrCountry, (e) => ({ qr_code: e.key[0] as string, country: e.key[1] as string, scans: e.counts[0] as number })),
+      [
+        ["qr_code", "asc"],
+        ["country", "asc"],
+      ],
+    );
+    return {
+      ...meta,
+      lines: this.lines,
+      malformed: this.malformed,
+      dropped: this.dropped,
+      eventTypes: this.eventTypes,
+      queries,
+      qrScansByCountry,
+    };
+  }
+}
+
+/**
+ * Generate the traffic: `sink` receives every line (no newline) in time order;
+ * returns the truth. Deterministic for a seed.
+ */
+export function generateTraffic(options: GeneratorOptions, sink: (line: string) => void): Truth {
+  const start = options.start ?? "2025-06-01";
+  const days = options.days ?? 7;
+  const sessions = options.sessionsPerDay ?? 300;
+  const startMs = Date.parse(`${start}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(start) || Number.isNaN(startMs)) throw new Error(`--start must be a day YYYY-MM-DD: ${start}`);
+  if (!(Number.isInteger(days) && days >= 1 && days <= 3660)) throw new Error(`--days must be a whole number from 1 to 3660: ${days}`);
+  if (!(Number.isInteger(sessions) && sessions >= 1)) throw new Error(`--sessions must be a whole number >= 1: ${sessions}`);
+  if (!Number.isInteger(options.seed)) throw new Error(`--seed must be a whole number: ${options.seed}`);
+  const gen = new TrafficGenerator(options.seed);
+  const truth = new TruthBuilder();
+  for (let d = 0; d < days; d++) {
+    for (const f of gen.day(startMs + d * DAY_MS, sessions)) {
+      truth.add(f);
+      sink(f.line);
+    }
+  }
+  return truth.build({ seed: options.seed, start, days });
+}

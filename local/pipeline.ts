@@ -1,0 +1,180 @@
+/**
+ * The data path on a laptop: CloudFront log lines from a file -> the real
+ * transform (handlers/firehose-transform/processor.ts) in Firehose-sized
+ * batches -> Parquet in the S3 layout, failed records under the error prefix.
+ * What Firehose does around the Lambda is simulated here, and only that.
+ */
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import * as path from "node:path";
+import { createProcessor, type FirehoseRecordIn } from "../handlers/firehose-transform/processor";
+import type { EventType } from "../schemas/event";
+import { LAKE_PREFIXES } from "../schemas/lake";
+import type { TransformConfigInput } from "../schemas/transform-config";
+import { ErrorsWriter, LOCAL_LAMBDA_ARN } from "./errors-writer";
+import { leadingTimestampMs, PROCESSING_FAILED } from "./generator";
+import { LakeWriter } from "./lake-writer";
+
+/** Firehose's default processor buffer (BufferSizeInMBs = 1): the records one Lambda invocation gets. */
+export const DEFAULT_BATCH_BYTES = 1 << 20;
+
+/**
+ * A visitor-id key for local runs only: ids from it are not secret. AWS
+ * deployments take theirs from SSM; set VISITOR_ID_KEY to use another here.
+ */
+export const LOCAL_VISITOR_ID_KEY = "local-runs-only-not-a-secret-key";
+
+export interface LocalRunOptions {
+  readonly input: string;
+  readonly lake: string;
+  /** Replace the lake's events/ and errors/ if they hold files. @default false: refuse */
+  readonly overwrite?: boolean;
+  /** @default DEFAULT_BATCH_BYTES */
+  readonly batchBytes?: number;
+  /** @default VISITOR_ID_KEY from the environment, else LOCAL_VISITOR_ID_KEY */
+  readonly visitorIdKey?: string;
+  /** Transform configuration. @default DEFAULT_TRANSFORM_CONFIG */
+  readonly transformConfig?: TransformConfigInput;
+  readonly rowGroupRows?: number;
+  readonly maxBufferedRows?: number;
+  /** Called after each batch with bytes and lines read so far. */
+  readonly onProgress?: (bytesRead: number, lines: number) => void;
+}
+
+export interface LocalRunSummary {
+  readonly lines: number;
+  readonly ok: number;
+  readonly dropped: number;
+  readonly failed: number;
+  readonly batches: number;
+  readonly byEventType: Record<string, number>;
+  readonly failuresByReason: Record<string, number>;
+  readonly parquetFiles: number;
+  readonly rowGroups: number;
+  readonly errorFiles: number;
+  readonly seconds: number;
+}
+
+/** Check the input and the lake before doing anything; each problem is one clear line. */
+export function preflight(options: Pick<LocalRunOptions, "input" | "lake" | "overwrite">): void {
+  if (!existsSync(options.input)) throw new Error(`input file not found: ${options.input}`);
+  if (!statSync(options.input).isFile()) throw new Error(`input is not a file: ${options.input}`);
+  if (existsSync(options.lake) && !statSync(options.lake).isDirectory()) throw new Error(`lake is not a directory: ${options.lake}`);
+  try {
+    // mkdir + a probe file: access() says yes to root on a read-only mount, writing does not.
+    mkdirSync(options.lake, { recursive: true });
+    const probe = path.join(options.lake, `.write-probe-${process.pid}`);
+    closeSync(openSync(probe, "w"));
+    unlinkSync(probe);
+  } catch (e) {
+    throw new Error(`lake directory is not writable: ${options.lake} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const held = [LAKE_PREFIXES.events, LAKE_PREFIXES.errors].filter((p) => {
+    const dir = path.join(options.lake, p);
+    return existsSync(dir) && readdirSync(dir).length > 0;
+  });
+  if (held.length > 0) {
+    if (!options.overwrite) throw new Error(`lake ${options.lake} already holds ${held.join(" and ")}; pass --overwrite to replace them`);
+    for (const p of held) rmSync(path.join(options.lake, p), { recursive: true, force: true });
+  }
+}
+
+/** Lines of a file as raw bytes (the record data must be the original bytes, whatever their encoding). */
+async function* lines(file: string, onRead: (bytes: number) => void): AsyncGenerator<Buffer> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    onRead((chunk as Buffer).length);
+    let start = 0;
+    for (let i = buf.indexOf(10, start); i >= 0; i = buf.indexOf(10, start)) {
+      yield buf.subarray(start, i);
+      start = i + 1;
+    }
+    rest = Buffer.from(buf.subarray(start));
+  }
+  if (rest.length > 0) yield rest;
+}
+
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
+  const started = Date.now();
+  preflight(options);
+  const processor = await createProcessor({
+    visitorIdKey: options.visitorIdKey ?? process.env.VISITOR_ID_KEY ?? LOCAL_VISITOR_ID_KEY,
+    config: options.transformConfig,
+  });
+  const runId = new Date().toISOString().replace(/[-:.TZ]/g, "");
+  const lake = new LakeWriter(options.lake, { runId, rowGroupRows: options.rowGroupRows, maxBufferedRows: options.maxBufferedRows });
+  const errors = new ErrorsWriter(options.lake, runId);
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+
+  let count = 0;
+  let bytesRead = 0;
+  let lastArrival: number | undefined;
+  let batch: FirehoseRecordIn[] = [];
+  let batchSize = 0;
+  const totals = { ok: 0, dropped: 0, failed: 0, batches: 0 };
+  const byEventType: Record<string, number> = {};
+  const failuresByReason: Record<string, number> = {};
+
+  const flush = () => {
+    if (batch.length === 0) return;
+    const { records, stats } = processor.processRecords(batch);
+    if (records.length !== batch.length) throw new Error(`the transform returned ${records.length} records for ${batch.length}`);
+    for (let i = 0; i < records.length; i++) {
+      const out = records[i] as (typeof records)[number];
+      const input = batch[i] as FirehoseRecordIn;
+      if (out.recordId !== input.recordId)
+        throw new Error(`the transform returned record ${out.recordId} where ${input.recordId} was expected`);
+      if (out.result === "Ok") {
+        if (!out.metadata) throw new Error(`record ${out.recordId} is Ok but has no partition keys`);
+        lake.add(out.metadata.partitionKeys, JSON.parse(Buffer.from(out.data, "base64").toString("utf8")));
+      } else if (out.result === "ProcessingFailed") {
+        const arrival = input.approximateArrivalTimestamp ?? Date.now();
+        errors.add("processing-failed", {
+          attempts_made: 1,
+          arrival_timestamp: arrival,
+          error_code: PROCESSING_FAILED.code,
+          error_message: PROCESSING_FAILED.message,
+          attempt_ending_timestamp: Date.now(),
+          // Firehose keeps the bytes it received, not what the function returned.
+          raw_data: input.data,
+          lambda_arn: LOCAL_LAMBDA_ARN,
+        });
+      }
+    }
+    totals.ok += stats.byResult.Ok;
+    totals.dropped += stats.byResult.Dropped;
+    totals.failed += stats.byResult.ProcessingFailed;
+    totals.batches++;
+    for (const [k, v] of Object.entries(stats.byEventType)) byEventType[k] = (byEventType[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(stats.failuresByReason)) failuresByReason[k] = (failuresByReason[k] ?? 0) + (v ?? 0);
+    batch = [];
+    batchSize = 0;
+    options.onProgress?.(bytesRead, count);
+  };
+
+  for await (const raw of lines(options.input, (n) => {
+    bytesRead += n;
+  })) {
+    count++;
+    const text = raw.toString("latin1");
+    // Kinesis arrival, simulated: the line's own timestamp, else the last one seen (lines come in time order).
+    const arrival = leadingTimestampMs(text) ?? lastArrival ?? Date.now();
+    lastArrival = arrival;
+    batch.push({ recordId: String(count), approximateArrivalTimestamp: arrival, data: raw.toString("base64") });
+    batchSize += raw.length;
+    if (batchSize >= batchBytes) flush();
+  }
+  flush();
+  const written = lake.close();
+  const failedFiles = errors.close();
+  return {
+    lines: count,
+    ...totals,
+    byEventType: byEventType as Record<EventType, number>,
+    failuresByReason,
+    parquetFiles: written.files.length,
+    rowGroups: written.rowGroups,
+    errorFiles: failedFiles.files.length,
+    seconds: (Date.now() - started) / 1000,
+  };
+}

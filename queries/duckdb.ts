@@ -1,0 +1,188 @@
+/**
+ * Runs the dashboard queries on a local lake directory with DuckDB, in the
+ * role Athena plays in AWS. The lake is laid out exactly like the S3 bucket;
+ * views named like the Glue tables read it with hive partitioning, partition
+ * columns kept as VARCHAR so `month = '06'` means the same as in Athena.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { columnsOf, type LakeType } from "../schemas/columns";
+import { ERROR_PARTITIONS, ERRORS_TABLE, ErrorRecordSchema, jsonKeyOf } from "../schemas/errors";
+import { EventRowSchema, PARTITION_KEYS } from "../schemas/event";
+import { EVENTS_TABLE, LAKE_PREFIXES } from "../schemas/lake";
+import { type DashboardDef, dashboard, type QueryDef, queryDef } from "./dashboards";
+import { type DayWindow, renderQuery, toDuckDb } from "./render";
+
+/** A result cell: integers and doubles as numbers, timestamps as ISO-8601 strings. */
+export type Cell = string | number | null;
+export type ResultRow = Record<string, Cell>;
+
+export interface QueryResult {
+  readonly query: QueryDef;
+  /** The DuckDB SQL that ran. */
+  readonly sql: string;
+  readonly rows: ResultRow[];
+}
+
+const DUCKDB_TYPE: Record<LakeType, string> = {
+  string: "VARCHAR",
+  int: "INTEGER",
+  bigint: "BIGINT",
+  double: "DOUBLE",
+  boolean: "BOOLEAN",
+  timestamp: "TIMESTAMPTZ",
+};
+
+const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const hiveTypes = (names: readonly string[]) => `{${names.map((k) => `${quote(k)}: 'VARCHAR'`).join(", ")}}`;
+
+function hasFiles(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile());
+}
+
+/** Typed NULLs: a view with the table's columns and no rows, for a lake with no files of a table yet. */
+function emptySelect(columns: { name: string; type: string }[]): string {
+  return `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS "${c.name}"`).join(", ")} WHERE false`;
+}
+
+function eventsView(lake: string): string {
+  const dir = path.join(lake, LAKE_PREFIXES.events);
+  const columns = [
+    ...columnsOf(EventRowSchema).map((c) => ({ name: c.name, type: DUCKDB_TYPE[c.lakeType] })),
+    ...PARTITION_KEYS.map((k) => ({ name: k, type: "VARCHAR" })),
+  ];
+  if (!hasFiles(dir)) return emptySelect(columns);
+  const glob = path.join(dir, ...PARTITION_KEYS.map(() => "*"), "*.parquet");
+  return `SELECT * FROM read_parquet(${quote(glob)}, hive_partitioning = true, hive_types = ${hiveTypes(PARTITION_KEYS)})`;
+}
+
+function errorsView(lake: string): string {
+  const dir = path.join(lake, LAKE_PREFIXES.errors);
+  const cols = columnsOf(ErrorRecordSchema);
+  const dated = ERROR_PARTITIONS.filter((p) => p.name !== "error_type").map((p) => p.name);
+  if (!hasFiles(dir)) {
+    return emptySelect([
+      ...cols.map((c) => ({ name: c.name, type: DUCKDB_TYPE[c.lakeType] })),
+      ...ERROR_PARTITIONS.map((p) => ({ name: p.name, type: "VARCHAR" })),
+    ]);
+  }
+  // errors/<error-output-type>/year=../month=../day=../<file>: the type is a bare path segment, not key=value.
+  const glob = path.join(dir, ...ERROR_PARTITIONS.map(() => "*"), "*");
+  const jsonColumns = `{${cols.map((c) => `${quote(jsonKeyOf(c.name))}: '${DUCKDB_TYPE[c.lakeType]}'`).join(", ")}}`;
+  const typeSegment = `regexp_extract(filename, ${quote(`/${LAKE_PREFIXES.errors}([^/]+)/`)}, 1)`;
+  return [
+    `SELECT ${cols.map((c) => `"${jsonKeyOf(c.name)}" AS "${c.name}"`).join(", ")},`,
+    `  ${typeSegment} AS error_type, ${dated.map((d) => `"${d}"`).join(", ")}`,
+    `FROM read_json(${quote(glob)}, format = 'newline_delimited', columns = ${jsonColumns},`,
+    `  hive_partitioning = true, hive_types = ${hiveTypes(dated)}, filename = true)`,
+  ].join("\n");
+}
+
+/** A DuckDB session over a lake directory, with the Glue database as a schema holding the `events` and `errors` views. */
+export class LocalLake {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly lakeDir: string,
+    readonly database: string,
+  ) {}
+
+  static async open(lakeDir: string, database = "analytics"): Promise<LocalLake> {
+    const lake = path.resolve(lakeDir);
+    if (!existsSync(lake)) throw new Error(`lake directory not found: ${lakeDir}`);
+    const instance = await DuckDBInstance.create(":memory:");
+    const connection = await instance.connect();
+    // Athena works in UTC; DuckDB would use the machine's zone for hour(timestamptz).
+    await connection.run("SET TimeZone = 'UTC'");
+    await connection.run(`CREATE SCHEMA "${database}"`);
+    await connection.run(`CREATE VIEW "${database}"."${EVENTS_TABLE}" AS ${eventsView(lake)}`);
+    await connection.run(`CREATE VIEW "${database}"."${ERRORS_TABLE}" AS ${errorsView(lake)}`);
+    return new LocalLake(instance, connection, lake, database);
+  }
+
+  /** The first and last partition day of the lake's events and errors, or undefined for an empty lake. */
+  dayRange(): { from: string; to: string } | undefined {
+    const days: string[] = [];
+    const walk = (dir: string, parts: string[]) => {
+      if (!existsSync(dir)) return;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const m = /^(year|month|day)=(\d+)$/.exec(e.name);
+        const next = m ? [...parts, m[2] as string] : parts;
+        if (m?.[1] === "day") days.push(next.join("-"));
+        else walk(path.join(dir, e.name), next);
+      }
+    };
+    walk(path.join(this.lakeDir, LAKE_PREFIXES.events), []);
+    walk(path.join(this.lakeDir, LAKE_PREFIXES.errors), []);
+    if (days.length === 0) return undefined;
+    days.sort();
+    return { from: days[0] as string, to: days[days.length - 1] as string };
+  }
+
+  /** Run SQL as is and return rows converted to JS values. */
+  async sql(sql: string): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /** Run one dashboard query over a window; rows carry exactly the query's declared columns. */
+  async runQuery(id: string, window: DayWindow): Promise<QueryResult> {
+    const query = queryDef(id);
+    const sql = toDuckDb(renderQuery(id, { database: this.database }, window));
+    const raw = await this.sql(sql);
+    return { query, sql, rows: raw.map((r) => typedRow(query, r)) };
+  }
+
+  /** Run every query of a dashboard. */
+  async runDashboard(id: DashboardDef["id"], window: DayWindow): Promise<QueryResult[]> {
+    const results: QueryResult[] = [];
+    for (const q of dashboard(id).queries) results.push(await this.runQuery(q.id, window));
+    return results;
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function typedRow(query: QueryDef, raw: Record<string, unknown>): ResultRow {
+  const names = Object.keys(raw);
+  const expected = query.columns.map((c) => c.name);
+  if (names.join(",") !== expected.join(",")) {
+    throw new Error(`query ${query.id} returned columns [${names.join(", ")}], its definition says [${expected.join(", ")}]`);
+  }
+  const row: ResultRow = {};
+  for (const c of query.columns) {
+    const v = raw[c.name];
+    if (v === null || v === undefined) row[c.name] = null;
+    else if (c.type === "integer" || c.type === "double") {
+      const num = typeof v === "bigint" ? Number(v) : Number(v);
+      if (!Number.isFinite(num) || (c.type === "integer" && !Number.isSafeInteger(num))) {
+        throw new Error(`query ${query.id}: column ${c.name} is not a ${c.type}: ${String(v)}`);
+      }
+      row[c.name] = num;
+    } else if (c.type === "timestamp") row[c.name] = v instanceof Date ? v.toISOString() : String(v);
+    else row[c.name] = String(v);
+  }
+  return row;
+}
+
+/** Open a lake, run one dashboard (all queries over the lake's whole day range by default), close. */
+export async function runDashboardOnLake(
+  lakeDir: string,
+  id: DashboardDef["id"],
+  window?: DayWindow,
+): Promise<{ window: DayWindow | undefined; results: QueryResult[] }> {
+  const lake = await LocalLake.open(lakeDir);
+  try {
+    const w = window ?? lake.dayRange();
+    if (!w) return { window: undefined, results: [] };
+    return { window: w, results: await lake.runDashboard(id, w) };
+  } finally {
+    lake.close();
+  }
+}
