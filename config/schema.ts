@@ -4,6 +4,7 @@
  * default. Every optional key documents its default.
  */
 import { z } from "zod";
+import { TransformConfigSchema } from "../schemas/transform-config";
 
 /** S3 bucket naming rules. @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 export const BucketName = z
@@ -48,6 +49,8 @@ export const EnvironmentConfig = z.strictObject({
   /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
   lakeBucketName: BucketName.optional(),
   realtimeLogs: RealtimeLogsConfig,
+  /** How the transform Lambda classifies, drops and enriches requests; see schemas/transform-config.ts. @default DEFAULT_TRANSFORM_CONFIG */
+  transform: TransformConfigSchema.prefault({}),
 });
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfig>;

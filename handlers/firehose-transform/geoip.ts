@@ -1,0 +1,141 @@
+/**
+ * GeoIP lookups over MMDB files, read with `maxmind`. Two record layouts are
+ * understood: the flat one of the bundled DB-IP Lite files from ip-location-db
+ * (`country_code`, `state1`, `city`) and MaxMind's GeoLite2/GeoIP2 City
+ * (`country.iso_code`, `subdivisions[0].names.en`, `city.names.en`).
+ *
+ * ip-location-db ships one file per IP version; a MaxMind City file holds both.
+ * Each file's metadata says which addresses it covers: an IPv4 address is
+ * looked up in an IPv4 file, else in an IPv6 file (MaxMind maps IPv4 into it).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import * as path from "node:path";
+import { Reader, type Response } from "maxmind";
+import { BUNDLED_GEO_DATABASES, BUNDLED_GEO_PACKAGE } from "./env";
+
+export interface GeoResult {
+  readonly country: string | null;
+  readonly region: string | null;
+  readonly city: string | null;
+}
+
+export const NO_GEO: GeoResult = Object.freeze({ country: null, region: null, city: null });
+
+/** A record of either layout; every field optional, since databases differ. */
+interface GeoRecord {
+  // ip-location-db (DB-IP Lite, GeoLite2 converted)
+  country_code?: string;
+  state1?: string;
+  city?: string | { names?: Record<string, string> };
+  // MaxMind GeoLite2 / GeoIP2 City
+  country?: { iso_code?: string };
+  registered_country?: { iso_code?: string };
+  subdivisions?: { names?: Record<string, string> }[];
+}
+
+const nonEmpty = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/** The country, region and city of a record of either layout. */
+export function geoFromRecord(record: GeoRecord | null): GeoResult {
+  if (!record) return NO_GEO;
+  if (typeof record.city === "object" || record.country !== undefined || record.subdivisions !== undefined) {
+    const city = typeof record.city === "object" ? record.city : undefined;
+    return {
+      country: nonEmpty(record.country?.iso_code) ?? nonEmpty(record.registered_country?.iso_code),
+      region: nonEmpty(record.subdivisions?.[0]?.names?.en),
+      city: nonEmpty(city?.names?.en),
+    };
+  }
+  return {
+    country: nonEmpty(record.country_code),
+    region: nonEmpty(record.state1),
+    city: nonEmpty(record.city),
+  };
+}
+
+/** `::ffff:1.2.3.4` (an IPv4 client seen through IPv6) is the IPv4 address. */
+export function normalizeIp(ip: string): { ip: string; version: 0 | 4 | 6 } {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  const address = mapped ? (mapped[1] as string) : ip;
+  return { ip: address, version: isIP(address) as 0 | 4 | 6 };
+}
+
+export interface GeoDatabaseInfo {
+  readonly file: string;
+  readonly ipVersion: number;
+  readonly databaseType: string;
+  readonly buildEpoch: Date;
+}
+
+export class GeoIp {
+  private readonly v4: Reader<Response> | undefined;
+  private readonly v6: Reader<Response> | undefined;
+  private readonly cache = new Map<string, GeoResult>();
+  readonly databases: readonly GeoDatabaseInfo[];
+
+  /** Open MMDB files. Throws (naming the file) when one cannot be read: a misconfigured function should fail loudly at start. */
+  constructor(
+    files: readonly string[],
+    private readonly cacheSize = 10_000,
+  ) {
+    const infos: GeoDatabaseInfo[] = [];
+    let v4: Reader<Response> | undefined;
+    let v6: Reader<Response> | undefined;
+    for (const file of files) {
+      let reader: Reader<Response>;
+      try {
+        reader = new Reader<Response>(readFileSync(file));
+      } catch (e) {
+        throw new Error(`GeoIP database ${file} cannot be opened: ${(e as Error).message}`);
+      }
+      const { ipVersion, databaseType, buildEpoch } = reader.metadata;
+      if (ipVersion === 4) v4 ??= reader;
+      else v6 ??= reader;
+      infos.push({ file, ipVersion, databaseType, buildEpoch });
+    }
+    this.v4 = v4;
+    this.v6 = v6;
+    this.databases = infos;
+  }
+
+  lookup(rawIp: string | null): GeoResult {
+    if (!rawIp) return NO_GEO;
+    const cached = this.cache.get(rawIp);
+    if (cached) return cached;
+    const { ip, version } = normalizeIp(rawIp);
+    const reader = version === 4 ? (this.v4 ?? this.v6) : version === 6 ? this.v6 : undefined;
+    let result = NO_GEO;
+    if (reader) {
+      try {
+        // maxmind types only MaxMind's own layouts; GeoRecord also covers the flat ip-location-db one.
+        result = geoFromRecord(reader.get(ip) as GeoRecord | null);
+      } catch {
+        // A reserved or odd address the tree cannot walk: no location, not a failed record.
+        result = NO_GEO;
+      }
+    }
+    // Real traffic repeats IPs (one visitor, many requests); clearing when full keeps memory bounded without LRU bookkeeping.
+    if (this.cache.size >= this.cacheSize) this.cache.clear();
+    this.cache.set(rawIp, result);
+    return result;
+  }
+}
+
+/**
+ * The bundled DB-IP Lite city files: beside the bundle (Lambda: scripts/build-handlers.ts copies them next to
+ * index.js), else from node_modules (tests, the local runner).
+ */
+export function defaultGeoDatabases(bundleDir: string = __dirname): string[] {
+  const beside = BUNDLED_GEO_DATABASES.map((f) => path.join(bundleDir, f));
+  if (beside.every((f) => existsSync(f))) return beside;
+  // A computed specifier keeps esbuild from trying to resolve the package at build time.
+  const manifest = `${BUNDLED_GEO_PACKAGE}/package.json`;
+  let packageDir: string;
+  try {
+    packageDir = path.dirname(require.resolve(manifest));
+  } catch {
+    throw new Error(`bundled GeoIP databases not found beside ${bundleDir} nor in node_modules (${BUNDLED_GEO_PACKAGE})`);
+  }
+  return BUNDLED_GEO_DATABASES.map((f) => path.join(packageDir, f));
+}

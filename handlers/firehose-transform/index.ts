@@ -1,0 +1,102 @@
+/**
+ * Lambda entry of the Firehose transform: reads the configuration and the
+ * visitor-id key once per container, runs the pure processor over the batch,
+ * and reports through Powertools (structured logs; EMF metrics by result, by
+ * event type and by failure reason).
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_ENV, TRANSFORM_METRICS } from "./env";
+import {
+  createProcessor,
+  type FirehoseRecordIn,
+  type FirehoseRecordOut,
+  type FirehoseResult,
+  type Processor,
+  type ProcessStats,
+} from "./processor";
+import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "./visitor-key";
+
+/** The Firehose data-transformation event (fields this handler reads). */
+export interface FirehoseTransformationEvent {
+  invocationId: string;
+  deliveryStreamArn: string;
+  sourceKinesisStreamArn?: string;
+  region: string;
+  records: FirehoseRecordIn[];
+}
+
+export interface FirehoseTransformationResult {
+  records: FirehoseRecordOut[];
+}
+
+const serviceName = process.env[TRANSFORM_ENV.serviceName] ?? "firehose-transform";
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ serviceName, namespace: process.env[TRANSFORM_ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE });
+
+const ssm = (): ParameterReader => {
+  const client = new SSMClient({});
+  return {
+    async getSecureString(name) {
+      const out = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+      return out.Parameter?.Value;
+    },
+  };
+};
+
+let processor: Promise<Processor> | undefined;
+
+/** Built once per container; a failed start is retried on the next invocation instead of being cached. */
+function getProcessor(): Promise<Processor> {
+  processor ??= (async () => {
+    const env = process.env;
+    const configJson = env[TRANSFORM_ENV.config];
+    let config: unknown;
+    try {
+      config = configJson ? JSON.parse(configJson) : undefined;
+    } catch (e) {
+      throw new Error(`${TRANSFORM_ENV.config} is not valid JSON: ${(e as Error).message}`);
+    }
+    const p = await createProcessor({
+      config: config as never, // validated by createProcessor, which names the bad key
+      visitorIdKey: await loadVisitorKey(env, ssm),
+      geoDatabase: geoDatabaseFromEnv(env[TRANSFORM_ENV.geoDatabase]),
+    });
+    logger.info("transform ready", { geoDatabases: p.geoDatabases, rules: p.config.classification.length });
+    return p;
+  })().catch((e: unknown) => {
+    processor = undefined;
+    throw e;
+  });
+  return processor;
+}
+
+function publish(stats: ProcessStats): void {
+  const M = TRANSFORM_METRICS;
+  for (const [result, n] of Object.entries(stats.byResult)) metrics.addMetric(M.byResult[result as FirehoseResult], MetricUnit.Count, n);
+  metrics.publishStoredMetrics();
+  for (const [eventType, n] of Object.entries(stats.byEventType)) {
+    if (n > 0)
+      metrics.singleMetric().addDimension(M.byEventType.dimension, eventType).addMetric(M.byEventType.metricName, MetricUnit.Count, n);
+  }
+  for (const [reason, n] of Object.entries(stats.failuresByReason)) {
+    metrics
+      .singleMetric()
+      .addDimension(M.byFailureReason.dimension, reason)
+      .addMetric(M.byFailureReason.metricName, MetricUnit.Count, n ?? 0);
+  }
+  for (const [rule, n] of Object.entries(stats.droppedByRule)) {
+    metrics.singleMetric().addDimension(M.byDropRule.dimension, rule).addMetric(M.byDropRule.metricName, MetricUnit.Count, n);
+  }
+}
+
+export async function handler(event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> {
+  const p = await getProcessor();
+  const { records, stats } = p.processRecords(event.records ?? []);
+  const { failures, ...counts } = stats;
+  logger.info("batch transformed", { invocationId: event.invocationId, ...counts });
+  for (const f of failures) logger.warn("record failed", { invocationId: event.invocationId, ...f });
+  publish(stats);
+  return { records };
+}
