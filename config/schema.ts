@@ -4,7 +4,7 @@
  * default. Every optional key documents its default.
  */
 import { z } from "zod";
-import { TransformConfigSchema } from "../schemas/transform-config";
+import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "./limits";
 
 /** S3 bucket naming rules. @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 export const BucketName = z
@@ -36,6 +36,63 @@ export const RealtimeLogsConfig = z
   })
   .default({ samplingRate: 100 });
 
+const FH = FIREHOSE_LIMITS;
+const wholeRange = (min: number, max: number, what: string) =>
+  z.number().int("must be a whole number").min(min, `${what}: at least ${min}`).max(max, `${what}: at most ${max}`);
+
+/** The Firehose delivery stream and its transform Lambda. Limits and their sources: config/limits.ts. */
+export const IngestionConfig = z
+  .strictObject({
+    /** Seconds Firehose buffers before writing a Parquet object (per partition), 60-900. @default 60 */
+    bufferIntervalSeconds: wholeRange(FH.bufferIntervalSeconds.min, FH.bufferIntervalSeconds.max, "Firehose S3 buffering interval").default(
+      60,
+    ),
+    /** MiB Firehose buffers before writing; Parquet conversion requires 64-128. @default 128 */
+    bufferSizeMiB: wholeRange(FH.bufferSizeMiB.min, FH.bufferSizeMiB.max, "Firehose requires 64-128 MiB with Parquet conversion").default(
+      128,
+    ),
+    /**
+     * MB of records per Lambda invocation, 0.2-3. The response (enriched JSON, base64) must stay
+     * under Lambda's 6 MB payload limit, so keep it well below 3 unless rows are small. @default 1
+     */
+    processorBufferSizeMB: z
+      .number()
+      .min(FH.processorBufferSizeMB.min, `Firehose Lambda buffer: at least ${FH.processorBufferSizeMB.min} MB`)
+      .max(FH.processorBufferSizeMB.max, `Firehose Lambda buffer: at most ${FH.processorBufferSizeMB.max} MB`)
+      .default(1),
+    /** Seconds Firehose waits to fill a Lambda batch, 0-900. @default 60 */
+    processorBufferIntervalSeconds: wholeRange(
+      FH.processorBufferIntervalSeconds.min,
+      FH.processorBufferIntervalSeconds.max,
+      "Firehose Lambda buffer interval",
+    ).default(60),
+    /** Days objects under errors/ (records Firehose could not process or convert) are kept. @default 90 */
+    errorRetentionDays: z.number().int("must be a whole number").min(1, "at least 1 day").default(90),
+    /** Memory of the transform Lambda in MB, 128-10240. @default 1024 */
+    lambdaMemoryMb: wholeRange(LAMBDA_LIMITS.memoryMb.min, LAMBDA_LIMITS.memoryMb.max, "Lambda memory (MB)").default(1024),
+    /** Timeout of the transform Lambda in seconds; Firehose waits at most 300. @default 120 */
+    lambdaTimeoutSeconds: wholeRange(
+      FH.lambdaTimeoutSeconds.min,
+      FH.lambdaTimeoutSeconds.max,
+      "Firehose invokes the Lambda for at most 300 s",
+    ).default(120),
+    /** Days CloudWatch keeps the Lambda's and Firehose's logs; one of CloudWatch's allowed values. @default 30 */
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(", ")}`)
+      .default(30),
+    /**
+     * Name of an existing SSM SecureString parameter holding the visitor-id key. When unset, the
+     * stack creates `/<project>/<environment>/visitor-id-key` with a placeholder value that you
+     * replace once (see README). @default created by the stack
+     */
+    visitorKeyParameter: z
+      .string()
+      .regex(/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/, "an SSM parameter name: letters, digits and _.-/")
+      .optional(),
+  })
+  .prefault({});
+
 export const EnvironmentConfig = z.strictObject({
   /** Short project name; prefixes every resource name. */
   project: Name,
@@ -49,8 +106,7 @@ export const EnvironmentConfig = z.strictObject({
   /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
   lakeBucketName: BucketName.optional(),
   realtimeLogs: RealtimeLogsConfig,
-  /** How the transform Lambda classifies, drops and enriches requests; see schemas/transform-config.ts. @default DEFAULT_TRANSFORM_CONFIG */
-  transform: TransformConfigSchema.prefault({}),
+  ingestion: IngestionConfig,
 });
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfig>;

@@ -26,6 +26,6 @@ export function createStacks(app: App, config: EnvironmentConfig, options: AppOp
   const bundles = options.handlerBundleDir ?? bundleDir;
   void bundles; // used by the stacks that deploy Lambda functions
   const state = new StateStack(app, "state", config);
-  const pipeline = new PipelineStack(app, "pipeline", config);
+  const pipeline = new PipelineStack(app, "pipeline", { config });
   return { state, pipeline };
 }

@@ -4,20 +4,66 @@
  */
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
+import { LAKE_PREFIXES } from "../schemas";
 import { AnalyticsStack } from "./base-stack";
+import { LakeCatalog } from "./constructs/catalog";
+import { Ingestion, type KinesisSource } from "./constructs/ingestion";
 import { SecureBucket } from "./constructs/secure-bucket";
-import { resourceName } from "./names";
+import { catalogName, resourceName } from "./names";
+
+export interface PipelineStackProps {
+  readonly config: EnvironmentConfig;
+  /**
+   * Where the events come from and the transform's code. createStacks always sets it
+   * (the edge stack's Kinesis stream); tests of other components may leave it out.
+   * @default none: the stack holds the lake and the catalog but no Firehose
+   */
+  readonly ingestion?: {
+    /** The Kinesis stream of CloudFront's real-time logs (EdgeStack's stream). */
+    readonly source: KinesisSource;
+    /** Bundle directory of handlers/firehose-transform (holds index.js). */
+    readonly transformBundleDir: string;
+  };
+}
 
 export class PipelineStack extends AnalyticsStack {
   readonly lake: SecureBucket;
+  /** Glue database and the `events` table (Firehose's Parquet schema, Athena's table). */
+  readonly catalog: LakeCatalog;
+  /** Firehose with the transform Lambda; absent only when props.ingestion is. */
+  readonly ingestion?: Ingestion;
 
-  constructor(scope: Construct, id: string, config: EnvironmentConfig) {
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    const { config } = props;
     super(scope, id, { config });
     this.lake = new SecureBucket(this, "lake", {
       bucketName: config.lakeBucketName ?? `${resourceName(config, "lake")}-${this.accountId}`,
       versioned: true,
       // Compaction replaces small files daily; deleted versions are kept a week for recovery, not forever.
       noncurrentVersionExpirationDays: 7,
+      expiryRules: [{ id: "expire-errors", prefix: LAKE_PREFIXES.errors, expireAfterDays: config.ingestion.errorRetentionDays }],
     });
+    this.catalog = new LakeCatalog(this, "catalog", {
+      databaseName: catalogName(config, "analytics"),
+      bucketName: this.lake.name,
+      accountId: this.accountId,
+      region: config.region,
+    });
+    if (props.ingestion) {
+      const { visitorKeyParameter, errorRetentionDays: _lifecycle, ...tunables } = config.ingestion;
+      this.ingestion = new Ingestion(this, "ingestion", {
+        name: resourceName(config, "events"),
+        source: props.ingestion.source,
+        lake: this.lake,
+        catalog: this.catalog,
+        accountId: this.accountId,
+        region: config.region,
+        transformBundleDir: props.ingestion.transformBundleDir,
+        visitorKeyParameter: visitorKeyParameter
+          ? { name: visitorKeyParameter, create: false }
+          : { name: `/${config.project}/${config.environment}/visitor-id-key`, create: true },
+        ...tunables,
+      });
+    }
   }
 }

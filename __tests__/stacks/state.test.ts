@@ -51,14 +51,14 @@ describe("StateStack (bootstrap)", () => {
 
 describe("state backends", () => {
   it("defaults to a local state file under terraform-state/, by absolute path", () => {
-    const stack = new PipelineStack(testApp(), "pipeline", testConfig());
+    const stack = new PipelineStack(testApp(), "pipeline", { config: testConfig() });
     const backend = synthJson(stack).terraform.backend as { local: { path: string } };
     expect(path.isAbsolute(backend.local.path)).toBe(true);
     expect(backend.local.path).toBe(path.join(STATE_DIR, "test-pipeline.tfstate"));
   });
 
   it("uses the S3 backend with S3-native locking when the config says so", () => {
-    const stack = new PipelineStack(testApp(), "pipeline", testConfig({ state: { backend: "s3", region: "us-east-1" } }));
+    const stack = new PipelineStack(testApp(), "pipeline", { config: testConfig({ state: { backend: "s3", region: "us-east-1" } }) });
     expect(synthJson(stack).terraform.backend).toEqual({
       s3: {
         bucket: "webstats-test-tfstate",

@@ -77,6 +77,8 @@ export interface ServiceRoleProps {
 /** An IAM role for one AWS service, trusting it only from this account, with an inline policy built from grants. */
 export class ServiceRole extends Construct implements IGrantable {
   readonly role: IamRole;
+  /** The inline policy; depend on it where a service checks the role's permissions at create time. */
+  readonly inlinePolicy: IamRolePolicy;
   private readonly policy: PolicyDocument;
 
   constructor(scope: Construct, id: string, props: ServiceRoleProps) {
@@ -97,7 +99,7 @@ export class ServiceRole extends Construct implements IGrantable {
       description: props.description,
     });
     this.policy = new PolicyDocument(this, "permissions");
-    new IamRolePolicy(this, "policy", {
+    this.inlinePolicy = new IamRolePolicy(this, "policy", {
       name: "permissions",
       role: this.role.id,
       policy: this.policy.json,

@@ -9,6 +9,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaFunction as TfLambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import { LOG_RETENTION_DAYS } from "../../config/limits";
 import { type IGrantable, type PolicyStatement, ServiceRole } from "./iam";
 
 export interface NodeFunctionProps {
@@ -32,10 +33,8 @@ export interface NodeFunctionProps {
   readonly description?: string;
 }
 
-/** Days CloudWatch Logs accepts as retention. @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+// Written once in config/limits.ts so the config schema validates the same list.
+export { LOG_RETENTION_DAYS };
 
 export class NodeFunction extends Construct implements IGrantable {
   readonly function: TfLambdaFunction;

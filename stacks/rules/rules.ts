@@ -115,5 +115,460 @@ export const IAM_RULES: Rule[] = [
   },
 ];
 
+/** The role a resource's `role_arn`/`role` refers to, and the statements of that role's inline policies. */
+function roleStatements(roleRef: unknown, ctx: RuleContext): { role?: SynthResource; statements: Record<string, unknown>[] } {
+  const role = ctx.deref(roleRef);
+  if (role?.type !== "aws_iam_role") return { statements: [] };
+  const statements = ctx.referencing("aws_iam_role_policy", role).flatMap((p) => policyStatements(p.config.policy, ctx));
+  return { role, statements };
+}
+
+/** The `${type.name.` prefix of references to a resource's attributes. */
+const refPrefix = (r: SynthResource) => `\${${r.address}.`;
+
+export const INGESTION_RULES: Rule[] = [
+  {
+    id: "FIREHOSE-ENCRYPTED",
+    appliesTo: "aws_kinesis_firehose_delivery_stream",
+    description:
+      "Data is encrypted in transit through Firehose and at rest in its S3 destination: server-side encryption on the stream, " +
+      "or a Kinesis source (whose own encryption applies; Firehose SSE is not allowed then), and a destination bucket with default " +
+      "encryption or a kms_key_arn (AwsSolutions-KDF1 / checkov CKV_AWS_240).",
+    check: (stream, ctx) => {
+      const sse = blocks(stream.config.server_side_encryption).some((b) => b.enabled === true);
+      if (!sse && blocks(stream.config.kinesis_source_configuration).length === 0) {
+        return "neither server_side_encryption nor a (separately encrypted) Kinesis source";
+      }
+      for (const s3 of blocks(stream.config.extended_s3_configuration)) {
+        if (typeof s3.kms_key_arn === "string" && s3.kms_key_arn !== "") continue;
+        const bucket = ctx.deref(s3.bucket_arn);
+        if (!bucket) continue; // a bucket of another stack: its own stack's S3-ENCRYPTION rule covers it
+        if (ctx.referencing("aws_s3_bucket_server_side_encryption_configuration", bucket).length === 0) {
+          return `destination ${bucket.address} has no default encryption and the stream sets no kms_key_arn`;
+        }
+      }
+      return undefined;
+    },
+  },
+  {
+    id: "FIREHOSE-LOGGING",
+    appliesTo: "aws_kinesis_firehose_delivery_stream",
+    description:
+      "Delivery, transformation and conversion errors are logged to CloudWatch (a named log group and stream), so a failing " +
+      "stream is visible (the logging expectation of AwsSolutions / checkov's logging checks; neither has a Firehose-specific id).",
+    check: (stream) => {
+      for (const s3 of blocks(stream.config.extended_s3_configuration)) {
+        const ok = blocks(s3.cloudwatch_logging_options).some((o) => o.enabled === true && o.log_group_name && o.log_stream_name);
+        if (!ok) return "extended_s3_configuration.cloudwatch_logging_options is not enabled with a log group and stream";
+      }
+      return undefined;
+    },
+  },
+  {
+    id: "FIREHOSE-NOTHING-LOST",
+    appliesTo: "aws_kinesis_firehose_delivery_stream",
+    description:
+      "Records Firehose cannot process, partition or convert go to an error prefix holding !{firehose:error-output-type} " +
+      "(required with dynamic partitioning; no partitionKeyFrom* there), and Parquet conversion has the >= 64 MiB buffer " +
+      "the API demands. Project rule: no cdk-nag/checkov equivalent.",
+    check: (stream) => {
+      for (const s3 of blocks(stream.config.extended_s3_configuration)) {
+        const prefix = typeof s3.prefix === "string" ? s3.prefix : "";
+        const errors = typeof s3.error_output_prefix === "string" ? s3.error_output_prefix : "";
+        const dynamic = blocks(s3.dynamic_partitioning_configuration).some((d) => d.enabled === true);
+        if ((dynamic || prefix.includes("!{")) && !errors.includes("!{firehose:error-output-type}")) {
+          return "error_output_prefix must contain !{firehose:error-output-type}";
+        }
+        if (errors.includes("partitionKeyFrom")) return "error_output_prefix must not use partitionKeyFrom* namespaces";
+        const converts = blocks(s3.data_format_conversion_configuration).some((c) => c.enabled !== false);
+        if (converts && typeof s3.buffering_size === "number" && s3.buffering_size < 64) {
+          return `buffering_size ${s3.buffering_size} MiB: Parquet/ORC conversion needs at least 64`;
+        }
+      }
+      return undefined;
+    },
+  },
+  {
+    id: "FIREHOSE-ROLE-SCOPED",
+    appliesTo: "aws_kinesis_firehose_delivery_stream",
+    description:
+      "The Firehose role's Allow statements name resources: no `*`, and S3 object access only under prefixes, not the whole " +
+      "bucket (AwsSolutions-IAM5 / checkov CKV_AWS_290, CKV_AWS_355).",
+    check: (stream, ctx) => {
+      const roleRefs = [
+        ...blocks(stream.config.extended_s3_configuration).map((c) => c.role_arn),
+        ...blocks(stream.config.kinesis_source_configuration).map((c) => c.role_arn),
+      ];
+      for (const ref of roleRefs) {
+        const { role, statements } = roleStatements(ref, ctx);
+        if (!role) continue;
+        for (const st of statements.filter(isAllow)) {
+          const resources = strings(st.resources);
+          if (resources.includes("*")) return `${role.address} allows ${strings(st.actions).join(", ")} on *`;
+          const wholeBucket = resources.find((r) => /^\$\{aws_s3_bucket\.[^}]+\.arn\}\/\*$/.test(r));
+          if (wholeBucket) return `${role.address} reaches every object of the bucket (${wholeBucket}); scope it to prefixes`;
+        }
+      }
+      return undefined;
+    },
+  },
+  {
+    id: "GLUE-PARTITION-PROJECTION",
+    appliesTo: "aws_glue_catalog_table",
+    description:
+      "A partitioned table uses Athena partition projection: projection.enabled, a projection type per partition key, and a " +
+      "storage.location.template naming every key as a literal `$${key}` (escaped, or Terraform would interpolate it). No crawler, " +
+      "no MSCK REPAIR. Project rule: no cdk-nag/checkov equivalent.",
+    check: (table) => {
+      const keys = blocks(table.config.partition_keys)
+        .map((k) => k.name)
+        .filter((n): n is string => typeof n === "string");
+      if (keys.length === 0) return undefined;
+      const params = (table.config.parameters ?? {}) as Record<string, unknown>;
+      if (params["projection.enabled"] !== "true") return "partition keys without projection.enabled = true";
+      const missing = keys.filter((k) => typeof params[`projection.${k}.type`] !== "string");
+      if (missing.length) return `no projection type for ${missing.join(", ")}`;
+      const template = typeof params["storage.location.template"] === "string" ? params["storage.location.template"] : "";
+      const absent = keys.filter((k) => !template.includes(`$\${${k}}`));
+      if (absent.length) return `storage.location.template lacks $\${${absent.join("}, $${")}} (escaped for Terraform)`;
+      return undefined;
+    },
+  },
+  {
+    id: "LAMBDA-LOGS-OWN-GROUP",
+    appliesTo: "aws_lambda_function",
+    description:
+      "A function logs to its own log group (logging_config.log_group, created with a retention) and its role may write only " +
+      "there: no managed AWSLambdaBasicExecutionRole, no logs actions on other groups (AwsSolutions-IAM4, AwsSolutions-IAM5).",
+    check: (fn, ctx) => {
+      const group = blocks(fn.config.logging_config)
+        .map((l) => ctx.deref(l.log_group))
+        .find((g) => g?.type === "aws_cloudwatch_log_group");
+      if (!group) return "logging_config.log_group does not name a log group of this stack";
+      const { role, statements } = roleStatements(fn.config.role, ctx);
+      if (!role) return undefined; // a role from elsewhere: nothing to inspect here
+      const managed = ctx
+        .referencing("aws_iam_role_policy_attachment", role)
+        .filter((a) => String(a.config.policy_arn).includes("AWSLambdaBasicExecutionRole"));
+      if (managed.length) return `${role.address} has AWSLambdaBasicExecutionRole, which writes to any log group`;
+      for (const st of statements.filter(isAllow)) {
+        if (!strings(st.actions).some((a) => a.startsWith("logs:"))) continue;
+        const foreign = strings(st.resources).filter((r) => !r.startsWith(refPrefix(group)));
+        if (foreign.length) return `${role.address} may use logs actions outside ${group.address}: ${foreign.join(", ")}`;
+      }
+      return undefined;
+    },
+  },
+  {
+    id: "LAMBDA-NO-SECRETS-IN-ENV",
+    appliesTo: "aws_lambda_function",
+    description:
+      "No secret in a function's environment (visible to anyone who can read the function's configuration): pass the name of " +
+      "an SSM SecureString parameter instead (checkov CKV_AWS_45).",
+    check: (fn) => {
+      const vars = blocks(fn.config.environment).flatMap((e) => Object.keys((e.variables ?? {}) as Record<string, unknown>));
+      const secret = vars.filter((v) => /(SECRET|PASSWORD|TOKEN|PRIVATE_KEY|_KEY)$/i.test(v));
+      return secret.length ? `environment variables that look like secrets: ${secret.join(", ")}` : undefined;
+    },
+  },
+  {
+    id: "LOGS-RETENTION",
+    appliesTo: "aws_cloudwatch_log_group",
+    description: "Log groups have a retention, so logs neither vanish unplanned nor pile up forever (checkov CKV_AWS_66).",
+    check: (g) => (typeof g.config.retention_in_days === "number" && g.config.retention_in_days > 0 ? undefined : "no retention_in_days"),
+  },
+];
+
+/** Cache behaviours of a distribution: the default one and every ordered one. */
+function cacheBehaviors(distribution: SynthResource): Record<string, unknown>[] {
+  return [...blocks(distribution.config.default_cache_behavior), ...blocks(distribution.config.ordered_cache_behavior)];
+}
+
+const behaviorName = (b: Record<string, unknown>) =>
+  typeof b.path_pattern === "string" ? `behaviour ${b.path_pattern}` : "default behaviour";
+
+/** Minimum viewer TLS policies CloudFront offers from TLS 1.2 (2021 ciphers) up. @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-viewer-protocols-ciphers.html */
+export const CLOUDFRONT_MODERN_TLS = ["TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025"];
+
+/** Services that do not send `aws:SourceAccount` when they assume a role, so their trust policy cannot require it. */
+export const TRUST_WITHOUT_SOURCE_ACCOUNT = new Set(["lambda.amazonaws.com"]);
+
+const CONFUSED_DEPUTY_KEYS = ["aws:sourceaccount", "aws:sourcearn"];
+
+/** Trust statements of a role as {services, condition keys}, from an aws_iam_policy_document or literal JSON. */
+function trustStatements(policy: unknown, ctx: RuleContext): { services: string[]; conditionKeys: string[] }[] {
+  const doc = ctx.deref(policy);
+  if (doc?.type === "data.aws_iam_policy_document") {
+    return blocks(doc.config.statement)
+      .filter(isAllow)
+      .map((s) => ({
+        services: blocks(s.principals)
+          .filter((p) => p.type === "Service")
+          .flatMap((p) => strings(p.identifiers)),
+        conditionKeys: blocks(s.condition).flatMap((c) => strings(c.variable)),
+      }));
+  }
+  if (typeof policy === "string" && policy.trim().startsWith("{")) {
+    try {
+      const parsed = JSON.parse(policy) as { Statement?: unknown };
+      return blocks(parsed.Statement)
+        .filter((s) => (s.Effect ?? "Allow") === "Allow")
+        .map((s) => ({
+          services: blocks(s.Principal).flatMap((p) => strings(p.Service)),
+          conditionKeys: blocks(s.Condition).flatMap((byOperator) =>
+            Object.values(byOperator).flatMap((kv) => blocks(kv).flatMap(Object.keys)),
+          ),
+        }));
+    } catch {
+      return [];
+    }
+  }
+  return [];
+}
+
+export const EDGE_RULES: Rule[] = [
+  {
+    id: "CF-VIEWER-HTTPS",
+    appliesTo: "aws_cloudfront_distribution",
+    description: "Every cache behaviour serves viewers over HTTPS only or redirects HTTP to HTTPS (checkov CKV_AWS_34).",
+    check: (d) => {
+      const bad = cacheBehaviors(d).filter((b) => !["https-only", "redirect-to-https"].includes(String(b.viewer_protocol_policy)));
+      return bad.length ? `${bad.map(behaviorName).join(", ")} allows plain HTTP (viewer_protocol_policy)` : undefined;
+    },
+  },
+  {
+    id: "CF-TLS-MIN",
+    appliesTo: "aws_cloudfront_distribution",
+    description:
+      "A distribution with its own certificate requires TLS 1.2 (TLSv1.2_2021 policy) or newer from viewers (AwsSolutions-CFR4 / checkov CKV_AWS_174).",
+    check: (d) => {
+      const cert = blocks(d.config.viewer_certificate)[0];
+      if (!cert || (cert.acm_certificate_arn === undefined && cert.iam_certificate_id === undefined)) return undefined;
+      const version = String(cert.minimum_protocol_version ?? "(default TLSv1)");
+      return CLOUDFRONT_MODERN_TLS.includes(version)
+        ? undefined
+        : `minimum_protocol_version is ${version}, not ${CLOUDFRONT_MODERN_TLS.join(" or ")}`;
+    },
+  },
+  {
+    id: "CF-S3-OAC",
+    appliesTo: "aws_cloudfront_distribution",
+    description:
+      "An S3 origin is reached through an origin access control (signed requests), not an origin access identity or a public website endpoint (AwsSolutions-CFR6, AwsSolutions-CFR7).",
+    check: (d) => {
+      const problems: string[] = [];
+      for (const o of blocks(d.config.origin)) {
+        const domain = String(o.domain_name ?? "");
+        const id = String(o.origin_id ?? "?");
+        if (/\.s3-website[.-]/.test(domain)) {
+          problems.push(`origin ${id} is an S3 website endpoint (public bucket, no OAC possible)`);
+          continue;
+        }
+        const isS3 =
+          /\$\{aws_s3_bucket\.[^}]+\.bucket_(regional_)?domain_name\}/.test(domain) || /\.s3[.-][a-z0-9.-]*amazonaws\.com$/.test(domain);
+        if (!isS3) continue;
+        if (!o.origin_access_control_id) problems.push(`S3 origin ${id} has no origin_access_control_id`);
+        if (blocks(o.s3_origin_config).some((c) => c.origin_access_identity))
+          problems.push(`S3 origin ${id} uses a legacy origin access identity`);
+      }
+      return problems.length ? problems.join("; ") : undefined;
+    },
+  },
+  {
+    id: "CF-SECURITY-HEADERS",
+    appliesTo: "aws_cloudfront_distribution",
+    description: "Every cache behaviour attaches a response headers policy, which carries the security headers (checkov CKV2_AWS_32).",
+    check: (d) => {
+      const bad = cacheBehaviors(d).filter((b) => !b.response_headers_policy_id);
+      return bad.length ? `${bad.map(behaviorName).join(", ")} has no response_headers_policy_id` : undefined;
+    },
+  },
+  {
+    id: "CF-HEADERS-HSTS",
+    appliesTo: "aws_cloudfront_response_headers_policy",
+    description:
+      "A response headers policy sets HSTS, X-Content-Type-Options and a Content-Security-Policy, overriding the origin (checkov CKV_AWS_259).",
+    check: (p) => {
+      const sec = blocks(p.config.security_headers_config)[0];
+      if (!sec) return "no security_headers_config";
+      const missing = ["strict_transport_security", "content_type_options", "content_security_policy"].filter(
+        (k) => !blocks(sec[k]).some((h) => h.override === true),
+      );
+      return missing.length ? `security headers missing or not overriding the origin: ${missing.join(", ")}` : undefined;
+    },
+  },
+  {
+    id: "CF-REQUEST-LOGGING",
+    appliesTo: "aws_cloudfront_distribution",
+    description:
+      "Every request is logged: each cache behaviour has a real-time log config, or the distribution has standard logging (AwsSolutions-CFR3 / checkov CKV_AWS_86).",
+    check: (d) => {
+      if (blocks(d.config.logging_config).length) return undefined;
+      const bad = cacheBehaviors(d).filter((b) => !b.realtime_log_config_arn);
+      return bad.length ? `${bad.map(behaviorName).join(", ")} has no realtime_log_config_arn and there is no logging_config` : undefined;
+    },
+  },
+  {
+    id: "KINESIS-KMS",
+    appliesTo: "aws_kinesis_stream",
+    description:
+      "Streams are encrypted server-side with a customer-managed KMS key, not unencrypted or the AWS-managed aws/kinesis key (AwsSolutions-KDS1, AwsSolutions-KDS3 / checkov CKV_AWS_43, CKV_AWS_185).",
+    check: (s) => {
+      if (s.config.encryption_type !== "KMS") return `encryption_type is ${String(s.config.encryption_type ?? "NONE")}, not KMS`;
+      const key = String(s.config.kms_key_id ?? "");
+      if (key === "" || key === "alias/aws/kinesis") return "kms_key_id is not a customer-managed key";
+      return undefined;
+    },
+  },
+  {
+    id: "KMS-ROTATION",
+    appliesTo: "aws_kms_key",
+    description: "Symmetric KMS keys rotate their key material yearly (AwsSolutions-KMS5 / checkov CKV_AWS_7).",
+    check: (k) => {
+      const spec = String(k.config.customer_master_key_spec ?? "SYMMETRIC_DEFAULT");
+      // Only symmetric encryption keys support automatic rotation.
+      if (spec !== "SYMMETRIC_DEFAULT") return undefined;
+      return k.config.enable_key_rotation === true ? undefined : "enable_key_rotation is not true";
+    },
+  },
+  {
+    id: "IAM-TRUST-SOURCE-ACCOUNT",
+    appliesTo: "aws_iam_role",
+    description:
+      "A role an AWS service assumes trusts it only on behalf of this account: aws:SourceAccount (or aws:SourceArn) in the trust condition, against the cross-service confused deputy (AWS IAM guide, confused-deputy prevention). Lambda execution roles are exempt: Lambda does not send the key.",
+    check: (role, ctx) => {
+      const bad = trustStatements(role.config.assume_role_policy, ctx)
+        .filter((s) => s.services.some((svc) => !TRUST_WITHOUT_SOURCE_ACCOUNT.has(svc)))
+        .filter((s) => !s.conditionKeys.some((k) => CONFUSED_DEPUTY_KEYS.includes(k.toLowerCase())));
+      return bad.length
+        ? `trust policy lets ${bad.flatMap((s) => s.services).join(", ")} assume the role without an aws:SourceAccount condition`
+        : undefined;
+    },
+  },
+];
+
+export const OPS_RULES: Rule[] = [
+  {
+    id: "ALARM-HAS-ACTION",
+    appliesTo: "aws_cloudwatch_metric_alarm",
+    description:
+      "Every alarm notifies someone: alarm_actions is not empty and actions are not disabled, or it fires unseen " +
+      "(AWS Security Hub CloudWatch.15 / CloudWatch.17).",
+    check: (alarm) => {
+      if (alarm.config.actions_enabled === false) return "actions_enabled is false";
+      return strings(alarm.config.alarm_actions).length ? undefined : "no alarm_actions";
+    },
+  },
+  {
+    id: "SNS-ENCRYPTED",
+    appliesTo: "aws_sns_topic",
+    description: "Topics are encrypted at rest with a KMS key (AwsSolutions-SNS2 / checkov CKV_AWS_26).",
+    check: (topic) =>
+      typeof topic.config.kms_master_key_id === "string" && topic.config.kms_master_key_id !== "" ? undefined : "no kms_master_key_id",
+  },
+  {
+    id: "SNS-TLS-ONLY",
+    appliesTo: "aws_sns_topic",
+    description: "The topic policy denies publishing without TLS (AwsSolutions-SNS3).",
+    check: (topic, ctx) =>
+      ctx
+        .referencing("aws_sns_topic_policy", topic)
+        .some((p) =>
+          policyStatements(p.config.policy, ctx).some(
+            (st) =>
+              st.effect === "Deny" &&
+              blocks(st.condition).some((c) => c.variable === "aws:SecureTransport" && strings(c.values).includes("false")),
+          ),
+        )
+        ? undefined
+        : "no topic policy statement denying aws:SecureTransport = false",
+  },
+  {
+    id: "EVENT-RULE-HAS-TARGET",
+    appliesTo: "aws_cloudwatch_event_rule",
+    description: "An EventBridge rule has a target in its stack; a rule without one matches events and tells no one. Project rule.",
+    check: (rule, ctx) =>
+      ctx.referencing("aws_cloudwatch_event_target", rule).length ? undefined : "no aws_cloudwatch_event_target for this rule",
+  },
+];
+
+/** Rules for the usage API: HTTP API stages and CORS, the Lambda permission API Gateway gets, DynamoDB tables. */
+export const API_RULES: Rule[] = [
+  {
+    id: "APIGW-STAGE-THROTTLING",
+    appliesTo: "aws_apigatewayv2_stage",
+    description:
+      "The stage's default route settings set both throttling_burst_limit and throttling_rate_limit above 0, and so does every " +
+      "route override: an unset value is 0, which answers every request 429, and no limit at all lets one client spend the " +
+      "account's quota (Well-Architected REL05-BP02; terraform-provider-aws #43307).",
+    check: (stage) => {
+      const settings = [
+        ...blocks(stage.config.default_route_settings).map((s) => ["default_route_settings", s] as const),
+        ...blocks(stage.config.route_settings).map((s) => [`route_settings ${String(s.route_key)}`, s] as const),
+      ];
+      if (!blocks(stage.config.default_route_settings).length) return "no default_route_settings with throttling limits";
+      for (const [where, s] of settings) {
+        const missing = ["throttling_burst_limit", "throttling_rate_limit"].filter((k) => !(typeof s[k] === "number" && s[k] > 0));
+        if (missing.length) return `${where}: ${missing.join(" and ")} not set above 0 (every request would get 429)`;
+      }
+      return undefined;
+    },
+  },
+  {
+    id: "APIGW-ACCESS-LOGS",
+    appliesTo: "aws_apigatewayv2_stage",
+    description:
+      "The stage writes access logs, with a format, to a log group of this stack (which LOGS-RETENTION checks) " +
+      "(AwsSolutions-APIG1 / checkov CKV_AWS_76).",
+    check: (stage, ctx) => {
+      const settings = blocks(stage.config.access_log_settings)[0];
+      if (!settings?.format) return "no access_log_settings with a format";
+      const group = ctx.deref(settings.destination_arn);
+      return group?.type === "aws_cloudwatch_log_group"
+        ? undefined
+        : "access_log_settings.destination_arn is not a log group of this stack";
+    },
+  },
+  {
+    id: "APIGW-CORS-EXPLICIT-ORIGINS",
+    appliesTo: "aws_apigatewayv2_api",
+    description:
+      "An HTTP API that browsers call lists its allowed origins; no `*`, which lets any site's scripts call it " +
+      "(OWASP ASVS V14.5.3; cdk-nag and checkov have no HTTP API CORS rule).",
+    check: (api) => {
+      if (api.config.protocol_type !== "HTTP") return undefined;
+      const cors = blocks(api.config.cors_configuration)[0];
+      if (!cors) return "no cors_configuration: set the allowed origins explicitly";
+      const wild = strings(cors.allow_origins).filter((o) => o.includes("*"));
+      return wild.length ? `cors_configuration.allow_origins contains ${wild.join(", ")}` : undefined;
+    },
+  },
+  {
+    id: "LAMBDA-PERMISSION-SOURCE-ARN",
+    appliesTo: "aws_lambda_permission",
+    description:
+      "A permission for API Gateway to invoke a function names the calling API in source_arn, so no other API can " +
+      "(checkov CKV_AWS_364).",
+    check: (p) =>
+      p.config.principal === "apigateway.amazonaws.com" && typeof p.config.source_arn !== "string" ? "no source_arn" : undefined,
+  },
+  {
+    id: "DDB-PITR",
+    appliesTo: "aws_dynamodb_table",
+    description: "Point-in-time recovery is on, so a bad write or delete can be rolled back (AwsSolutions-DDB3 / checkov CKV_AWS_28).",
+    check: (t) =>
+      blocks(t.config.point_in_time_recovery).some((p) => p.enabled === true) ? undefined : "point_in_time_recovery is not enabled",
+  },
+  {
+    id: "DDB-KMS-ENCRYPTION",
+    appliesTo: "aws_dynamodb_table",
+    description:
+      "The table is encrypted with a KMS key (the AWS managed aws/dynamodb key or a customer managed one), so every use of the key " +
+      "is in CloudTrail (checkov CKV_AWS_119, which asks for a customer managed key).",
+    check: (t) =>
+      blocks(t.config.server_side_encryption).some((s) => s.enabled === true) ? undefined : "server_side_encryption is not enabled",
+  },
+];
+
 /** Every rule the pack checks. */
-export const RULES: Rule[] = [...S3_RULES, ...IAM_RULES];
+export const RULES: Rule[] = [...S3_RULES, ...IAM_RULES, ...INGESTION_RULES, ...EDGE_RULES, ...OPS_RULES, ...API_RULES];

@@ -1,0 +1,61 @@
+/**
+ * AWS service limits the config and the constructs both check, written once
+ * with their source. Plain data (no cdktf), so config/schema.ts can use them.
+ */
+
+/** Days CloudWatch Logs accepts as retention. @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Firehose limits for an S3 destination with a Lambda processor, dynamic partitioning and Parquet conversion. */
+export const FIREHOSE_LIMITS = {
+  /**
+   * S3 buffering size in MiB. The API allows 1-128, but with record format conversion it rejects
+   * less than 64 ("BufferingHints.SizeInMBs must be at least 64 when data format conversion is enabled").
+   * @see https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html
+   * @see https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html
+   */
+  bufferSizeMiB: { min: 64, max: 128 },
+  /**
+   * S3 buffering interval in seconds. The API allows 0-900, but "the zero buffering feature is
+   * not available for dynamic partitioning"; this project's floor is 60 s (the Lambda buffer
+   * default), as shorter intervals only multiply small files per partition.
+   * @see https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html
+   * @see https://docs.aws.amazon.com/firehose/latest/dev/buffering.html
+   */
+  bufferIntervalSeconds: { min: 60, max: 900 },
+  /**
+   * Lambda processor buffer: "The buffering size hint ranges between 0.2 MB and 3MB" (default 1);
+   * "The Lambda buffering interval hint ranges between 0 and 900 seconds" (default 60).
+   * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html
+   */
+  processorBufferSizeMB: { min: 0.2, max: 3 },
+  processorBufferIntervalSeconds: { min: 0, max: 900 },
+  /**
+   * Firehose waits at most 5 minutes for one Lambda invocation, so a longer function timeout is useless.
+   * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html ("Lambda invocation duration")
+   */
+  lambdaTimeoutSeconds: { min: 1, max: 300 },
+  /** Delivery stream names: 1-64 characters of [a-zA-Z0-9_.-]. @see https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html */
+  streamName: /^[a-zA-Z0-9_.-]{1,64}$/,
+} as const;
+
+/**
+ * Lambda limits. @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ * ("Function memory allocation: 128 MB to 10,240 MB"; "Function environment variables: 4 KB, for all
+ * environment variables associated with the function, in aggregate").
+ */
+export const LAMBDA_LIMITS = {
+  memoryMb: { min: 128, max: 10240 },
+  environmentBytes: 4096,
+} as const;
+
+/**
+ * Glue catalog limits. @see https://docs.aws.amazon.com/glue/latest/webapi/API_Column.html
+ * (Column Name 1-255 characters, Comment 0-255 characters).
+ */
+export const GLUE_LIMITS = {
+  columnNameLength: 255,
+  columnCommentLength: 255,
+} as const;

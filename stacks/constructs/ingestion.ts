@@ -1,0 +1,281 @@
+/**
+ * Ingestion: Kinesis stream -> Firehose (Lambda transform, dynamic
+ * partitioning by the Lambda's keys, JSON -> Parquet with the `events`
+ * table's schema) -> the lake's events/ prefix; everything Firehose cannot
+ * process or convert lands under errors/, so nothing is lost silently.
+ *
+ * Least privilege: the Firehose role reads only the source stream, writes only
+ * events/ and errors/, invokes only the transform function and reads only the
+ * `events` table; the function writes only its own log group and reads only
+ * the visitor-key parameter.
+ */
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchLogStream } from "@cdktf/provider-aws/lib/cloudwatch-log-stream";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { KinesisFirehoseDeliveryStream } from "@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { Token } from "cdktf";
+import { Construct } from "constructs";
+import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "../../config/limits";
+import { IngestionConfig } from "../../config/schema";
+import { TRANSFORM_ENV } from "../../handlers/firehose-transform/env";
+import { firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
+import type { LakeCatalog } from "./catalog";
+import { type IGrantable, ServiceRole } from "./iam";
+import { NodeFunction } from "./lambda-function";
+import type { SecureBucket } from "./secure-bucket";
+
+/** What Firehose needs of its source: structural, so any Kinesis construct (or a test fake) fits. */
+export interface KinesisSource {
+  readonly streamArn: string;
+  /** Allow the grantee to read the stream (and decrypt it, when the stream uses a KMS key). */
+  grantRead(grantee: IGrantable): void;
+}
+
+/** Defaults of the tunables: the config schema's defaults, so they are written once. */
+const DEFAULTS = IngestionConfig.parse({});
+
+export interface IngestionProps {
+  /** Base name of the delivery stream, the function and their roles, e.g. `webstats-dev-events`. */
+  readonly name: string;
+  /** The Kinesis stream CloudFront's real-time logs go to. */
+  readonly source: KinesisSource;
+  /** The lake bucket; Firehose writes under its events/ and errors/ prefixes. */
+  readonly lake: SecureBucket;
+  /** The catalog whose `events` table is the Parquet schema. */
+  readonly catalog: LakeCatalog;
+  /** Account id (Glue catalog id, ARNs). */
+  readonly accountId: string;
+  /** Region of the stream and the catalog. */
+  readonly region: string;
+  /** Bundle directory of handlers/firehose-transform (holds index.js). */
+  readonly transformBundleDir: string;
+  /** The transform config, passed to the function as JSON. @default not set: the handler's defaults */
+  readonly transformConfig?: unknown;
+  /**
+   * SSM parameter holding the visitor-id key. `create: true` makes a SecureString
+   * with a placeholder value that Terraform never overwrites. @default none: required
+   */
+  readonly visitorKeyParameter: { readonly name: string; readonly create: boolean };
+  /** Firehose S3 buffering interval, seconds (60-900). @default 60 */
+  readonly bufferIntervalSeconds?: number;
+  /** Firehose S3 buffering size, MiB (64-128 with Parquet conversion). @default 128 */
+  readonly bufferSizeMiB?: number;
+  /** Lambda processor buffer size, MB (0.2-3). @default 1 */
+  readonly processorBufferSizeMB?: number;
+  /** Lambda processor buffer interval, seconds (0-900). @default 60 */
+  readonly processorBufferIntervalSeconds?: number;
+  /** Transform function memory, MB. @default 1024 */
+  readonly lambdaMemoryMb?: number;
+  /** Transform function timeout, seconds (at most 300: Firehose's invocation limit). @default 120 */
+  readonly lambdaTimeoutSeconds?: number;
+  /** Retention of the function's and Firehose's log groups, days. @default 30 */
+  readonly logRetentionDays?: number;
+  /** Extra environment variables of the function. @default none */
+  readonly extraEnvironment?: Record<string, string>;
+}
+
+/**
+ * The value of a visitor-key parameter this construct creates. The real key is set once outside
+ * Terraform (README); the handler should refuse to hash with this value.
+ */
+export const VISITOR_KEY_PLACEHOLDER = "placeholder: set with aws ssm put-parameter --overwrite";
+
+/** The log stream Firehose writes S3 delivery errors to (the name the console uses too). */
+export const FIREHOSE_DELIVERY_LOG_STREAM = "DestinationDelivery";
+
+function checkRange(where: string, key: string, value: number, range: { min: number; max: number }, why: string, whole = true): void {
+  if (Token.isUnresolved(value)) return;
+  if ((whole && !Number.isInteger(value)) || value < range.min || value > range.max) {
+    throw new Error(`${where}: ${key} must be ${whole ? "a whole number " : ""}from ${range.min} to ${range.max} (${why}); got ${value}`);
+  }
+}
+
+/** Size of a function's environment as Lambda counts it against its 4 KB limit (keys and values, UTF-8). */
+export function environmentBytes(vars: Record<string, string>): number {
+  return Object.entries(vars).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+}
+
+export class Ingestion extends Construct {
+  readonly deliveryStream: KinesisFirehoseDeliveryStream;
+  readonly firehoseRole: ServiceRole;
+  readonly transform: NodeFunction;
+  readonly logGroup: CloudwatchLogGroup;
+  /** Name of the SSM parameter the function reads the visitor-id key from. */
+  readonly visitorKeyParameterName: string;
+  /** The parameter, when this construct created it. */
+  readonly visitorKeyParameter?: SsmParameter;
+
+  constructor(scope: Construct, id: string, props: IngestionProps) {
+    super(scope, id);
+    const where = this.node.path;
+    const s = {
+      bufferIntervalSeconds: props.bufferIntervalSeconds ?? DEFAULTS.bufferIntervalSeconds,
+      bufferSizeMiB: props.bufferSizeMiB ?? DEFAULTS.bufferSizeMiB,
+      processorBufferSizeMB: props.processorBufferSizeMB ?? DEFAULTS.processorBufferSizeMB,
+      processorBufferIntervalSeconds: props.processorBufferIntervalSeconds ?? DEFAULTS.processorBufferIntervalSeconds,
+      lambdaMemoryMb: props.lambdaMemoryMb ?? DEFAULTS.lambdaMemoryMb,
+      lambdaTimeoutSeconds: props.lambdaTimeoutSeconds ?? DEFAULTS.lambdaTimeoutSeconds,
+      logRetentionDays: props.logRetentionDays ?? DEFAULTS.logRetentionDays,
+    };
+    // Service limits, checked at synth; sources in config/limits.ts.
+    const FH = FIREHOSE_LIMITS;
+    checkRange(where, "bufferSizeMiB", s.bufferSizeMiB, FH.bufferSizeMiB, "Firehose requires >= 64 MiB with Parquet conversion");
+    checkRange(where, "bufferIntervalSeconds", s.bufferIntervalSeconds, FH.bufferIntervalSeconds, "Firehose S3 buffering interval");
+    checkRange(where, "processorBufferSizeMB", s.processorBufferSizeMB, FH.processorBufferSizeMB, "Firehose Lambda buffer", false);
+    checkRange(
+      where,
+      "processorBufferIntervalSeconds",
+      s.processorBufferIntervalSeconds,
+      FH.processorBufferIntervalSeconds,
+      "Firehose Lambda buffer interval",
+    );
+    checkRange(
+      where,
+      "lambdaTimeoutSeconds",
+      s.lambdaTimeoutSeconds,
+      FH.lambdaTimeoutSeconds,
+      "Firehose waits at most 5 minutes for the Lambda",
+    );
+    if (!Token.isUnresolved(s.logRetentionDays) && !(LOG_RETENTION_DAYS as readonly number[]).includes(s.logRetentionDays)) {
+      throw new Error(`${where}: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}; got ${s.logRetentionDays}`);
+    }
+    if (!Token.isUnresolved(props.name) && !FH.streamName.test(props.name)) {
+      throw new Error(`${where}: name must be 1-64 characters of letters, digits, _ . - (Firehose stream name); got ${props.name}`);
+    }
+
+    // --- visitor-id key: a SecureString parameter, never a value in code or in the function's environment
+    this.visitorKeyParameterName = props.visitorKeyParameter.name;
+    const partition = new DataAwsPartition(this, "partition");
+    let parameterArn: string;
+    if (props.visitorKeyParameter.create) {
+      this.visitorKeyParameter = new SsmParameter(this, "visitor-key", {
+        name: props.visitorKeyParameter.name,
+        type: "SecureString",
+        description:
+          "Key of the visitor-id hash. Terraform only creates it; set the real value once with " +
+          `aws ssm put-parameter --overwrite --type SecureString --name ${props.visitorKeyParameter.name} --value "$(openssl rand -base64 32)"`,
+        value: VISITOR_KEY_PLACEHOLDER,
+        // The real key is set outside Terraform; a later apply must not reset it to the placeholder.
+        lifecycle: { ignoreChanges: ["value"] },
+      });
+      parameterArn = this.visitorKeyParameter.arn;
+    } else {
+      const bare = props.visitorKeyParameter.name.replace(/^\//, "");
+      parameterArn = `arn:${partition.partition}:ssm:${props.region}:${props.accountId}:parameter/${bare}`;
+    }
+
+    // --- the transform function
+    const environment: Record<string, string> = {
+      [TRANSFORM_ENV.visitorKeyParam]: props.visitorKeyParameter.name,
+      [TRANSFORM_ENV.serviceName]: "firehose-transform",
+      [TRANSFORM_ENV.metricsNamespace]: props.name,
+      ...(props.transformConfig === undefined ? {} : { [TRANSFORM_ENV.config]: JSON.stringify(props.transformConfig) }),
+      ...props.extraEnvironment,
+    };
+    const envBytes = environmentBytes({ NODE_OPTIONS: "--enable-source-maps", ...environment });
+    if (envBytes > LAMBDA_LIMITS.environmentBytes) {
+      const configBytes = Buffer.byteLength(environment[TRANSFORM_ENV.config] ?? "");
+      throw new Error(
+        `${where}: the transform function's environment is ${envBytes} bytes, over Lambda's ${LAMBDA_LIMITS.environmentBytes}-byte limit; ` +
+          `the transform config (config key \`transform\`) takes ${configBytes} bytes of it`,
+      );
+    }
+    this.transform = new NodeFunction(this, "transform", {
+      functionName: `${props.name}-transform`,
+      description: "Firehose processor: CloudFront real-time log line -> validated, enriched lake row with partition keys",
+      bundleDir: props.transformBundleDir,
+      memorySizeMb: s.lambdaMemoryMb,
+      timeoutSeconds: s.lambdaTimeoutSeconds,
+      logRetentionDays: s.logRetentionDays,
+      environment,
+    });
+    // The parameter is encrypted with the AWS managed key aws/ssm, whose key policy already lets
+    // principals of this account decrypt through SSM; no kms:Decrypt grant is needed.
+    this.transform.addToPolicy({ actions: ["ssm:GetParameter"], resources: [parameterArn] });
+
+    // --- Firehose's own logs (delivery and conversion errors)
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/kinesisfirehose/${props.name}`,
+      retentionInDays: s.logRetentionDays,
+    });
+    const logStream = new CloudwatchLogStream(this, "delivery-log", {
+      name: FIREHOSE_DELIVERY_LOG_STREAM,
+      logGroupName: this.logGroup.name,
+    });
+
+    // --- Firehose role: exactly what this stream needs
+    this.firehoseRole = new ServiceRole(this, "role", {
+      service: "firehose.amazonaws.com",
+      name: `${props.name}-firehose`.slice(0, 64),
+      sourceAccount: props.accountId,
+      description: `Firehose ${props.name}: reads the log stream, transforms, writes the lake`,
+    });
+    props.source.grantRead(this.firehoseRole);
+    props.lake.grantWrite(this.firehoseRole, LAKE_PREFIXES.events, LAKE_PREFIXES.errors);
+    this.transform.grantInvoke(this.firehoseRole);
+    props.catalog.grantReadEventsTable(this.firehoseRole);
+    this.firehoseRole.addToPolicy({ actions: ["logs:PutLogEvents"], resources: [logStream.arn] });
+
+    const processorParameters: Record<string, string> = {
+      LambdaArn: this.transform.arn,
+      NumberOfRetries: "3",
+      BufferSizeInMBs: String(s.processorBufferSizeMB),
+      BufferIntervalInSeconds: String(s.processorBufferIntervalSeconds),
+    };
+
+    this.deliveryStream = new KinesisFirehoseDeliveryStream(this, "stream", {
+      name: props.name,
+      destination: "extended_s3",
+      // With a Kinesis source, Firehose-side server_side_encryption is not allowed: the stream's own encryption applies.
+      kinesisSourceConfiguration: { kinesisStreamArn: props.source.streamArn, roleArn: this.firehoseRole.arn },
+      extendedS3Configuration: {
+        roleArn: this.firehoseRole.arn,
+        bucketArn: props.lake.arn,
+        prefix: firehoseEventsPrefix(),
+        errorOutputPrefix: firehoseErrorPrefix(),
+        bufferingSize: s.bufferSizeMiB,
+        bufferingInterval: s.bufferIntervalSeconds,
+        // The Parquet serializer compresses; the outer compression must stay UNCOMPRESSED with conversion.
+        compressionFormat: "UNCOMPRESSED",
+        fileExtension: ".parquet",
+        customTimeZone: "UTC",
+        cloudwatchLoggingOptions: { enabled: true, logGroupName: this.logGroup.name, logStreamName: logStream.name },
+        dynamicPartitioningConfiguration: { enabled: true, retryDuration: 300 },
+        processingConfiguration: {
+          enabled: true,
+          processors: [
+            {
+              type: "Lambda",
+              parameters: Object.entries(processorParameters).map(([parameterName, parameterValue]) => ({ parameterName, parameterValue })),
+            },
+          ],
+        },
+        dataFormatConversionConfiguration: {
+          enabled: true,
+          inputFormatConfiguration: { deserializer: { openXJsonSerDe: {} } },
+          outputFormatConfiguration: { serializer: { parquetSerDe: { compression: "SNAPPY" } } },
+          schemaConfiguration: {
+            catalogId: props.accountId,
+            region: props.region,
+            databaseName: props.catalog.databaseName,
+            tableName: props.catalog.eventsTableName,
+            roleArn: this.firehoseRole.arn,
+            // LATEST: a column added to the table reaches the Parquet files without touching the stream.
+            versionId: "LATEST",
+          },
+        },
+      },
+      // Firehose checks its role's access when the stream is created; the policy must exist first.
+      dependsOn: [this.firehoseRole.inlinePolicy],
+    });
+  }
+
+  get deliveryStreamArn(): string {
+    return this.deliveryStream.arn;
+  }
+
+  get deliveryStreamName(): string {
+    return this.deliveryStream.name;
+  }
+}
