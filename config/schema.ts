@@ -93,6 +93,135 @@ export const IngestionConfig = z
   })
   .prefault({});
 
+/** A lower-case DNS name, e.g. `www.example.com`. */
+const DomainName = z
+  .string()
+  .max(253, "DNS names are at most 253 characters")
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lower-case DNS name such as www.example.com");
+
+export const CustomDomainConfig = z
+  .strictObject({
+    /** The name visitors use, e.g. `www.example.com`; the distribution's alias (CNAME). */
+    domainName: DomainName,
+    /**
+     * ACM certificate covering domainName. CloudFront only uses certificates from us-east-1.
+     * @default none: then hostedZoneId is required and a certificate is created
+     * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html
+     */
+    certificateArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/,
+        "an ACM certificate ARN in us-east-1 (CloudFront only uses us-east-1 certificates)",
+      )
+      .optional(),
+    /**
+     * Route 53 hosted zone of domainName. With it, alias records point the domain at the distribution and,
+     * when certificateArn is not set, an ACM certificate is created in us-east-1 and DNS-validated in this zone.
+     * @default none: DNS is managed outside this app
+     */
+    hostedZoneId: z
+      .string()
+      .regex(/^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+      .optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.certificateArn === undefined && d.hostedZoneId === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["certificateArn"],
+        message: "a custom domain needs a certificate: set certificateArn (ACM, us-east-1) or hostedZoneId to create and DNS-validate one",
+      });
+    }
+  });
+
+/** Error codes CloudFront can customize, and the response codes it can return instead. @see https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CustomErrorResponse.html */
+const CLOUDFRONT_ERROR_CODES = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504];
+const CLOUDFRONT_RESPONSE_CODES = [200, ...CLOUDFRONT_ERROR_CODES];
+
+export const ErrorResponseConfig = z
+  .strictObject({
+    /** The HTTP error from the origin to customize. */
+    errorCode: z.number().refine((c) => CLOUDFRONT_ERROR_CODES.includes(c), `one of ${CLOUDFRONT_ERROR_CODES.join(", ")}`),
+    /** Status code sent to the viewer instead. @default the origin's code (needs responsePagePath too) */
+    responseCode: z
+      .number()
+      .refine((c) => CLOUDFRONT_RESPONSE_CODES.includes(c), `one of ${CLOUDFRONT_RESPONSE_CODES.join(", ")}`)
+      .optional(),
+    /** Site page served instead, e.g. `/404.html`; must be a file of the site. @default none */
+    responsePagePath: z
+      .string()
+      .regex(/^\/[^\s?#]+$/, "a site path starting with '/', e.g. /404.html")
+      .optional(),
+    /** Seconds CloudFront caches the error response. @default 10 */
+    cachingMinTtlSeconds: z.number().int("must be a whole number").min(0).max(31536000).default(10),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.responseCode === undefined) !== (r.responsePagePath === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["responsePagePath"],
+        message: "set responseCode and responsePagePath together (CloudFront needs both or neither)",
+      });
+    }
+  });
+
+export const WebsiteConfig = z
+  .strictObject({
+    /**
+     * Edge locations that serve the site.
+     * @default "PriceClass_100" (North America, Europe, Israel: the cheapest)
+     */
+    priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).default("PriceClass_100"),
+    /** Object served for `/`. @default "index.html" */
+    defaultRootObject: z
+      .string()
+      .regex(/^[^/\s][^\s]*$/, "an object key without a leading '/', e.g. index.html")
+      .default("index.html"),
+    /** A custom domain with its certificate. @default none: the *.cloudfront.net name and CloudFront's default certificate */
+    customDomain: CustomDomainConfig.optional(),
+    /**
+     * Custom error responses. The site bucket grants CloudFront no ListBucket, so a missing object is a 403.
+     * @default 403 and 404 both answer 404 with /404.html, cached 60 s
+     */
+    errorResponses: z
+      .array(ErrorResponseConfig)
+      .refine((rs) => new Set(rs.map((r) => r.errorCode)).size === rs.length, "each errorCode at most once")
+      .default([
+        { errorCode: 403, responseCode: 404, responsePagePath: "/404.html", cachingMinTtlSeconds: 60 },
+        { errorCode: 404, responseCode: 404, responsePagePath: "/404.html", cachingMinTtlSeconds: 60 },
+      ]),
+    /** Site bucket name. @default "<project>-<environment>-site-<account id>" */
+    bucketName: BucketName.optional(),
+  })
+  .prefault({});
+
+export const KinesisConfig = z
+  .strictObject({
+    /** Capacity mode of the real-time log stream. @default "on-demand" (scales by itself) */
+    mode: z.enum(["on-demand", "provisioned"]).default("on-demand"),
+    /**
+     * Shards of a provisioned stream; each takes 1,000 records/s or 1 MB/s of CloudFront log records.
+     * Only with mode "provisioned", and required there. @default none
+     */
+    shardCount: z.number().int("must be a whole number").min(1).optional(),
+    /** Hours the stream keeps records, 24-8760 (Kinesis limits). @default 24 */
+    retentionHours: z.number().int("must be a whole number").min(24).max(8760).default(24),
+  })
+  .superRefine((k, ctx) => {
+    if (k.mode === "on-demand" && k.shardCount !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["shardCount"],
+        message: 'only allowed with mode "provisioned" (an on-demand stream manages its shards): remove it or set kinesis.mode',
+      });
+    }
+    if (k.mode === "provisioned" && k.shardCount === undefined) {
+      ctx.addIssue({ code: "custom", path: ["shardCount"], message: 'required with mode "provisioned"' });
+    }
+  })
+  .prefault({});
+
 export const EnvironmentConfig = z.strictObject({
   /** Short project name; prefixes every resource name. */
   project: Name,
@@ -106,6 +235,8 @@ export const EnvironmentConfig = z.strictObject({
   /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
   lakeBucketName: BucketName.optional(),
   realtimeLogs: RealtimeLogsConfig,
+  website: WebsiteConfig,
+  kinesis: KinesisConfig,
   ingestion: IngestionConfig,
 });
 

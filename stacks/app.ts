@@ -5,6 +5,7 @@
 import type { App } from "cdktf";
 import type { EnvironmentConfig } from "../config/schema";
 import { bundleDir } from "../scripts/build-handlers";
+import { EdgeStack } from "./edge-stack";
 import { PipelineStack } from "./pipeline-stack";
 import { StateStack } from "./state-stack";
 
@@ -20,6 +21,7 @@ export interface AppOptions {
 export interface AnalyticsStacks {
   readonly state: StateStack;
   readonly pipeline: PipelineStack;
+  readonly edge: EdgeStack;
 }
 
 export function createStacks(app: App, config: EnvironmentConfig, options: AppOptions = {}): AnalyticsStacks {
@@ -27,5 +29,6 @@ export function createStacks(app: App, config: EnvironmentConfig, options: AppOp
   void bundles; // used by the stacks that deploy Lambda functions
   const state = new StateStack(app, "state", config);
   const pipeline = new PipelineStack(app, "pipeline", { config });
-  return { state, pipeline };
+  const edge = new EdgeStack(app, "edge", { config });
+  return { state, pipeline, edge };
 }

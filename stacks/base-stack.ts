@@ -24,6 +24,11 @@ export interface AnalyticsStackProps {
   readonly forceLocalState?: boolean;
 }
 
+/** Tags on every resource (the provider's default_tags); also for extra provider aliases. */
+export function defaultTags(config: EnvironmentConfig): Record<string, string> {
+  return { project: config.project, environment: config.environment, "managed-by": "cdktf", ...config.tags };
+}
+
 export class AnalyticsStack extends TerraformStack {
   readonly config: EnvironmentConfig;
   private identity?: DataAwsCallerIdentity;
@@ -35,7 +40,7 @@ export class AnalyticsStack extends TerraformStack {
 
     new AwsProvider(this, "aws", {
       region: config.region,
-      defaultTags: [{ tags: { project: config.project, environment: config.environment, "managed-by": "cdktf", ...config.tags } }],
+      defaultTags: [{ tags: defaultTags(config) }],
     });
 
     if (config.state.backend === "s3" && !props.forceLocalState) {
