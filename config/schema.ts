@@ -4,6 +4,7 @@
  * default. Every optional key documents its default.
  */
 import { z } from "zod";
+import { OpsConfig } from "./ops";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "./limits";
 
 /** S3 bucket naming rules. @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
@@ -235,6 +236,8 @@ export const EnvironmentConfig = z.strictObject({
   /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
   lakeBucketName: BucketName.optional(),
   realtimeLogs: RealtimeLogsConfig,
+  /** Alarms, dashboard and log retention; see config/ops.ts. */
+  ops: OpsConfig,
   website: WebsiteConfig,
   kinesis: KinesisConfig,
   ingestion: IngestionConfig,

@@ -1,6 +1,7 @@
 export * from "./cloudfront";
 export * from "./columns";
 export * from "./event";
+export * from "./ga";
 export * from "./generators/athena";
 export * from "./generators/glue";
 export * from "./generators/json-schema";

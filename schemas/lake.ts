@@ -15,6 +15,8 @@ export const LAKE_PREFIXES = {
   errors: "errors/",
   /** Compaction manifests (inputs and outputs of each run). */
   manifests: "_compaction/",
+  /** Google Analytics 4 reports AppFlow writes as Parquet: `ga/<flow name>/yyyy/MM/dd/` (see schemas/ga.ts). */
+  ga: "ga/",
 } as const;
 
 /** First year the year projection covers; Athena projects only the range, so it must include the data. */

@@ -3,13 +3,13 @@
  * projection, rendered from the same Glue forms the stacks deploy.
  */
 import type { z } from "zod";
-import { type GlueColumn, glueColumns, gluePartitionKeys, PARQUET_STORAGE, type PartitionProjection, projectionParameters } from "./glue";
+import { type GlueColumn, glueColumns, gluePartitionKeys, PARQUET_STORAGE, projectionParameters, type TablePartition } from "./glue";
 
 export interface AthenaTableSpec {
   readonly database: string;
   readonly table: string;
   readonly schema: z.ZodObject;
-  readonly partitions: readonly PartitionProjection[];
+  readonly partitions: readonly TablePartition[];
   /** s3://bucket/prefix/ */
   readonly location: string;
   readonly comment?: string;

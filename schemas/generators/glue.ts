@@ -22,14 +22,34 @@ export type PartitionProjection =
   | { readonly name: string; readonly kind: "enum"; readonly values: readonly string[] }
   | { readonly name: string; readonly kind: "integer"; readonly min: number; readonly max: number; readonly digits?: number };
 
+/** A partition key projected as dates, one partition per interval. */
+export interface DatePartitionProjection {
+  readonly name: string;
+  readonly kind: "date";
+  /** Java DateTimeFormatter pattern of the path value, e.g. `yyyy/MM/dd` (slashes allowed: the value spans folders). */
+  readonly format: string;
+  /** Range in `format`, e.g. `2020/01/01,NOW`. */
+  readonly range: string;
+  /** Days between partitions. */
+  readonly intervalDays: number;
+  /**
+   * The path segment is the bare value (`2024/05/01/`), not `name=value/`: for writers that do not
+   * write Hive-style folders, such as AppFlow's date partitions. @default false
+   */
+  readonly bareValue?: boolean;
+}
+
+/** Any partition key the generators render. */
+export type TablePartition = PartitionProjection | DatePartitionProjection;
+
 /** Partition columns are strings: their values are the path segments exactly (`month=06`). */
-export function gluePartitionKeys(projections: readonly PartitionProjection[]): GlueColumn[] {
+export function gluePartitionKeys(projections: readonly TablePartition[]): GlueColumn[] {
   return projections.map((p) => ({ name: p.name, type: "string", comment: `partition: ${p.name}` }));
 }
 
-/** Hive path of the partitions below a base location, with `${name}` placeholders in key order. */
-export function partitionPathTemplate(projections: readonly PartitionProjection[]): string {
-  return projections.map((p) => `${p.name}=\${${p.name}}/`).join("");
+/** Path of the partitions below a base location (Hive-style `name=value/` unless bareValue), with `${name}` placeholders in key order. */
+export function partitionPathTemplate(projections: readonly TablePartition[]): string {
+  return projections.map((p) => (p.kind === "date" && p.bareValue ? `\${${p.name}}/` : `${p.name}=\${${p.name}}/`)).join("");
 }
 
 /**
@@ -38,13 +58,18 @@ export function partitionPathTemplate(projections: readonly PartitionProjection[
  * `${...}`: a Terraform caller must escape it (`$${`).
  * @see https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html
  */
-export function projectionParameters(location: string, projections: readonly PartitionProjection[]): Record<string, string> {
+export function projectionParameters(location: string, projections: readonly TablePartition[]): Record<string, string> {
   if (!location.endsWith("/")) throw new Error(`table location must end with '/': ${location}`);
   const params: Record<string, string> = { "projection.enabled": "true" };
   for (const p of projections) {
     params[`projection.${p.name}.type`] = p.kind;
     if (p.kind === "enum") {
       params[`projection.${p.name}.values`] = p.values.join(",");
+    } else if (p.kind === "date") {
+      params[`projection.${p.name}.format`] = p.format;
+      params[`projection.${p.name}.range`] = p.range;
+      params[`projection.${p.name}.interval`] = String(p.intervalDays);
+      params[`projection.${p.name}.interval.unit`] = "DAYS";
     } else {
       params[`projection.${p.name}.range`] = `${p.min},${p.max}`;
       if (p.digits !== undefined) params[`projection.${p.name}.digits`] = String(p.digits);

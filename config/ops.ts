@@ -1,0 +1,78 @@
+/**
+ * The `ops` section of the environment config: where alarms go, their
+ * thresholds, and the log retention of services without a retention key of
+ * their own. Read by the ops stack (stacks/ops-stack.ts) and the cost
+ * estimate (cost/estimate.ts). Every key documents its default.
+ */
+import { z } from "zod";
+import { LOG_RETENTION_DAYS } from "./limits";
+
+const whole = (what: string) => z.number().int(`${what} must be a whole number`);
+
+/** Days CloudWatch Logs accepts; errors list them. */
+export const LogRetentionDays = z
+  .number()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(", ")}`);
+
+/**
+ * Alarm thresholds. Each alarm fires when its metric reaches the threshold in
+ * `evaluationPeriods` consecutive periods of `periodSeconds`.
+ */
+export const AlarmThresholds = z
+  .strictObject({
+    /** Records CloudFront could not write to Kinesis (WriteProvisionedThroughputExceeded, sum per period). @default 1 */
+    kinesisWriteThrottledRecords: whole("kinesisWriteThrottledRecords").min(1).default(1),
+    /** Age in seconds of the oldest record Firehose has not read from Kinesis (GetRecords.IteratorAgeMilliseconds, max). @default 600 */
+    kinesisIteratorAgeSeconds: whole("kinesisIteratorAgeSeconds").min(60).default(600),
+    /**
+     * Age in seconds of the oldest record not yet in S3 (Firehose DeliveryToS3.DataFreshness, max). AWS recommends
+     * alarming above the buffering limit (at most 900 s); with dynamic partitioning delivery can take ~1.5x the
+     * buffer interval. @default 900
+     * @see https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html
+     */
+    deliveryFreshnessSeconds: whole("deliveryFreshnessSeconds").min(60).default(900),
+    /** Records the transform marked ProcessingFailed (sum per period); they are in S3 under errors/processing-failed/. @default 1 */
+    processingFailedRecords: whole("processingFailedRecords").min(1).default(1),
+    /** Records Firehose could not convert to Parquet (FailedConversion.Records, sum per period). @default 1 */
+    conversionFailedRecords: whole("conversionFailedRecords").min(1).default(1),
+    /** Transform Lambda errors per period (a failed invocation: Firehose retries it, then sends the batch to errors/). @default 1 */
+    transformErrors: whole("transformErrors").min(1).default(1),
+    /** Transform Lambda throttles per period. @default 1 */
+    transformThrottles: whole("transformThrottles").min(1).default(1),
+    /** Percentage of usage API requests answered 5xx in a period, 0-100 (only counted when there were requests). @default 5 */
+    apiServerErrorPercent: z.number().gt(0, "apiServerErrorPercent must be above 0").max(100).default(5),
+    /** Usage Lambda errors per period. @default 1 */
+    usageErrors: whole("usageErrors").min(1).default(1),
+    /** DynamoDB read + write throttle events on the counters table per period. @default 1 */
+    dynamodbThrottles: whole("dynamodbThrottles").min(1).default(1),
+  })
+  .prefault({});
+
+export const OpsConfig = z
+  .strictObject({
+    /**
+     * Email address subscribed to the alarm topic (AWS sends a confirmation mail first).
+     * @default none: alarms still publish to the topic; subscribe to it yourself
+     */
+    alarmEmail: z.email("an email address such as ops@example.com").optional(),
+    /** Seconds per alarm evaluation period: 60 or a multiple of 60, at most one day. @default 300 */
+    periodSeconds: whole("periodSeconds")
+      .min(60)
+      .max(86400)
+      .refine((s) => s % 60 === 0, "must be 60 or a multiple of 60 (CloudWatch standard resolution)")
+      .default(300),
+    /** Consecutive periods a metric must breach before the alarm fires. @default 1 */
+    evaluationPeriods: whole("evaluationPeriods").min(1).max(288).default(1),
+    /**
+     * Days CloudWatch keeps the logs of functions and services that have no retention key of their own
+     * (the usage API, compaction runs, ...). ingestion.logRetentionDays still sets the transform's and Firehose's.
+     * @default 30
+     */
+    logRetentionDays: LogRetentionDays.default(30),
+    /** Create the CloudWatch dashboard (the first three dashboards of an account are free). @default true */
+    dashboard: z.boolean().default(true),
+    thresholds: AlarmThresholds,
+  })
+  .prefault({});
+
+export type OpsConfig = z.output<typeof OpsConfig>;

@@ -1,0 +1,130 @@
+/**
+ * Every alarm of the pipeline, as plain data: what it watches, what it means
+ * and what to do. The monitoring construct creates the alarms from it, the
+ * README's Operations section documents it (a test checks they agree), and
+ * the cost estimate counts it. No cdktf here.
+ */
+import type { OpsConfig } from "../../config/ops";
+
+export type AlarmStage = "edge" | "ingestion" | "compaction" | "api";
+
+export interface AlarmSpec {
+  /** Suffix of the alarm name (`<project>-<environment>-<id>`), also its README heading. */
+  readonly id: string;
+  readonly stage: AlarmStage;
+  /** The config key under ops.thresholds that sets it; none for event rules. */
+  readonly thresholdKey?: keyof OpsConfig["thresholds"];
+  /** CloudWatch metrics the alarm reads (a metric-math alarm reads several; each is billed). */
+  readonly metricCount: number;
+  /** What it means when it fires. */
+  readonly means: string;
+  /** What to do. */
+  readonly action: string;
+}
+
+export const ALARMS: readonly AlarmSpec[] = [
+  {
+    id: "kinesis-write-throttled",
+    stage: "edge",
+    thresholdKey: "kinesisWriteThrottledRecords",
+    metricCount: 1,
+    means:
+      "CloudFront could not write real-time log records to the Kinesis stream (WriteProvisionedThroughputExceeded). Those log lines are lost.",
+    action:
+      "For a provisioned stream raise kinesis.shardCount (each shard takes 1,000 records/s or 1 MB/s) or switch kinesis.mode to on-demand; for an on-demand stream, a sudden traffic spike above twice the previous peak throttles until it scales.",
+  },
+  {
+    id: "kinesis-iterator-age",
+    stage: "edge",
+    thresholdKey: "kinesisIteratorAgeSeconds",
+    metricCount: 1,
+    means:
+      "Firehose is reading the stream late (GetRecords.IteratorAgeMilliseconds). Records older than kinesis.retentionHours expire unread.",
+    action:
+      "Check the transform alarms and the Firehose error logs first (a failing transform stalls reading); if the backlog only grows with traffic, raise the stream's capacity or kinesis.retentionHours to buy time.",
+  },
+  {
+    id: "delivery-freshness",
+    stage: "ingestion",
+    thresholdKey: "deliveryFreshnessSeconds",
+    metricCount: 1,
+    means:
+      "The oldest record not yet written to S3 is older than the threshold (Firehose DeliveryToS3.DataFreshness): dashboards are stale.",
+    action:
+      "Look at the transform alarms, the Firehose delivery log group (S3 or Glue permission errors, KMS) and PartitionCountExceeded on the dashboard; Firehose keeps retrying for 24 hours, so fix the cause and data arrives late rather than never.",
+  },
+  {
+    id: "processing-failed-records",
+    stage: "ingestion",
+    thresholdKey: "processingFailedRecords",
+    metricCount: 1,
+    means:
+      "The transform marked records ProcessingFailed (unparseable or invalid lines). Nothing is lost: Firehose wrote them under errors/processing-failed/.",
+    action:
+      "Query the errors table in Athena (or read the objects) to see the reason; fix the parser or the transform config, then replay the raw lines if they matter.",
+  },
+  {
+    id: "conversion-failed-records",
+    stage: "ingestion",
+    thresholdKey: "conversionFailedRecords",
+    metricCount: 1,
+    means:
+      "Firehose could not convert records to Parquet with the Glue table's schema (FailedConversion.Records); they are under errors/format-conversion-failed/.",
+    action:
+      "The transform's output and the Glue `events` table disagree: redeploy both from the same schemas/ version (npm run gen, then synth).",
+  },
+  {
+    id: "transform-errors",
+    stage: "ingestion",
+    thresholdKey: "transformErrors",
+    metricCount: 1,
+    means:
+      "The transform Lambda failed whole invocations (crash, timeout, out of memory). Firehose retries, then writes the batch under errors/.",
+    action: "Read the function's log group; raise ingestion.lambdaMemoryMb or ingestion.lambdaTimeoutSeconds if it ran out of either.",
+  },
+  {
+    id: "transform-throttles",
+    stage: "ingestion",
+    thresholdKey: "transformThrottles",
+    metricCount: 1,
+    means: "Lambda throttled the transform: the account or function concurrency limit is reached, so delivery slows down.",
+    action:
+      "Check the account's ConcurrentExecutions metric (AWS/Lambda); request a higher Lambda concurrency quota or remove other reserved concurrency.",
+  },
+  {
+    id: "compaction-failed",
+    stage: "compaction",
+    metricCount: 0,
+    means:
+      "The daily Glue compaction job ended FAILED, TIMEOUT, ERROR or STOPPED (an EventBridge rule on Glue Job State Change). Data is safe: compaction only deletes inputs after verifying its outputs.",
+    action:
+      "Open the job run in the Glue console and its log; rerun it (it is idempotent). Until it succeeds, Athena reads more small files, which is slower, not wrong.",
+  },
+  {
+    id: "api-5xx-rate",
+    stage: "api",
+    thresholdKey: "apiServerErrorPercent",
+    metricCount: 2,
+    means:
+      "More than the threshold percentage of usage API requests returned 5xx (API Gateway 5xx / Count): view counters are not being recorded.",
+    action: "Read the usage Lambda's log group and check the usage-errors and dynamodb-throttles alarms, which usually name the cause.",
+  },
+  {
+    id: "usage-errors",
+    stage: "api",
+    thresholdKey: "usageErrors",
+    metricCount: 1,
+    means: "The usage API's Lambda threw errors (AWS/Lambda Errors).",
+    action: "Read the function's log group; a configuration error (table name, permissions) shows on the first request after a deploy.",
+  },
+  {
+    id: "dynamodb-throttles",
+    stage: "api",
+    thresholdKey: "dynamodbThrottles",
+    metricCount: 2,
+    means:
+      "DynamoDB throttled reads or writes on the counters table (ReadThrottleEvents + WriteThrottleEvents); the SDK retried, some requests may have failed.",
+    action:
+      "An on-demand table throttles above twice its previous peak or on one hot page id; look for one hot page id in the usage Lambda's logs and check the table's capacity mode.",
+  },
+];
