@@ -4,6 +4,7 @@
  * default. Every optional key documents its default.
  */
 import { z } from "zod";
+import { GaConfig } from "./ga";
 import { OpsConfig } from "./ops";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "./limits";
 
@@ -236,6 +237,8 @@ export const EnvironmentConfig = z.strictObject({
   /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
   lakeBucketName: BucketName.optional(),
   realtimeLogs: RealtimeLogsConfig,
+  /** Google Analytics 4 import through AppFlow; off unless propertyId and auth are set. See config/ga.ts. */
+  ga: GaConfig,
   /** Alarms, dashboard and log retention; see config/ops.ts. */
   ops: OpsConfig,
   website: WebsiteConfig,
