@@ -8,13 +8,20 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
+import { BUNDLED_GEO_DATABASES, BUNDLED_GEO_PACKAGE } from "../handlers/firehose-transform/env";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const HANDLERS_DIR = path.join(ROOT, "handlers");
 export const DIST_DIR = path.join(ROOT, "dist", "handlers");
 
 /** Extra files per handler: [source relative to the repo root, name in the bundle directory]. */
-export const EXTRA_FILES: Record<string, [string, string][]> = {};
+export const EXTRA_FILES: Record<string, [string, string][]> = {
+  // The GeoIP databases (DB-IP Lite, CC BY 4.0) and their licence travel beside the transform's code.
+  "firehose-transform": [...BUNDLED_GEO_DATABASES, "DBIP-LICENSE"].map((f): [string, string] => [
+    `node_modules/${BUNDLED_GEO_PACKAGE}/${f}`,
+    f,
+  ]),
+};
 
 export function handlerNames(): string[] {
   if (!existsSync(HANDLERS_DIR)) return [];
@@ -37,11 +44,11 @@ export function buildHandler(name: string): { file: string; bytes: number } {
     bundle: true,
     minify: true,
     platform: "node",
-    target: "node20",
+    target: "node22", // the Lambda runtime (stacks/constructs/lambda-function.ts)
     format: "cjs",
     sourcemap: false,
     legalComments: "none",
-    // The Node.js 20 Lambda runtime ships AWS SDK v3; bundling it would only add size.
+    // The Node.js 22 Lambda runtime ships AWS SDK v3; bundling it would only add size.
     external: ["@aws-sdk/*"],
     logLevel: "warning",
   });

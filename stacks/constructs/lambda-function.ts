@@ -79,7 +79,9 @@ export class NodeFunction extends Construct implements IGrantable {
       functionName: props.functionName,
       description: props.description,
       role: this.role.arn,
-      runtime: "nodejs20.x",
+      // nodejs20.x: create blocked from 2026-08-31, update from 2026-09-30; nodejs22.x is supported to 2027-04-30 and is the
+      // newest runtime the pinned AWS provider 5.100.0 accepts. @see https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html
+      runtime: "nodejs22.x",
       architectures: ["arm64"],
       handler: props.handler ?? "index.handler",
       filename: asset.path,
