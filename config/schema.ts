@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { GaConfig } from "./ga";
 import { OpsConfig } from "./ops";
+import { UsageApiConfig } from "./usage-api";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "./limits";
 
 /** S3 bucket naming rules. @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
@@ -244,6 +245,8 @@ export const EnvironmentConfig = z.strictObject({
   website: WebsiteConfig,
   kinesis: KinesisConfig,
   ingestion: IngestionConfig,
+  /** Live view counters (HTTP API + Lambda + DynamoDB); see config/usage-api.ts. */
+  usageApi: UsageApiConfig,
 });
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfig>;

@@ -5,6 +5,7 @@
 import type { App } from "cdktf";
 import type { EnvironmentConfig } from "../config/schema";
 import { bundleDir } from "../scripts/build-handlers";
+import { ApiStack } from "./api-stack";
 import { EdgeStack } from "./edge-stack";
 import { PipelineStack } from "./pipeline-stack";
 import { StateStack } from "./state-stack";
@@ -21,6 +22,7 @@ export interface AppOptions {
 export interface AnalyticsStacks {
   readonly state: StateStack;
   readonly pipeline: PipelineStack;
+  readonly api: ApiStack;
   readonly edge: EdgeStack;
 }
 
@@ -29,6 +31,8 @@ export function createStacks(app: App, config: EnvironmentConfig, options: AppOp
   void bundles; // used by the stacks that deploy Lambda functions
   const state = new StateStack(app, "state", config);
   const pipeline = new PipelineStack(app, "pipeline", { config });
-  const edge = new EdgeStack(app, "edge", { config });
-  return { state, pipeline, edge };
+  // Before the edge stack: the site's config.js carries the usage API's URL.
+  const api = new ApiStack(app, "api", { config, bundleDir: bundles("usage-stats") });
+  const edge = new EdgeStack(app, "edge", { config, usageApiUrl: api.url });
+  return { state, pipeline, api, edge };
 }
