@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runInNewContext } from "node:vm";
@@ -117,8 +117,14 @@ describe("sample site", () => {
   });
 
   describe("bad input stops synth with a clear error", () => {
+    const dirs: string[] = [];
+    afterAll(() => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    });
+
     function site(files: Record<string, string>): string {
       const dir = mkdtempSync(path.join(tmpdir(), "site-"));
+      dirs.push(dir);
       writeFileSync(
         path.join(dir, "catalog.json"),
         JSON.stringify({ documents: [{ id: "a", title: "A", bytes: 1 }], qrCodes: [], pages: [] }),

@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
@@ -21,6 +23,7 @@ import { ConfigError } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
 import { REALTIME_LOG_FIELDS } from "../../schemas/cloudfront";
 import { createStacks } from "../../stacks/app";
+import { PROJECT_ROOT } from "../../stacks/base-stack";
 import { ServiceRole } from "../../stacks/constructs/iam";
 import { MANAGED_CACHE_POLICIES } from "../../stacks/constructs/site-distribution";
 import { EdgeStack } from "../../stacks/edge-stack";
@@ -447,6 +450,33 @@ describe("edge stack, config choices", () => {
 });
 
 describe("edge configuration errors name the key", () => {
+  it("stops `tsx main.ts` (synth) with one line per bad key and no stack written", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "edge-config-"));
+    writeFileSync(
+      path.join(dir, "bad.json"),
+      JSON.stringify({
+        project: "webstats",
+        environment: "bad",
+        region: "eu-west-1",
+        realtimeLogs: { samplingRate: 101 },
+        kinesis: { shardCount: 2 },
+        website: { customDomain: { domainName: "www.example.com" } },
+      }),
+    );
+    const out = path.join(dir, "out");
+    const run = spawnSync(path.join(PROJECT_ROOT, "node_modules/.bin/tsx"), ["main.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ANALYTICS_ENV: "bad", ANALYTICS_CONFIG_DIR: dir, CDKTF_OUTDIR: out },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^\s+- realtimeLogs\.samplingRate: Too big/m);
+    expect(run.stderr).toMatch(/^\s+- kinesis\.shardCount: only allowed with mode "provisioned"/m);
+    expect(run.stderr).toMatch(/^\s+- website\.customDomain\.certificateArn: a custom domain needs a certificate/m);
+    expect(existsSync(path.join(out, "stacks", "edge", "cdk.tf.json"))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   const problems = (overrides: Partial<EnvironmentConfigInput>): string[] => {
     try {
       testConfig(overrides);
