@@ -88,7 +88,16 @@ describe("sample site", () => {
     expect(config).toBeGreaterThan(0);
     expect(counter).toBeGreaterThan(config);
     expect(index).toMatch(/<span data-usage-counter><\/span>/);
-    expect(index).not.toMatch(/<script>(?!<)/); // no inline script: the CSP allows only 'self'
+  });
+
+  it("needs nothing the CSP forbids: no inline scripts, styles or event handlers, no third-party resources", () => {
+    for (const o of objects.filter((x) => x.contentType.startsWith("text/html"))) {
+      const html = body(o);
+      expect({ key: o.key, inlineScript: /<script(?![^>]*\ssrc=)[^>]*>/i.test(html) }).toEqual({ key: o.key, inlineScript: false });
+      expect({ key: o.key, style: /<style|\sstyle=/i.test(html) }).toEqual({ key: o.key, style: false });
+      expect({ key: o.key, handler: /\son[a-z]+=/i.test(html) }).toEqual({ key: o.key, handler: false });
+      expect({ key: o.key, external: /(?:src|href)="(?:https?:)?\/\//i.test(html) }).toEqual({ key: o.key, external: false });
+    }
   });
 
   it("config.js carries the usage API URL, or null", () => {
