@@ -4,6 +4,7 @@
  * default. Every optional key documents its default.
  */
 import { z } from "zod";
+import { AthenaConfig } from "./athena";
 import { GaConfig } from "./ga";
 import { OpsConfig } from "./ops";
 import { UsageApiConfig } from "./usage-api";
@@ -247,6 +248,8 @@ export const EnvironmentConfig = z.strictObject({
   ingestion: IngestionConfig,
   /** Live view counters (HTTP API + Lambda + DynamoDB); see config/usage-api.ts. */
   usageApi: UsageApiConfig,
+  /** The Athena workgroup, its results bucket and the dashboard named queries; see config/athena.ts. */
+  athena: AthenaConfig,
 });
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfig>;

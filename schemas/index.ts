@@ -1,5 +1,6 @@
 export * from "./cloudfront";
 export * from "./columns";
+export * from "./errors";
 export * from "./event";
 export * from "./ga";
 export * from "./generators/athena";

@@ -6,6 +6,7 @@ import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { LAKE_PREFIXES } from "../schemas";
 import { AnalyticsStack } from "./base-stack";
+import { AthenaQueryLayer } from "./constructs/athena-query";
 import { LakeCatalog } from "./constructs/catalog";
 import { Ingestion, type KinesisSource } from "./constructs/ingestion";
 import { SecureBucket } from "./constructs/secure-bucket";
@@ -32,6 +33,8 @@ export class PipelineStack extends AnalyticsStack {
   readonly catalog: LakeCatalog;
   /** Firehose with the transform Lambda; absent only when props.ingestion is. */
   readonly ingestion?: Ingestion;
+  /** Athena workgroup, its results bucket, the `errors` table and the dashboard named queries. */
+  readonly query: AthenaQueryLayer;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const { config } = props;
@@ -48,6 +51,15 @@ export class PipelineStack extends AnalyticsStack {
       bucketName: this.lake.name,
       accountId: this.accountId,
       region: config.region,
+    });
+    this.query = new AthenaQueryLayer(this, "query", {
+      workgroupName: resourceName(config, "analytics"),
+      databaseName: catalogName(config, "analytics"),
+      catalog: this.catalog,
+      lake: this.lake,
+      resultsBucketName: `${resourceName(config, "athena-results")}-${this.accountId}`,
+      accountId: this.accountId,
+      ...config.athena,
     });
     if (props.ingestion) {
       const { visitorKeyParameter, errorRetentionDays: _lifecycle, ...tunables } = config.ingestion;

@@ -570,5 +570,47 @@ export const API_RULES: Rule[] = [
   },
 ];
 
+const workgroupConfig = (wg: SynthResource) => blocks(wg.config.configuration)[0];
+
+export const ATHENA_RULES: Rule[] = [
+  {
+    id: "ATHENA-ENFORCE-CONFIG",
+    appliesTo: "aws_athena_workgroup",
+    description:
+      "The workgroup enforces its configuration, so clients cannot turn off result encryption or move results (checkov CKV_AWS_82).",
+    check: (wg) =>
+      workgroupConfig(wg)?.enforce_workgroup_configuration === false || !workgroupConfig(wg)
+        ? "workgroup configuration is not enforced (enforce_workgroup_configuration must be true)"
+        : undefined,
+  },
+  {
+    id: "ATHENA-ENCRYPTED-RESULTS",
+    appliesTo: "aws_athena_workgroup",
+    description: "Query results are encrypted at rest (AwsSolutions-ATH1 / checkov CKV_AWS_159).",
+    check: (wg) => {
+      const enc = blocks(workgroupConfig(wg)?.result_configuration).flatMap((r) => blocks(r.encryption_configuration));
+      return enc.some((e) => ["SSE_S3", "SSE_KMS", "CSE_KMS"].includes(String(e.encryption_option)))
+        ? undefined
+        : "no result_configuration.encryption_configuration with SSE_S3, SSE_KMS or CSE_KMS";
+    },
+  },
+  {
+    id: "ATHENA-SCAN-LIMIT",
+    appliesTo: "aws_athena_workgroup",
+    description: "A per-query bytes-scanned cutoff caps what one runaway query costs (Athena bills per byte scanned).",
+    check: (wg) => {
+      const cutoff = workgroupConfig(wg)?.bytes_scanned_cutoff_per_query;
+      return typeof cutoff === "number" && cutoff > 0 ? undefined : "no bytes_scanned_cutoff_per_query";
+    },
+  },
+  {
+    id: "ATHENA-NAMED-QUERY-WORKGROUP",
+    appliesTo: "aws_athena_named_query",
+    description: "Named queries belong to a project workgroup, not `primary` (the provider's default), so its limits and encryption apply.",
+    check: (q) =>
+      typeof q.config.workgroup === "string" && q.config.workgroup !== "primary" ? undefined : "workgroup is unset or primary",
+  },
+];
+
 /** Every rule the pack checks. */
-export const RULES: Rule[] = [...S3_RULES, ...IAM_RULES, ...INGESTION_RULES, ...EDGE_RULES, ...OPS_RULES, ...API_RULES];
+export const RULES: Rule[] = [...S3_RULES, ...IAM_RULES, ...INGESTION_RULES, ...EDGE_RULES, ...OPS_RULES, ...API_RULES, ...ATHENA_RULES];
