@@ -6,7 +6,6 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_ENV, TRANSFORM_METRICS } from "./env";
 import {
   createProcessor,
@@ -35,15 +34,14 @@ const serviceName = process.env[TRANSFORM_ENV.serviceName] ?? "firehose-transfor
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ serviceName, namespace: process.env[TRANSFORM_ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE });
 
-const ssm = (): ParameterReader => {
-  const client = new SSMClient({});
-  return {
-    async getSecureString(name) {
-      const out = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-      return out.Parameter?.Value;
-    },
-  };
-};
+/** SSM, loaded only when a parameter is configured: the SDK costs ~100 ms of cold start, and local runs have no AWS. */
+const ssm = (): ParameterReader => ({
+  async getSecureString(name) {
+    const { GetParameterCommand, SSMClient } = await import("@aws-sdk/client-ssm");
+    const out = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+    return out.Parameter?.Value;
+  },
+});
 
 let processor: Promise<Processor> | undefined;
 

@@ -1,0 +1,156 @@
+/**
+ * The Lambda entry (index.ts): environment, visitor key, Powertools logs and
+ * EMF metrics, over a real Firehose event fixture. AWS itself cannot run here,
+ * so the SSM read is a stub (the test names say so).
+ */
+import { TRANSFORM_ENV, TRANSFORM_METRICS } from "../../../handlers/firehose-transform/env";
+import type * as Entry from "../../../handlers/firehose-transform/index";
+import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "../../../handlers/firehose-transform/visitor-key";
+import { loadFixture, TEST_KEY } from "./load";
+
+const ENV_KEYS = Object.values(TRANSFORM_ENV);
+
+/** Import index.ts afresh with the given environment; capture what it prints. */
+async function loadEntry(env: Record<string, string>): Promise<{ entry: typeof Entry; output: () => Record<string, unknown>[] }> {
+  for (const k of ENV_KEYS) delete process.env[k];
+  Object.assign(process.env, env);
+  const lines: string[] = [];
+  // Powertools writes INFO logs and EMF to stdout, WARN and ERROR logs to stderr.
+  for (const stream of [process.stdout, process.stderr]) {
+    jest.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      return true;
+    });
+  }
+  let entry: typeof Entry | undefined;
+  // A fresh module registry, so the module-level Powertools setup reads this environment.
+  jest.isolateModules(() => {
+    entry = require("../../../handlers/firehose-transform/index") as typeof Entry;
+  });
+  return {
+    entry: entry as typeof Entry,
+    output: () => lines.flatMap((l) => (l.startsWith("{") ? [JSON.parse(l) as Record<string, unknown>] : [])),
+  };
+}
+
+afterEach(() => {
+  jest.restoreAllMocks();
+  for (const k of ENV_KEYS) delete process.env[k];
+});
+
+/** EMF blobs: metric name -> [dimension values, value]. */
+function emf(output: Record<string, unknown>[]): { namespace: string; name: string; dims: Record<string, string>; value: number }[] {
+  return output.flatMap((o) => {
+    const aws = o._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } | undefined;
+    if (!aws) return [];
+    return aws.CloudWatchMetrics.flatMap((m) =>
+      m.Metrics.map((metric) => ({
+        namespace: m.Namespace,
+        name: metric.Name,
+        dims: Object.fromEntries((m.Dimensions[0] ?? []).map((d) => [d, String(o[d])])),
+        value: o[metric.Name] as number,
+      })),
+    );
+  });
+}
+
+describe("firehose-transform handler", () => {
+  it("transforms a Firehose event and publishes EMF metrics by result, by event type and by failure reason", async () => {
+    // Prepare
+    const { entry, output } = await loadEntry({
+      [TRANSFORM_ENV.visitorKey]: TEST_KEY,
+      [TRANSFORM_ENV.metricsNamespace]: "webstats-test",
+      [TRANSFORM_ENV.serviceName]: "firehose-transform",
+      [TRANSFORM_ENV.geoDatabase]: "none",
+    });
+    const event = loadFixture("qr-scans");
+    const malformed = loadFixture("malformed");
+    event.records.push(...malformed.records.slice(0, 2));
+    // Act
+    const result = await entry.handler(event);
+    // Assess
+    expect(result.records.map((r) => r.recordId)).toEqual(event.records.map((r) => r.recordId));
+    expect(result.records.map((r) => r.result)).toEqual(["Ok", "Ok", "Ok", "Ok", "ProcessingFailed", "ProcessingFailed"]);
+    const metrics = emf(output());
+    const find = (name: string, dims: Record<string, string> = {}) =>
+      metrics.find((m) => m.name === name && Object.entries(dims).every(([k, v]) => m.dims[k] === v));
+    expect(find(TRANSFORM_METRICS.byResult.Ok, { service: "firehose-transform" })).toMatchObject({ namespace: "webstats-test", value: 4 });
+    expect(find(TRANSFORM_METRICS.byResult.ProcessingFailed)?.value).toBe(2);
+    expect(find(TRANSFORM_METRICS.byResult.Dropped)?.value).toBe(0);
+    expect(find(TRANSFORM_METRICS.byEventType.metricName, { event_type: "qr_scan", service: "firehose-transform" })?.value).toBe(2);
+    expect(find(TRANSFORM_METRICS.byEventType.metricName, { event_type: "document_download" })?.value).toBe(1);
+    expect(find(TRANSFORM_METRICS.byFailureReason.metricName, { reason: "invalid-utf8" })?.value).toBe(1);
+    const logs = output().filter((o) => typeof o.message === "string");
+    expect(logs.find((l) => l.message === "batch transformed")).toMatchObject({ level: "INFO", records: 6 });
+    expect(logs.filter((l) => l.message === "record failed").map((l) => l.reason)).toEqual(["invalid-utf8", "field-count"]);
+  });
+
+  it("reads TRANSFORM_CONFIG (partial JSON) from the environment", async () => {
+    const { entry } = await loadEntry({
+      [TRANSFORM_ENV.visitorKey]: TEST_KEY,
+      [TRANSFORM_ENV.geoDatabase]: "none",
+      [TRANSFORM_ENV.config]: JSON.stringify({ dropRules: [{ name: "all-qr", path: "^/qr/" }] }),
+    });
+    const result = await entry.handler(loadFixture("qr-scans"));
+    expect(result.records.map((r) => r.result)).toEqual(["Dropped", "Ok", "Ok", "Ok"]);
+  });
+
+  it("fails the invocation (never a record) when the start-up config is bad, naming the key, and retries on the next call", async () => {
+    const { entry } = await loadEntry({
+      [TRANSFORM_ENV.visitorKey]: TEST_KEY,
+      [TRANSFORM_ENV.geoDatabase]: "none",
+      [TRANSFORM_ENV.config]: JSON.stringify({ classification: [{ name: "x", eventType: "nope" }] }),
+    });
+    const event = loadFixture("qr-scans");
+    await expect(entry.handler(event)).rejects.toThrow(/transform\.classification\.0\.eventType/);
+    process.env[TRANSFORM_ENV.config] = "{}";
+    await expect(entry.handler(event)).resolves.toHaveProperty("records");
+  });
+
+  it("refuses to start without a visitor key", async () => {
+    const { entry } = await loadEntry({ [TRANSFORM_ENV.geoDatabase]: "none" });
+    await expect(entry.handler(loadFixture("qr-scans"))).rejects.toThrow(/no visitor-id key: set VISITOR_ID_KEY_PARAMETER/);
+  });
+
+  it("refuses TRANSFORM_CONFIG that is not JSON", async () => {
+    const { entry } = await loadEntry({ [TRANSFORM_ENV.visitorKey]: TEST_KEY, [TRANSFORM_ENV.config]: "{nope" });
+    await expect(entry.handler(loadFixture("qr-scans"))).rejects.toThrow(/TRANSFORM_CONFIG is not valid JSON/);
+  });
+});
+
+describe("visitor key source", () => {
+  const stubSsm = (values: Record<string, string>, calls: string[] = []): (() => ParameterReader) => () => ({
+    async getSecureString(name) {
+      calls.push(name);
+      if (!(name in values)) throw new Error("ParameterNotFound");
+      return values[name];
+    },
+  });
+
+  it("reads the SSM SecureString parameter when its name is set (stubbed SSM) and prefers it over the variable", async () => {
+    const calls: string[] = [];
+    const key = await loadVisitorKey(
+      { [TRANSFORM_ENV.visitorKeyParam]: "/webstats/dev/visitor-id-key", [TRANSFORM_ENV.visitorKey]: "env-key-0123456789" },
+      stubSsm({ "/webstats/dev/visitor-id-key": "ssm-key-0123456789" }, calls),
+    );
+    expect(key).toBe("ssm-key-0123456789");
+    expect(calls).toEqual(["/webstats/dev/visitor-id-key"]);
+  });
+
+  it("names the parameter when SSM fails (stubbed SSM)", async () => {
+    await expect(loadVisitorKey({ [TRANSFORM_ENV.visitorKeyParam]: "/missing" }, stubSsm({}))).rejects.toThrow(
+      /cannot read the visitor-id key from SSM parameter \/missing: ParameterNotFound/,
+    );
+  });
+
+  it("falls back to VISITOR_ID_KEY for local runs", async () => {
+    await expect(loadVisitorKey({ [TRANSFORM_ENV.visitorKey]: "env-key-0123456789" }, stubSsm({}))).resolves.toBe("env-key-0123456789");
+  });
+
+  it("GEOIP_DATABASE: files, none, or unset", () => {
+    expect(geoDatabaseFromEnv(undefined)).toBeUndefined();
+    expect(geoDatabaseFromEnv(" ")).toBeUndefined();
+    expect(geoDatabaseFromEnv("None")).toBe(false);
+    expect(geoDatabaseFromEnv("a.mmdb, /opt/b.mmdb,")).toEqual(["a.mmdb", "/opt/b.mmdb"]);
+  });
+});

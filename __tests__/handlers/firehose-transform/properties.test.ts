@@ -1,0 +1,125 @@
+/**
+ * Properties of the transform for any input (fast-check): exactly one output
+ * per input with the same recordId, never a throw, failures keep their data,
+ * and every Ok record is a valid row with valid partition keys.
+ */
+import fc from "fast-check";
+import type { FirehoseRecordIn, Processor } from "../../../handlers/firehose-transform/processor";
+import { REALTIME_LOG_FIELDS } from "../../../schemas/cloudfront";
+import { EventRowSchema, PartitionKeysSchema, partitionKeysFor } from "../../../schemas/event";
+import { line, lineValues, USER_AGENTS } from "../../helpers/cloudfront-lines";
+import { processor, rowOf } from "./load";
+
+let p: Processor;
+beforeAll(async () => {
+  p = await processor();
+});
+
+const NUM_RUNS = 200;
+
+function checkBatch(input: FirehoseRecordIn[]): void {
+  const { records, stats } = p.processRecords(input);
+  expect(records).toHaveLength(input.length);
+  records.forEach((out, i) => {
+    const rec = input[i] as FirehoseRecordIn;
+    expect(out.recordId).toBe(rec.recordId);
+    if (out.result === "Ok") {
+      const row = rowOf(out);
+      expect(EventRowSchema.safeParse(row).success).toBe(true);
+      const keys = PartitionKeysSchema.parse(out.metadata?.partitionKeys);
+      expect(keys).toEqual(partitionKeysFor(keys.event_type, new Date(row.event_time)));
+    } else {
+      // Firehose keeps what it gets back: a failed record must come back exactly as it came in.
+      expect(out.data).toBe(rec.data);
+    }
+  });
+  expect(stats.byResult.Ok + stats.byResult.Dropped + stats.byResult.ProcessingFailed).toBe(input.length);
+}
+
+/** Arbitrary bytes, and lines that are almost right: real fields with one mangled. */
+const arbitraryBytes = fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b));
+const fieldValue = fc.oneof(
+  fc.string({ maxLength: 64 }),
+  fc.string({ unit: "grapheme", maxLength: 40 }),
+  fc.constantFrom("-", "", "%", "%E2%82", "%ZZ", "\t", "\n", "0", "-1", "1e309", "NaN", "::1", "999.999.999.999"),
+  fc.double(),
+  fc.integer(),
+);
+const mangledLine = fc
+  .record({ field: fc.constantFrom(...REALTIME_LOG_FIELDS), value: fieldValue })
+  .map(({ field, value }) => Buffer.from(line({ [field]: value })));
+const plausibleLine = fc
+  .record({
+    timestamp: fc.double({ min: 1_577_836_800, max: 1_748_800_000, noNaN: true }),
+    ua: fc.oneof(fc.constantFrom(...Object.values(USER_AGENTS)), fc.string({ maxLength: 900 })),
+    path: fc.oneof(fc.constantFrom("/", "/docs/datasheet.pdf", "/qr/flyer-spring", "/api/views", "/assets/site.css"), fc.webPath()),
+    query: fc.oneof(fc.constant(null), fc.webQueryParameters(), fc.constant("src=qr&code=booth-berlin")),
+    status: fc.constantFrom(200, 206, 304, 404, 500, 0),
+    ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(null)),
+    referrer: fc.oneof(fc.constant(null), fc.webUrl(), fc.string({ maxLength: 30 })),
+  })
+  .map((v) =>
+    Buffer.from(
+      line({
+        timestamp: v.timestamp,
+        "cs-user-agent": v.ua,
+        "cs-uri-stem": v.path,
+        "cs-uri-query": v.query,
+        "sc-status": v.status,
+        "c-ip": v.ip,
+        "cs-referer": v.referrer,
+      }),
+    ),
+  );
+
+const batch = (bytes: fc.Arbitrary<Buffer>) =>
+  fc
+    .array(bytes, { minLength: 0, maxLength: 20 })
+    .map((items) => items.map((b, i): FirehoseRecordIn => ({ recordId: `rec-${i}`, approximateArrivalTimestamp: 1, data: b.toString("base64") })));
+
+describe("transform properties", () => {
+  it("for any record bytes: one output per input, same recordId, no throw, failed data untouched", () => {
+    fc.assert(fc.property(batch(arbitraryBytes), (input) => checkBatch(input)), { numRuns: NUM_RUNS });
+  });
+
+  it("for lines with any one field mangled: the same, and every Ok record validates", () => {
+    fc.assert(fc.property(batch(mangledLine), (input) => checkBatch(input)), { numRuns: NUM_RUNS });
+  });
+
+  it("for plausible lines: every Ok row validates and its partition keys match its event_time", () => {
+    fc.assert(
+      fc.property(batch(plausibleLine), (input) => {
+        checkBatch(input);
+        const { stats } = p.processRecords(input);
+        // Plausible lines all parse: only ones whose value breaks a column could fail.
+        expect(stats.failuresByReason["field-count"] ?? 0).toBe(0);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it("records with unusual ids or missing data still get exactly one output each", () => {
+    const weird = [
+      { recordId: "", data: "" },
+      { recordId: "x".repeat(1000), data: "####" },
+      { recordId: "n", data: undefined as unknown as string },
+      { recordId: "o", data: 42 as unknown as string },
+    ];
+    const { records, stats } = p.processRecords(weird);
+    expect(records.map((r) => [r.recordId, r.result])).toEqual([
+      ["", "ProcessingFailed"],
+      ["x".repeat(1000), "ProcessingFailed"],
+      ["n", "ProcessingFailed"],
+      ["o", "ProcessingFailed"],
+    ]);
+    expect(records.map((r) => r.data)).toEqual(["", "####", "", ""]);
+    expect(stats.failuresByReason).toEqual({ empty: 2, "bad-record": 2 });
+  });
+
+  it("the same request gives the same row (deterministic), apart from nothing", () => {
+    const data = Buffer.from(line(lineValues({ "x-edge-request-id": "same-request-id" }))).toString("base64");
+    const a = p.processRecords([{ recordId: "1", data }]).records[0];
+    const b = p.processRecords([{ recordId: "1", data }]).records[0];
+    expect(a).toEqual(b);
+  });
+});

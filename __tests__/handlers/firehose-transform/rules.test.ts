@@ -1,0 +1,192 @@
+/**
+ * The transform's configuration and rules: validation that names the key,
+ * the environment config's `transform` section, classification and drop
+ * rules, and the privacy helpers (visitor id, IP prefix).
+ */
+import { ConfigError, parseConfig } from "../../../config/load";
+import { type RequestFacts, Rules } from "../../../handlers/firehose-transform/classify";
+import { ipPrefix, VisitorIds } from "../../../handlers/firehose-transform/privacy";
+import catalog from "../../../site/catalog.json";
+import { DEFAULT_CLASSIFICATION, DEFAULT_TRANSFORM_CONFIG, TransformConfigSchema } from "../../../schemas/transform-config";
+import { line } from "../../helpers/cloudfront-lines";
+import { processor, rowOf } from "./load";
+
+const base = { project: "webstats", environment: "dev", region: "eu-west-1" };
+
+function problemsOf(input: unknown): string[] {
+  try {
+    parseConfig(input);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+function facts(overrides: Partial<RequestFacts> = {}): RequestFacts {
+  return {
+    path: "/",
+    query: new URLSearchParams(),
+    method: "GET",
+    status: 200,
+    contentType: "text/html",
+    userAgent: "Mozilla/5.0",
+    host: "www.example.com",
+    referrer: null,
+    ...overrides,
+  };
+}
+
+describe("transform configuration", () => {
+  it("the defaults fit the sample site and take document sizes from site/catalog.json", () => {
+    expect(TransformConfigSchema.parse({})).toEqual(DEFAULT_TRANSFORM_CONFIG);
+    const known = catalog.documents.filter((d) => d.bytes > 0);
+    expect(DEFAULT_TRANSFORM_CONFIG.documentSizes).toEqual(Object.fromEntries(known.map((d) => [d.id, d.bytes])));
+    expect(DEFAULT_TRANSFORM_CONFIG.privacy.storeIpPrefix).toBe(false);
+  });
+
+  it("the environment config has a transform section with the defaults, and overriding one key keeps the others", () => {
+    expect(parseConfig(base).transform).toEqual(DEFAULT_TRANSFORM_CONFIG);
+    const custom = parseConfig({ ...base, transform: { dropRules: [] } }).transform;
+    expect(custom.dropRules).toEqual([]);
+    expect(custom.classification).toEqual(DEFAULT_CLASSIFICATION);
+  });
+
+  it.each([
+    [{ classification: [{ name: "x", eventType: "page_view", path: "([" }] }, /^transform\.classification\.0\.path: not a valid regular expression/],
+    [{ classification: [{ name: "x", eventType: "click" }] }, /^transform\.classification\.0\.eventType: /],
+    [{ dropRules: [{ name: "x", status: ["6xx"] }] }, /^transform\.dropRules\.0\.status\.0: /],
+    [{ dropRules: [{ name: "x", paht: "^/" }] }, /^transform\.dropRules\.0\.paht: unknown key$/],
+    [{ dropRules: [{ name: "x", method: ["get"] }] }, /^transform\.dropRules\.0\.method\.0: an HTTP method in upper case/],
+    [{ documentSizes: { guide: -1 } }, /^transform\.documentSizes\.guide: /],
+    [{ privacy: { storeIpPrefix: "yes" } }, /^transform\.privacy\.storeIpPrefix: /],
+    [{ bots: { datacenterAsns: [0] } }, /^transform\.bots\.datacenterAsns\.0: /],
+    [{ geoip: { databases: [] } }, /^transform\.geoip\.databases: /],
+  ])("rejects a bad transform value, naming the key (%#)", (transform, message) => {
+    expect(problemsOf({ ...base, transform })).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  it("createProcessor rejects a bad config naming the key, and a missing or placeholder visitor key", async () => {
+    await expect(processor({ config: { privacy: { storeIpPrefix: "yes" as never } } })).rejects.toThrow(/transform\.privacy\.storeIpPrefix: /);
+    await expect(processor({ visitorIdKey: "short" })).rejects.toThrow(/at least 16 characters/);
+    await expect(processor({ visitorIdKey: "placeholder: set with aws ssm put-parameter --overwrite" })).rejects.toThrow(/placeholder/);
+  });
+});
+
+describe("classification rules", () => {
+  const rules = new Rules(DEFAULT_TRANSFORM_CONFIG);
+  const typeOf = (f: Partial<RequestFacts>) => rules.classify(facts(f)).eventType;
+
+  it.each([
+    ["/", "page_view"],
+    ["/index.html", "page_view"],
+    ["/about.html", "page_view"],
+    ["/docs/", "page_view"],
+    ["/docs/product-guide.pdf", "document_download"],
+    ["/qr/packaging-insert", "qr_scan"],
+    ["/assets/site.css", "asset"],
+    ["/favicon.ico", "asset"],
+    ["/images/logo.PNG", "other"],
+    ["/api/views", "api_call"],
+    ["/robots.txt", "other"],
+    ["/wp-login.php", "other"],
+  ])("%s is %s", (path, type) => {
+    expect(typeOf({ path, contentType: null })).toBe(type);
+  });
+
+  it("an HTML response on an unknown path is a page view (content-type rule)", () => {
+    expect(typeOf({ path: "/pricing", contentType: "text/html; charset=utf-8" })).toBe("page_view");
+    expect(typeOf({ path: "/pricing", contentType: "application/json" })).toBe("other");
+  });
+
+  it("ids come from path groups and query parameters", () => {
+    expect(rules.classify(facts({ path: "/docs/price-list.pdf" }))).toMatchObject({ documentId: "price-list", qrCode: null, rule: "document" });
+    expect(rules.classify(facts({ path: "/", query: new URLSearchParams("src=qr&code=flyer-spring") }))).toMatchObject({
+      eventType: "qr_scan",
+      qrCode: "flyer-spring",
+      rule: "qr-query",
+    });
+  });
+
+  it("the link on from a QR landing page on the same host is not a second scan; one from another host is", () => {
+    const query = new URLSearchParams("src=qr&code=booth-berlin");
+    expect(typeOf({ path: "/", query, referrer: new URL("https://www.example.com/qr/booth-berlin") })).toBe("page_view");
+    expect(typeOf({ path: "/", query, referrer: new URL("https://evil.example.net/qr/booth-berlin") })).toBe("qr_scan");
+  });
+
+  it("every condition of a rule must hold: method, status class, content type, user agent, query regex in full", () => {
+    const custom = new Rules(
+      TransformConfigSchema.parse({
+        classification: [
+          { name: "errors", eventType: "other", status: ["5xx", 404] },
+          { name: "api-post", eventType: "api_call", method: ["POST"], path: "^/v1/" },
+          { name: "json", eventType: "api_call", contentType: "^application/json" },
+          { name: "ref", eventType: "page_view", query: { ref: "ab+" } },
+          { name: "app", eventType: "page_view", userAgent: "MyApp/" },
+        ],
+      }),
+    );
+    const classify = (f: Partial<RequestFacts>) => custom.classify(facts({ contentType: null, ...f })).rule;
+    expect(classify({ status: 503 })).toBe("errors");
+    expect(classify({ status: 404 })).toBe("errors");
+    expect(classify({ status: 403 })).toBeNull();
+    expect(classify({ method: "POST", path: "/v1/x" })).toBe("api-post");
+    expect(classify({ method: "GET", path: "/v1/x" })).toBeNull();
+    expect(classify({ contentType: "Application/JSON" })).toBe("json");
+    expect(classify({ query: new URLSearchParams("ref=abbb") })).toBe("ref");
+    expect(classify({ query: new URLSearchParams("ref=xabb") })).toBeNull();
+    expect(classify({ userAgent: "MyApp/2.1" })).toBe("app");
+    expect(custom.classify(facts({ contentType: null })).eventType).toBe("other");
+  });
+
+  it("a configured rule changes what the handler emits", async () => {
+    const p = await processor({
+      config: { classification: [{ name: "pricing", eventType: "page_view", path: "^/pricing$" }], dropRules: [{ name: "probe", userAgent: "^probe/" }] },
+    });
+    const data = (l: string) => ({ recordId: l, data: Buffer.from(l).toString("base64") });
+    const { records, stats } = p.processRecords([
+      data(line({ "cs-uri-stem": "/pricing", "sc-content-type": "application/octet-stream" })),
+      data(line({ "cs-uri-stem": "/index.html" })),
+      data(line({ "cs-uri-stem": "/index.html", "cs-user-agent": "probe/1.0" })),
+    ]);
+    expect(records.map((r) => r.metadata?.partitionKeys.event_type ?? r.result)).toEqual(["page_view", "other", "Dropped"]);
+    expect(stats.droppedByRule).toEqual({ probe: 1 });
+  });
+});
+
+describe("privacy", () => {
+  const ids = new VisitorIds("a-secret-key-of-some-length");
+
+  it("the visitor id is stable within a UTC day and changes with the day, the key, the IP and the user agent", () => {
+    const id = ids.id("203.0.113.7", "UA", "2025-06-01");
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(ids.id("203.0.113.7", "UA", "2025-06-01")).toBe(id);
+    expect(ids.id("203.0.113.7", "UA", "2025-06-02")).not.toBe(id);
+    expect(new VisitorIds("another-secret-key-here").id("203.0.113.7", "UA", "2025-06-01")).not.toBe(id);
+    expect(ids.id("203.0.113.8", "UA", "2025-06-01")).not.toBe(id);
+    expect(ids.id("203.0.113.7", "UA2", "2025-06-01")).not.toBe(id);
+    // The separator keeps ("a", "bc") and ("ab", "c") apart.
+    expect(ids.id("a", "bc", "2025-06-01")).not.toBe(ids.id("ab", "c", "2025-06-01"));
+  });
+
+  it.each([
+    ["203.0.113.77", "203.0.113.0/24"],
+    ["::ffff:203.0.113.77", "203.0.113.0/24"],
+    ["2001:db8:abcd:12::1", "2001:db8:abcd::/48"],
+    ["2001:db8::1", "2001:db8:0::/48"],
+    ["::1", "0:0:0::/48"],
+    ["2001:db8:1:2:3:4:1.2.3.4", "2001:db8:1::/48"],
+    ["not-an-ip", null],
+    [null, null],
+  ])("ip prefix of %s is %s", (ip, prefix) => {
+    expect(ipPrefix(ip)).toBe(prefix);
+  });
+
+  it("the handler writes the prefix only when the config opts in", async () => {
+    const data = Buffer.from(line({ "c-ip": "203.0.113.77" })).toString("base64");
+    const off = await processor({ geoDatabase: false });
+    const on = await processor({ geoDatabase: false, config: { privacy: { storeIpPrefix: true } } });
+    expect(rowOf(off.processRecords([{ recordId: "1", data }]).records[0]).ip_prefix).toBeNull();
+    expect(rowOf(on.processRecords([{ recordId: "1", data }]).records[0]).ip_prefix).toBe("203.0.113.0/24");
+  });
+});
