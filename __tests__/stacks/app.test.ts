@@ -3,10 +3,10 @@ import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucke
 import { Testing } from "cdktf";
 import { createStacks } from "../../stacks/app";
 import { testConfig } from "../helpers/config";
-import { testApp } from "../helpers/synth";
+import { fixtureBundles, testApp } from "../helpers/synth";
 
 describe("the app", () => {
-  const stacks = createStacks(testApp(), testConfig());
+  const stacks = createStacks(testApp(), testConfig(), fixtureBundles);
 
   it("creates the bootstrap and pipeline stacks", () => {
     expect(Object.keys(stacks)).toEqual(expect.arrayContaining(["state", "pipeline"]));
