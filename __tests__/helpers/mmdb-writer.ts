@@ -142,14 +142,7 @@ export function writeMmdb(options: { ipVersion: 4 | 6; databaseType: string; net
     build_epoch: BigInt(1_748_736_000),
     description: { en: `test ${options.databaseType}` },
   });
-  return Buffer.concat([
-    tree,
-    Buffer.alloc(16),
-    ...data,
-    Buffer.from([0xab, 0xcd, 0xef]),
-    Buffer.from("MaxMind.com"),
-    metadata,
-  ]);
+  return Buffer.concat([tree, Buffer.alloc(16), ...data, Buffer.from([0xab, 0xcd, 0xef]), Buffer.from("MaxMind.com"), metadata]);
 }
 
 /** A record in MaxMind's GeoIP2/GeoLite2 City layout. */

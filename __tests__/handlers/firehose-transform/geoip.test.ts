@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { defaultGeoDatabases, GeoIp, geoFromRecord, normalizeIp } from "../../../handlers/firehose-transform/geoip";
-import { flatCity, maxmindCity, writeMmdb } from "../../helpers/mmdb-writer";
 import { line } from "../../helpers/cloudfront-lines";
+import { flatCity, maxmindCity, writeMmdb } from "../../helpers/mmdb-writer";
 import { processor, rowOf } from "./load";
 
 const dir = mkdtempSync(path.join(tmpdir(), "geoip-"));
@@ -32,8 +32,14 @@ const maxmindFile = file(
   }),
 );
 /** ip-location-db style: one file per IP version, flat records. */
-const flatV4 = file("city-ipv4.mmdb", writeMmdb({ ipVersion: 4, databaseType: "city ipv4", networks: [{ cidr: "203.0.113.0/24", data: flatCity("BE", "Flanders", "Ghent") }] }));
-const flatV6 = file("city-ipv6.mmdb", writeMmdb({ ipVersion: 6, databaseType: "city ipv6", networks: [{ cidr: "2001:db8:1::/48", data: flatCity("CH", "Zurich", "Zurich") }] }));
+const flatV4 = file(
+  "city-ipv4.mmdb",
+  writeMmdb({ ipVersion: 4, databaseType: "city ipv4", networks: [{ cidr: "203.0.113.0/24", data: flatCity("BE", "Flanders", "Ghent") }] }),
+);
+const flatV6 = file(
+  "city-ipv6.mmdb",
+  writeMmdb({ ipVersion: 6, databaseType: "city ipv6", networks: [{ cidr: "2001:db8:1::/48", data: flatCity("CH", "Zurich", "Zurich") }] }),
+);
 
 describe("GeoIP", () => {
   it("reads a MaxMind GeoLite2/GeoIP2 City file: country, first subdivision, English city name, IPv4 and IPv6", () => {
@@ -63,7 +69,8 @@ describe("GeoIP", () => {
 
   it("garbage and missing IPs give no location and no throw", () => {
     const geo = new GeoIp([maxmindFile]);
-    for (const ip of ["", "not-an-ip", "999.1.1.1", "::gggg", null]) expect(geo.lookup(ip)).toEqual({ country: null, region: null, city: null });
+    for (const ip of ["", "not-an-ip", "999.1.1.1", "::gggg", null])
+      expect(geo.lookup(ip)).toEqual({ country: null, region: null, city: null });
   });
 
   it("a file that is not an MMDB fails at start, naming the file", () => {
@@ -73,7 +80,11 @@ describe("GeoIP", () => {
   });
 
   it("record layouts are told apart by shape", () => {
-    expect(geoFromRecord({ country_code: "DE", state1: "Berlin", city: "Berlin" })).toEqual({ country: "DE", region: "Berlin", city: "Berlin" });
+    expect(geoFromRecord({ country_code: "DE", state1: "Berlin", city: "Berlin" })).toEqual({
+      country: "DE",
+      region: "Berlin",
+      city: "Berlin",
+    });
     expect(geoFromRecord({ country_code: "DE", state1: "", city: "" })).toEqual({ country: "DE", region: null, city: null });
     expect(geoFromRecord({ registered_country: { iso_code: "US" } } as never)).toEqual({ country: null, region: null, city: null });
     expect(geoFromRecord({ country: {}, registered_country: { iso_code: "US" } })).toEqual({ country: "US", region: null, city: null });

@@ -119,13 +119,15 @@ describe("firehose-transform handler", () => {
 });
 
 describe("visitor key source", () => {
-  const stubSsm = (values: Record<string, string>, calls: string[] = []): (() => ParameterReader) => () => ({
-    async getSecureString(name) {
-      calls.push(name);
-      if (!(name in values)) throw new Error("ParameterNotFound");
-      return values[name];
-    },
-  });
+  const stubSsm =
+    (values: Record<string, string>, calls: string[] = []): (() => ParameterReader) =>
+    () => ({
+      async getSecureString(name) {
+        calls.push(name);
+        if (!(name in values)) throw new Error("ParameterNotFound");
+        return values[name];
+      },
+    });
 
   it("reads the SSM SecureString parameter when its name is set (stubbed SSM) and prefers it over the variable", async () => {
     const calls: string[] = [];

@@ -9,7 +9,15 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import type { FirehoseRecordOut } from "../../../handlers/firehose-transform/processor";
-import { columnsOf, type EventRow, EventRowSchema, PARTITION_KEYS, type PartitionKeys, parquetSchema, rowsToColumnData } from "../../../schemas";
+import {
+  columnsOf,
+  type EventRow,
+  EventRowSchema,
+  PARTITION_KEYS,
+  type PartitionKeys,
+  parquetSchema,
+  rowsToColumnData,
+} from "../../../schemas";
 import { duckQuery } from "../../helpers/duckdb";
 import { FIXTURES, RANGE_DOC_SIZE } from "../../helpers/firehose-fixtures";
 import { loadFixture, processor, rowOf } from "./load";
@@ -22,7 +30,9 @@ describe("transform output as Parquet", () => {
   it("every Ok row of every fixture round-trips through hyparquet-writer and DuckDB unchanged", async () => {
     // Prepare: run every fixture, keep the Ok outputs.
     const p = await processor({ config: { documentSizes: { "product-guide": RANGE_DOC_SIZE }, privacy: { storeIpPrefix: true } } });
-    const ok: FirehoseRecordOut[] = Object.keys(FIXTURES).flatMap((name) => p.processRecords(loadFixture(name).records).records.filter((r) => r.result === "Ok"));
+    const ok: FirehoseRecordOut[] = Object.keys(FIXTURES).flatMap((name) =>
+      p.processRecords(loadFixture(name).records).records.filter((r) => r.result === "Ok"),
+    );
     expect(ok.length).toBeGreaterThan(30);
 
     // Act: one Parquet file per partition, laid out as Firehose's prefix lays them out.

@@ -75,15 +75,23 @@ const plausibleLine = fc
 const batch = (bytes: fc.Arbitrary<Buffer>) =>
   fc
     .array(bytes, { minLength: 0, maxLength: 20 })
-    .map((items) => items.map((b, i): FirehoseRecordIn => ({ recordId: `rec-${i}`, approximateArrivalTimestamp: 1, data: b.toString("base64") })));
+    .map((items) =>
+      items.map((b, i): FirehoseRecordIn => ({ recordId: `rec-${i}`, approximateArrivalTimestamp: 1, data: b.toString("base64") })),
+    );
 
 describe("transform properties", () => {
   it("for any record bytes: one output per input, same recordId, no throw, failed data untouched", () => {
-    fc.assert(fc.property(batch(arbitraryBytes), (input) => checkBatch(input)), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(batch(arbitraryBytes), (input) => checkBatch(input)),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it("for lines with any one field mangled: the same, and every Ok record validates", () => {
-    fc.assert(fc.property(batch(mangledLine), (input) => checkBatch(input)), { numRuns: NUM_RUNS });
+    fc.assert(
+      fc.property(batch(mangledLine), (input) => checkBatch(input)),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it("for plausible lines: every Ok row validates and its partition keys match its event_time", () => {

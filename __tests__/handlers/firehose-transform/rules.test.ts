@@ -6,8 +6,8 @@
 import { ConfigError, parseConfig } from "../../../config/load";
 import { type RequestFacts, Rules } from "../../../handlers/firehose-transform/classify";
 import { ipPrefix, VisitorIds } from "../../../handlers/firehose-transform/privacy";
-import catalog from "../../../site/catalog.json";
 import { DEFAULT_CLASSIFICATION, DEFAULT_TRANSFORM_CONFIG, TransformConfigSchema } from "../../../schemas/transform-config";
+import catalog from "../../../site/catalog.json";
 import { line } from "../../helpers/cloudfront-lines";
 import { processor, rowOf } from "./load";
 
@@ -53,7 +53,10 @@ describe("transform configuration", () => {
   });
 
   it.each([
-    [{ classification: [{ name: "x", eventType: "page_view", path: "([" }] }, /^transform\.classification\.0\.path: not a valid regular expression/],
+    [
+      { classification: [{ name: "x", eventType: "page_view", path: "([" }] },
+      /^transform\.classification\.0\.path: not a valid regular expression/,
+    ],
     [{ classification: [{ name: "x", eventType: "click" }] }, /^transform\.classification\.0\.eventType: /],
     [{ dropRules: [{ name: "x", status: ["6xx"] }] }, /^transform\.dropRules\.0\.status\.0: /],
     [{ dropRules: [{ name: "x", paht: "^/" }] }, /^transform\.dropRules\.0\.paht: unknown key$/],
@@ -67,7 +70,9 @@ describe("transform configuration", () => {
   });
 
   it("createProcessor rejects a bad config naming the key, and a missing or placeholder visitor key", async () => {
-    await expect(processor({ config: { privacy: { storeIpPrefix: "yes" as never } } })).rejects.toThrow(/transform\.privacy\.storeIpPrefix: /);
+    await expect(processor({ config: { privacy: { storeIpPrefix: "yes" as never } } })).rejects.toThrow(
+      /transform\.privacy\.storeIpPrefix: /,
+    );
     await expect(processor({ visitorIdKey: "short" })).rejects.toThrow(/at least 16 characters/);
     await expect(processor({ visitorIdKey: "placeholder: set with aws ssm put-parameter --overwrite" })).rejects.toThrow(/placeholder/);
   });
@@ -100,7 +105,11 @@ describe("classification rules", () => {
   });
 
   it("ids come from path groups and query parameters", () => {
-    expect(rules.classify(facts({ path: "/docs/price-list.pdf" }))).toMatchObject({ documentId: "price-list", qrCode: null, rule: "document" });
+    expect(rules.classify(facts({ path: "/docs/price-list.pdf" }))).toMatchObject({
+      documentId: "price-list",
+      qrCode: null,
+      rule: "document",
+    });
     expect(rules.classify(facts({ path: "/", query: new URLSearchParams("src=qr&code=flyer-spring") }))).toMatchObject({
       eventType: "qr_scan",
       qrCode: "flyer-spring",
@@ -141,7 +150,10 @@ describe("classification rules", () => {
 
   it("a configured rule changes what the handler emits", async () => {
     const p = await processor({
-      config: { classification: [{ name: "pricing", eventType: "page_view", path: "^/pricing$" }], dropRules: [{ name: "probe", userAgent: "^probe/" }] },
+      config: {
+        classification: [{ name: "pricing", eventType: "page_view", path: "^/pricing$" }],
+        dropRules: [{ name: "probe", userAgent: "^probe/" }],
+      },
     });
     const data = (l: string) => ({ recordId: l, data: Buffer.from(l).toString("base64") });
     const { records, stats } = p.processRecords([
