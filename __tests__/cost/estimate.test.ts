@@ -1,0 +1,230 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { KinesisStream } from "@cdktf/provider-aws/lib/kinesis-stream";
+import { Testing } from "cdktf";
+import { loadConfig } from "../../config/load";
+import type { EnvironmentConfigInput } from "../../config/schema";
+import { loadPrices, parseUsage, UsageError } from "../../cost/cli";
+import {
+  DAYS_PER_MONTH,
+  DEFAULT_USAGE,
+  estimate,
+  PRICE_KEYS,
+  type Price,
+  type PriceFile,
+  PriceFileSchema,
+  type PriceKey,
+  type Usage,
+} from "../../cost/estimate";
+import { QUERIES } from "../../queries/dashboards";
+import { createStacks } from "../../stacks/app";
+import { ALARMS } from "../../stacks/constructs/alarms-catalog";
+import { testConfig } from "../helpers/config";
+import { fixtureBundles, resourcesOfType, synthJson, testApp } from "../helpers/synth";
+
+const GiB = 1024 ** 3;
+
+/** Round prices so the expected figures below can be worked out by hand. */
+function fixedPrices(overrides: Partial<Record<PriceKey, number>> = {}): PriceFile {
+  const prices = Object.fromEntries(
+    PRICE_KEYS.map((k): [PriceKey, Price] => [k, { usd: overrides[k] ?? 1, per: 1, unit: k, asOf: "2025-06", source: "test" }]),
+  ) as Record<PriceKey, Price>;
+  return { about: "test", currency: "USD", region: "eu-west-1", hoursPerMonth: 730, prices, regionOverrides: {} };
+}
+
+const usage = (u: Partial<Usage> = {}): Usage => ({ ...DEFAULT_USAGE, eventsPerDay: 1_000_000, ...u });
+const lineOf = (e: ReturnType<typeof estimate>, service: string, item: string) => {
+  const l = e.lines.find((x) => x.service === service && x.item === item);
+  if (!l) throw new Error(`no line ${service}: ${item} in ${e.lines.map((x) => `${x.service}: ${x.item}`).join(", ")}`);
+  return l;
+};
+
+describe("cost estimate arithmetic (fixed inputs)", () => {
+  const config = testConfig({ realtimeLogs: { samplingRate: 50 } });
+  const e = estimate(config, usage(), fixedPrices({ cloudfrontRealtimeLogLines: 0.01 }));
+  const records = 500_000 * DAYS_PER_MONTH; // 1,000,000 requests/day, 50 % sampled, 30.4167 days
+
+  it("bills CloudFront real-time log lines after sampling", () => {
+    const l = lineOf(e, "CloudFront", "real-time log lines");
+    expect(l.quantity).toBeCloseTo(15_208_333.33, 1);
+    expect(l.monthlyUsd).toBeCloseTo(152_083.33, 1); // the fixture's price is per line, not per million
+  });
+
+  it("rounds Kinesis records up to 1 KB and Firehose records up to 5 KB", () => {
+    expect(lineOf(e, "Kinesis (on-demand)", "data in").quantity).toBeCloseTo((records * 1024) / GiB, 9);
+    expect(lineOf(e, "Kinesis (on-demand)", "stream-hours").quantity).toBe(730);
+    expect(lineOf(e, "Firehose", "ingestion").quantity).toBeCloseTo((records * 5120) / GiB, 9);
+    const big = estimate(config, usage({ logRecordBytes: 6000 }), fixedPrices());
+    expect(lineOf(big, "Firehose", "ingestion").quantity).toBeCloseTo((records * 10_240) / GiB, 9);
+    expect(lineOf(big, "Kinesis (on-demand)", "data in").quantity).toBeCloseTo((records * 6144) / GiB, 9);
+  });
+
+  it("stores the retained days of Parquet in S3", () => {
+    expect(lineOf(e, "S3", "lake storage").quantity).toBeCloseTo((500_000 * 365 * 120) / GiB, 9);
+  });
+
+  it("charges Athena at least 10 MB per query", () => {
+    const tiny = estimate(testConfig(), usage({ eventsPerDay: 10, dashboardRefreshesPerDay: 24, queriesPerRefresh: 10 }), fixedPrices());
+    const queries = 24 * 10 * DAYS_PER_MONTH;
+    expect(lineOf(tiny, "Athena", "dashboard queries").quantity).toBeCloseTo((queries * 10 * 1024 ** 2) / 1024 ** 4, 12);
+    const scanned = 500_000 * 30 * 120 * 0.2; // sampled events/day x window x bytes x column share, above 10 MB
+    expect(lineOf(e, "Athena", "dashboard queries").quantity).toBeCloseTo(
+      (DEFAULT_USAGE.dashboardRefreshesPerDay * QUERIES.length * DAYS_PER_MONTH * scanned) / 1024 ** 4,
+      12,
+    );
+  });
+
+  it("bills the compaction job per second with a one-minute minimum, at the FLEX or STANDARD rate", () => {
+    const flex = lineOf(e, "Glue (compaction)", "FLEX 2 x G.1X");
+    expect(flex.priceKey).toBe("glueFlexDpuHour");
+    expect(flex.quantity).toBeCloseTo((DAYS_PER_MONTH * 60 * 2) / 3600, 9); // 30 s start + 5 s of rows < 60 s
+    const standard = estimate(
+      testConfig({ compaction: { executionClass: "STANDARD", workerType: "G.2X" } } as Partial<EnvironmentConfigInput>),
+      usage({ eventsPerDay: 100_000_000 }),
+      fixedPrices(),
+    );
+    const g = lineOf(standard, "Glue (compaction)", "STANDARD 2 x G.2X");
+    expect(g.priceKey).toBe("glueDpuHour");
+    expect(g.quantity).toBeCloseTo((DAYS_PER_MONTH * (30 + 1000) * 4) / 3600, 9);
+  });
+
+  it("multiplies quantity by unit price and sums every line", () => {
+    const priced = estimate(config, usage(), fixedPrices({ kinesisOnDemandStreamHour: 0.04, cloudwatchAlarmMetric: 0.1 }));
+    expect(lineOf(priced, "Kinesis (on-demand)", "stream-hours").monthlyUsd).toBeCloseTo(29.2, 10);
+    const alarmMetrics = ALARMS.reduce((n, a) => n + a.metricCount, 0);
+    expect(lineOf(priced, "CloudWatch", "alarms").monthlyUsd).toBeCloseTo(alarmMetrics * 0.1, 10);
+    expect(priced.totalUsd).toBeCloseTo(
+      priced.lines.reduce((s, l) => s + l.monthlyUsd, 0),
+      9,
+    );
+  });
+
+  it("prices usage API requests, their Lambda and DynamoDB writes", () => {
+    const api = estimate(testConfig(), usage({ apiRequestsPerDay: 1000 }), fixedPrices());
+    expect(lineOf(api, "API Gateway", "HTTP API requests").quantity).toBeCloseTo(1000 * DAYS_PER_MONTH, 6);
+    expect(lineOf(api, "DynamoDB", "write request units").quantity).toBeCloseTo(2000 * DAYS_PER_MONTH, 6);
+    expect(lineOf(api, "Lambda (usage)", "compute").quantity).toBeCloseTo(1000 * DAYS_PER_MONTH * 0.02 * 0.25, 6); // 20 ms at 256 MB
+  });
+
+  it("rejects a negative or non-finite usage figure, naming it", () => {
+    expect(() => estimate(config, usage({ daysRetained: -1 }), fixedPrices())).toThrow("usage.daysRetained must be a number >= 0");
+    expect(() => estimate(config, usage({ eventsPerDay: Number.NaN }), fixedPrices())).toThrow("usage.eventsPerDay");
+  });
+});
+
+describe("the estimate follows the configuration", () => {
+  const base = estimate(testConfig(), usage(), fixedPrices());
+
+  it("switches between on-demand and provisioned Kinesis, with the configured shards", () => {
+    const p = estimate(testConfig({ kinesis: { mode: "provisioned", shardCount: 3 } }), usage(), fixedPrices());
+    expect(lineOf(p, "Kinesis (provisioned)", "shard-hours").quantity).toBe(3 * 730);
+    expect(p.lines.some((l) => l.service === "Kinesis (on-demand)")).toBe(false);
+  });
+
+  it("charges extended retention only above 24 hours", () => {
+    expect(base.lines.some((l) => l.item === "extended retention")).toBe(false);
+    const kept = estimate(testConfig({ kinesis: { retentionHours: 72 } }), usage(), fixedPrices());
+    expect(lineOf(kept, "Kinesis (on-demand)", "extended retention").quantity).toBeCloseTo(((1_000_000 * 500) / GiB) * 2, 9);
+  });
+
+  it("scales the transform's compute with its configured memory", () => {
+    const big = estimate(testConfig({ ingestion: { lambdaMemoryMb: 2048 } }), usage(), fixedPrices());
+    expect(lineOf(big, "Lambda (transform)", "compute").quantity).toBeCloseTo(
+      2 * lineOf(base, "Lambda (transform)", "compute").quantity,
+      9,
+    );
+  });
+
+  it("drops the dashboard line when ops.dashboard is off and the Glue line's hours when compaction is off", () => {
+    const off = estimate(
+      testConfig({ ops: { dashboard: false }, compaction: { enabled: false } } as Partial<EnvironmentConfigInput>),
+      usage(),
+      fixedPrices(),
+    );
+    expect(off.lines.some((l) => l.item === "dashboard")).toBe(false);
+    expect(off.lines.find((l) => l.service === "Glue (compaction)")?.quantity).toBe(0);
+  });
+
+  it("counts the alarm metrics the ops stack actually synthesizes", () => {
+    const app = testApp();
+    const stacks = createStacks(app, testConfig(), fixtureBundles);
+    app.synth();
+    const alarms = resourcesOfType(synthJson(stacks.ops), "aws_cloudwatch_metric_alarm");
+    const metrics = alarms.reduce(
+      (n, a) => n + (Array.isArray(a.metric_query) ? a.metric_query.filter((q) => !q.expression).length : 1),
+      0,
+    );
+    // The app wires every stage but compaction (an EventBridge rule, no metric).
+    expect(lineOf(base, "CloudWatch", "alarms").quantity).toBe(metrics);
+  });
+
+  it("reads the same config file as synth: the CLI and a synthesized stack agree", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "cost-config-"));
+    writeFileSync(
+      path.join(dir, "costtest.json"),
+      JSON.stringify({
+        project: "webstats",
+        environment: "costtest",
+        region: "us-east-1",
+        kinesis: { mode: "provisioned", shardCount: 4 },
+        realtimeLogs: { samplingRate: 25 },
+      }),
+    );
+    const out = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.resolve(__dirname, "../../cost/cli.ts"), "--events-per-day", "4000000"],
+      {
+        env: { ...process.env, ANALYTICS_ENV: "costtest", ANALYTICS_CONFIG_DIR: dir },
+        encoding: "utf8",
+      },
+    );
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toMatch(/Kinesis \(provisioned\): shard-hours\s+2,920 shard-hours/);
+    expect(out.stdout).toMatch(/CloudFront: real-time log lines\s+30,416,667 log lines/); // 4M x 25 % x 30.42 days
+    expect(out.stdout).toMatch(/^Total: \$\d+\.\d\d per month/m);
+    expect(out.stdout).not.toMatch(/Note: prices are us-east-1 list prices/); // us-east-1 needs no region note
+    const app = testApp();
+    const stacks = createStacks(app, loadConfig("costtest", dir), fixtureBundles);
+    expect(Testing.synth(stacks.edge)).toHaveResourceWithProperties(KinesisStream, { shard_count: 4 });
+  });
+});
+
+describe("prices file and CLI arguments", () => {
+  it("cost/prices.json has every price, each with a date and a source", () => {
+    const file = loadPrices();
+    for (const k of PRICE_KEYS) {
+      expect(file.prices[k].asOf).toMatch(/^\d{4}-\d{2}/);
+      expect(file.prices[k].source).toMatch(/^https:\/\/aws\.amazon\.com\//);
+    }
+  });
+
+  it("a price file missing a price fails naming it", () => {
+    const { prices, ...rest } = fixedPrices();
+    const { athenaTbScanned: _gone, ...partial } = prices;
+    const parsed = PriceFileSchema.safeParse({ ...rest, prices: partial });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => i.path.join("."))).toContain("prices.athenaTbScanned");
+  });
+
+  it("region overrides replace prices for that region only", () => {
+    const file = fixedPrices();
+    const withOverride: PriceFile = {
+      ...file,
+      regionOverrides: { "eu-west-1": { kinesisOnDemandStreamHour: { ...file.prices.kinesisOnDemandStreamHour, usd: 2 } } },
+    };
+    expect(lineOf(estimate(testConfig(), usage(), withOverride), "Kinesis (on-demand)", "stream-hours").monthlyUsd).toBe(1460);
+  });
+
+  it("parses flags, requires --events-per-day and rejects bad numbers", () => {
+    expect(parseUsage(["--events-per-day", "5000", "--days-retained", "90"])).toMatchObject({
+      eventsPerDay: 5000,
+      daysRetained: 90,
+      logRecordBytes: 500,
+    });
+    expect(() => parseUsage(["--days-retained", "90"])).toThrow(UsageError);
+    expect(() => parseUsage(["--events-per-day", "lots"])).toThrow('--events-per-day must be a number >= 0; got "lots"');
+    expect(() => parseUsage(["--events-per-day", "1", "--bogus", "2"])).toThrow(/bogus/);
+  });
+});
