@@ -18,7 +18,7 @@ import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "../../config/limits";
 import { IngestionConfig } from "../../config/schema";
-import { TRANSFORM_ENV } from "../../handlers/firehose-transform/env";
+import { TRANSFORM_ENV, VISITOR_KEY_PLACEHOLDER_PREFIX } from "../../handlers/firehose-transform/env";
 import { firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
 import type { LakeCatalog } from "./catalog";
 import { type IGrantable, ServiceRole } from "./iam";
@@ -77,9 +77,9 @@ export interface IngestionProps {
 
 /**
  * The value of a visitor-key parameter this construct creates. The real key is set once outside
- * Terraform (README); the handler should refuse to hash with this value.
+ * Terraform (README); the handler refuses any key starting with the placeholder prefix.
  */
-export const VISITOR_KEY_PLACEHOLDER = "placeholder: set with aws ssm put-parameter --overwrite";
+export const VISITOR_KEY_PLACEHOLDER = `${VISITOR_KEY_PLACEHOLDER_PREFIX}: set with aws ssm put-parameter --overwrite`;
 
 /** The log stream Firehose writes S3 delivery errors to (the name the console uses too). */
 export const FIREHOSE_DELIVERY_LOG_STREAM = "DestinationDelivery";
