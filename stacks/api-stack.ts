@@ -15,6 +15,18 @@ export interface ApiStackProps {
   readonly config: EnvironmentConfig;
   /** Bundle directory of the `usage-stats` handler (dist/handlers/usage-stats, or a test fixture). */
   readonly bundleDir: string;
+  /** Where synth notes go. @default console.log */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Browser origins CORS allows: the configured ones plus the site's custom domain, if any.
+ * (The distribution's own *.cloudfront.net name is only known after the edge stack deploys,
+ * and the edge stack needs this API's URL first, so it has to be added to the config.)
+ */
+export function allowedOriginsOf(config: EnvironmentConfig): string[] {
+  const domain = config.website.customDomain?.domainName;
+  return [...new Set([...config.usageApi.allowedOrigins, ...(domain ? [`https://${domain}`] : [])])];
 }
 
 export class ApiStack extends AnalyticsStack {
@@ -26,12 +38,19 @@ export class ApiStack extends AnalyticsStack {
     const { config } = props;
     const settings = config.usageApi;
 
+    const origins = allowedOriginsOf(config);
+    if (origins.length === 0) {
+      (props.log ?? console.log)(
+        "Usage API: no browser origin allowed (usageApi.allowedOrigins is empty and website.customDomain is not set): the product " +
+          "page's counter stays hidden until you add the site's origin, e.g. https://<distribution>.cloudfront.net",
+      );
+    }
     this.table = new UsageCounterTable(this, "counters", { tableName: resourceName(config, "usage-counters") });
     this.usageApi = new UsageApi(this, "usage-api", {
       name: resourceName(config, "usage-api"),
       table: this.table,
       bundleDir: props.bundleDir,
-      allowedOrigins: settings.allowedOrigins,
+      allowedOrigins: origins,
       throttlingRateLimit: settings.throttlingRateLimit,
       throttlingBurstLimit: settings.throttlingBurstLimit,
       pageIds: settings.pageIds,

@@ -9,7 +9,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Testing } from "cdktf";
 import { ConfigError } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
-import { ApiStack } from "../../stacks/api-stack";
+import { ApiStack, allowedOriginsOf } from "../../stacks/api-stack";
 import { createStacks } from "../../stacks/app";
 import { UsageApi } from "../../stacks/constructs/usage-api";
 import { UsageCounterTable } from "../../stacks/constructs/usage-table";
@@ -20,8 +20,8 @@ import { FIXTURE_BUNDLE_DIR, fixtureBundles, resourcesOfType, synthJson, testApp
 
 const ORIGIN = "https://d111111abcdef8.cloudfront.net";
 
-function apiStack(usageApi: EnvironmentConfigInput["usageApi"] = { allowedOrigins: [ORIGIN] }): ApiStack {
-  return new ApiStack(testApp(), "api", { config: testConfig({ usageApi }), bundleDir: FIXTURE_BUNDLE_DIR });
+function apiStack(usageApi: EnvironmentConfigInput["usageApi"] = { allowedOrigins: [ORIGIN] }, log?: (line: string) => void): ApiStack {
+  return new ApiStack(testApp(), "api", { config: testConfig({ usageApi }), bundleDir: FIXTURE_BUNDLE_DIR, log });
 }
 
 /** Statements of the function role's inline policy, from the synthesized policy document. */
@@ -88,6 +88,19 @@ describe("the api stack", () => {
         max_age: 600,
       },
     });
+  });
+
+  it("also allows the site's custom domain, and says so when no browser origin is allowed", () => {
+    const config = testConfig({
+      usageApi: { allowedOrigins: [ORIGIN] },
+      website: { customDomain: { domainName: "www.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" } },
+    });
+    expect(allowedOriginsOf(config)).toEqual([ORIGIN, "https://www.example.com"]);
+    const lines: string[] = [];
+    apiStack({}, (l) => lines.push(l));
+    expect(lines).toEqual([expect.stringContaining("Usage API: no browser origin allowed (usageApi.allowedOrigins is empty")]);
+    apiStack({ allowedOrigins: [ORIGIN] }, (l) => lines.push(l));
+    expect(lines).toHaveLength(1);
   });
 
   it("lets only this API invoke the function", () => {
