@@ -16,7 +16,7 @@ import { LAKE_PREFIXES } from "../schemas/lake";
 export interface LakeWriterOptions {
   /** Rows per row group (at most). @default 50_000 */
   readonly rowGroupRows?: number;
-  /** Rows buffered across all partitions before the largest buffer is flushed. @default 200_000 */
+  /** Rows buffered across all partitions before the largest buffer is flushed. @default 100_000 */
   readonly maxBufferedRows?: number;
   /** Distinguishes this run's files from other runs' in the same partition. @default a timestamp */
   readonly runId?: string;
@@ -48,7 +48,7 @@ export class LakeWriter {
     options: LakeWriterOptions = {},
   ) {
     this.rowGroupRows = options.rowGroupRows ?? 50_000;
-    this.maxBufferedRows = options.maxBufferedRows ?? 200_000;
+    this.maxBufferedRows = options.maxBufferedRows ?? 100_000;
     this.runId = options.runId ?? new Date().toISOString().replace(/[-:.TZ]/g, "");
     if (!(this.rowGroupRows >= 1 && this.maxBufferedRows >= this.rowGroupRows)) {
       throw new Error("LakeWriter: rowGroupRows must be >= 1 and maxBufferedRows >= rowGroupRows");
