@@ -64,8 +64,9 @@ export const OpsConfig = z
     /** Consecutive periods a metric must breach before the alarm fires. @default 1 */
     evaluationPeriods: whole("evaluationPeriods").min(1).max(288).default(1),
     /**
-     * Days CloudWatch keeps the logs of functions and services that have no retention key of their own
-     * (the usage API, compaction runs, ...). ingestion.logRetentionDays still sets the transform's and Firehose's.
+     * Days CloudWatch keeps the log groups the ops stack creates (the compaction run history). The other
+     * components have their own key: ingestion.logRetentionDays (transform, Firehose),
+     * usageApi.logRetentionDays (usage Lambda, API access logs), compaction.logRetentionDays (Glue job).
      * @default 30
      */
     logRetentionDays: LogRetentionDays.default(30),

@@ -7,6 +7,7 @@ import type { EnvironmentConfig } from "../config/schema";
 import { bundleDir } from "../scripts/build-handlers";
 import { ApiStack } from "./api-stack";
 import { EdgeStack } from "./edge-stack";
+import { OpsStack, transformMetricsOf } from "./ops-stack";
 import { PipelineStack } from "./pipeline-stack";
 import { StateStack } from "./state-stack";
 
@@ -24,6 +25,7 @@ export interface AnalyticsStacks {
   readonly pipeline: PipelineStack;
   readonly api: ApiStack;
   readonly edge: EdgeStack;
+  readonly ops: OpsStack;
 }
 
 export function createStacks(app: App, config: EnvironmentConfig, options: AppOptions = {}): AnalyticsStacks {
@@ -34,5 +36,18 @@ export function createStacks(app: App, config: EnvironmentConfig, options: AppOp
   // Before the edge stack: the site's config.js carries the usage API's URL.
   const api = new ApiStack(app, "api", { config, bundleDir: bundles("usage-stats") });
   const edge = new EdgeStack(app, "edge", { config, usageApiUrl: api.url });
-  return { state, pipeline, api, edge };
+  // Last: it watches what the stacks above deploy.
+  const ops = new OpsStack(app, "ops", {
+    config,
+    monitored: {
+      kinesisStreamName: edge.stream.streamName,
+      deliveryStreamName: pipeline.ingestion?.deliveryStream.name,
+      transformFunctionName: pipeline.ingestion?.transform.functionName,
+      transformMetrics: pipeline.ingestion && transformMetricsOf(pipeline.ingestion.transform),
+      usageApi: { apiId: api.usageApi.api.id, stage: api.usageApi.stage.name },
+      usageFunctionName: api.usageApi.function.functionName,
+      countersTableName: api.table.name,
+    },
+  });
+  return { state, pipeline, api, edge, ops };
 }
