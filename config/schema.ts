@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { AthenaConfig } from "./athena";
+import { CompactionConfig } from "./compaction";
 import { GaConfig } from "./ga";
 import { OpsConfig } from "./ops";
 import { UsageApiConfig } from "./usage-api";
@@ -250,6 +251,8 @@ export const EnvironmentConfig = z.strictObject({
   usageApi: UsageApiConfig,
   /** The Athena workgroup, its results bucket and the dashboard named queries; see config/athena.ts. */
   athena: AthenaConfig,
+  /** The daily Glue job compacting small Parquet files; see config/compaction.ts. */
+  compaction: CompactionConfig,
 });
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfig>;

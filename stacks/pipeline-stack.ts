@@ -8,6 +8,7 @@ import { LAKE_PREFIXES } from "../schemas";
 import { AnalyticsStack } from "./base-stack";
 import { AthenaQueryLayer } from "./constructs/athena-query";
 import { LakeCatalog } from "./constructs/catalog";
+import { CompactionJob } from "./constructs/compaction-job";
 import { Ingestion, type KinesisSource } from "./constructs/ingestion";
 import { SecureBucket } from "./constructs/secure-bucket";
 import { catalogName, resourceName } from "./names";
@@ -35,6 +36,8 @@ export class PipelineStack extends AnalyticsStack {
   readonly ingestion?: Ingestion;
   /** Athena workgroup, its results bucket, the `errors` table and the dashboard named queries. */
   readonly query: AthenaQueryLayer;
+  /** The daily Glue job that compacts the lake's small Parquet files (config key `compaction`). */
+  readonly compaction: CompactionJob;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const { config } = props;
@@ -45,6 +48,14 @@ export class PipelineStack extends AnalyticsStack {
       // Compaction replaces small files daily; deleted versions are kept a week for recovery, not forever.
       noncurrentVersionExpirationDays: 7,
       expiryRules: [{ id: "expire-errors", prefix: LAKE_PREFIXES.errors, expireAfterDays: config.ingestion.errorRetentionDays }],
+    });
+    this.compaction = new CompactionJob(this, "compaction", {
+      jobName: resourceName(config, "compaction"),
+      lake: this.lake,
+      artifactsBucketName: `${resourceName(config, "glue-artifacts")}-${this.accountId}`,
+      accountId: this.accountId,
+      region: config.region,
+      ...config.compaction,
     });
     this.catalog = new LakeCatalog(this, "catalog", {
       databaseName: catalogName(config, "analytics"),

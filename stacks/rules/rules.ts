@@ -612,5 +612,61 @@ export const ATHENA_RULES: Rule[] = [
   },
 ];
 
+/** Encryption modes a Glue security configuration must use for each kind of data. */
+const GLUE_ENCRYPTION: [block: string, modeKey: string, allowed: string[]][] = [
+  ["cloudwatch_encryption", "cloudwatch_encryption_mode", ["SSE-KMS"]],
+  ["job_bookmarks_encryption", "job_bookmarks_encryption_mode", ["CSE-KMS"]],
+  ["s3_encryption", "s3_encryption_mode", ["SSE-S3", "SSE-KMS"]],
+];
+
+export const GLUE_RULES: Rule[] = [
+  {
+    id: "GLUE-JOB-SECURITY-CONFIGURATION",
+    appliesTo: "aws_glue_job",
+    description:
+      "Glue jobs run with a security configuration, which encrypts their logs, bookmarks and S3 output (AwsSolutions-GL1, AwsSolutions-GL3 / checkov CKV_AWS_195).",
+    check: (job) =>
+      typeof job.config.security_configuration === "string" && job.config.security_configuration !== ""
+        ? undefined
+        : "no security_configuration",
+  },
+  {
+    id: "GLUE-SECURITY-CONFIGURATION-ENCRYPTED",
+    appliesTo: "aws_glue_security_configuration",
+    description:
+      "A Glue security configuration encrypts CloudWatch logs (SSE-KMS), job bookmarks (CSE-KMS) and S3 data (AwsSolutions-GL1, AwsSolutions-GL3 / checkov CKV_AWS_99).",
+    check: (sc) => {
+      const enc = blocks(sc.config.encryption_configuration)[0] ?? {};
+      const bad = GLUE_ENCRYPTION.flatMap(([block, key, allowed]) => {
+        const mode = String(blocks(enc[block])[0]?.[key] ?? "DISABLED");
+        return allowed.includes(mode) ? [] : [`${block} is ${mode}, not ${allowed.join(" or ")}`];
+      });
+      return bad.length ? bad.join("; ") : undefined;
+    },
+  },
+  {
+    id: "GLUE-JOB-BOUNDED",
+    appliesTo: "aws_glue_job",
+    description:
+      "A Glue job sets its own timeout (Glue's default lets a stuck run bill for 48 hours) and runs at most one instance at a time unless it says otherwise (project rule: cost and overlap guard; no cdk-nag or checkov equivalent).",
+    check: (job) => {
+      const problems = [];
+      if (typeof job.config.timeout !== "number") problems.push("no timeout");
+      if (typeof blocks(job.config.execution_property)[0]?.max_concurrent_runs !== "number")
+        problems.push("no execution_property.max_concurrent_runs");
+      return problems.length ? problems.join("; ") : undefined;
+    },
+  },
+];
+
 /** Every rule the pack checks. */
-export const RULES: Rule[] = [...S3_RULES, ...IAM_RULES, ...INGESTION_RULES, ...EDGE_RULES, ...OPS_RULES, ...API_RULES, ...ATHENA_RULES];
+export const RULES: Rule[] = [
+  ...S3_RULES,
+  ...IAM_RULES,
+  ...INGESTION_RULES,
+  ...EDGE_RULES,
+  ...OPS_RULES,
+  ...API_RULES,
+  ...ATHENA_RULES,
+  ...GLUE_RULES,
+];

@@ -1,0 +1,286 @@
+/**
+ * The daily compaction of the lake: an AWS Glue 5.0 job running
+ * glue/compaction_job.py (Python 3.11, pyarrow), its code uploaded to a small
+ * artifacts bucket under a content hash, a security configuration that
+ * encrypts its logs and bookmarks with a KMS key, its own log group, a
+ * scheduled trigger and a role that may touch only the lake's events and
+ * manifest prefixes and read its own code.
+ *
+ * Why Glue 5.0 and not a Python shell job: see the README's "Compaction" section.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { GlueJob } from "@cdktf/provider-aws/lib/glue-job";
+import { GlueSecurityConfiguration } from "@cdktf/provider-aws/lib/glue-security-configuration";
+import { GlueTrigger } from "@cdktf/provider-aws/lib/glue-trigger";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
+import { AssetType, TerraformAsset, Token } from "cdktf";
+import { Construct } from "constructs";
+import { GLUE_JOB_LIMITS, glueCronProblem } from "../../config/compaction";
+import { LOG_RETENTION_DAYS } from "../../config/limits";
+import { LAKE_PREFIXES } from "../../schemas/lake";
+import { suppressRule } from "../rules/aspect";
+import { PolicyDocument, ServiceRole } from "./iam";
+import { SecureBucket } from "./secure-bucket";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+/** The files the job needs in S3: the entry script, the library it imports, and the table schema it checks outputs against. */
+export const COMPACTION_FILES = {
+  script: path.join(ROOT, "glue/compaction_job.py"),
+  library: path.join(ROOT, "glue/lake_compaction.py"),
+  schema: path.join(ROOT, "schemas/generated/events.schema.json"),
+  requirements: path.join(ROOT, "glue/requirements.txt"),
+} as const;
+
+/** Key prefix of the job's code in the artifacts bucket; each version lives under `<prefix><content hash>/`. */
+export const COMPACTION_CODE_PREFIX = "glue/compaction/";
+
+/** The pinned runtime requirements (`pyarrow==x.y.z`) of glue/requirements.txt, for --additional-python-modules. */
+export function runtimeRequirements(file: string = COMPACTION_FILES.requirements): string[] {
+  const pins = readFileSync(file, "utf8")
+    .split("\n")
+    .map((l) => l.replace(/#.*/, "").trim())
+    .filter(Boolean);
+  const loose = pins.filter((p) => !/^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+-]+$/.test(p));
+  if (loose.length) throw new Error(`${file}: every runtime requirement must be pinned as name==version; not: ${loose.join(", ")}`);
+  return pins;
+}
+
+/** Content hash of the job's code and schema: a change to any of them gives new object keys, so the job is redeployed. */
+export function compactionCodeHash(): string {
+  const h = createHash("sha256");
+  for (const f of [COMPACTION_FILES.script, COMPACTION_FILES.library, COMPACTION_FILES.schema, COMPACTION_FILES.requirements]) {
+    h.update(path.basename(f)).update("\0").update(readFileSync(f)).update("\0");
+  }
+  return h.digest("hex").slice(0, 16);
+}
+
+export interface CompactionJobProps {
+  /** Glue job name; also names the role, the security configuration, the trigger and the log group. */
+  readonly jobName: string;
+  /** The lake bucket (PipelineStack's `lake`). */
+  readonly lake: SecureBucket;
+  /** Name of the bucket that holds the job's code. */
+  readonly artifactsBucketName: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** AWS partition for ARNs. @default "aws" */
+  readonly partition?: string;
+  /** Glue cron expression (UTC) of the daily run. @default "cron(30 2 * * ? *)" */
+  readonly schedule?: string;
+  /** Whether the trigger runs the job on its schedule. @default true */
+  readonly enabled?: boolean;
+  /** Days before yesterday compacted again for late files. @default 2 */
+  readonly lookbackDays?: number;
+  /** Size of an output file in MiB. @default 128 */
+  readonly targetFileSizeMb?: number;
+  /** Rows per row group and per in-memory sorted run. @default 131072 */
+  readonly rowGroupRows?: number;
+  /** Minutes before Glue stops a run. @default 60 */
+  readonly timeoutMinutes?: number;
+  /** Retries of a failed run. @default 2 */
+  readonly maxRetries?: number;
+  /** Glue worker type. @default "G.1X" */
+  readonly workerType?: (typeof GLUE_JOB_LIMITS.workerTypes)[number];
+  /** STANDARD or FLEX (cheaper, may start late or be interrupted). @default "FLEX" */
+  readonly executionClass?: (typeof GLUE_JOB_LIMITS.executionClasses)[number];
+  /** Days CloudWatch keeps the job's logs. @default 30 */
+  readonly logRetentionDays?: number;
+}
+
+export class CompactionJob extends Construct {
+  readonly job: GlueJob;
+  readonly trigger: GlueTrigger;
+  readonly role: ServiceRole;
+  readonly artifacts: SecureBucket;
+  readonly key: KmsKey;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly securityConfiguration: GlueSecurityConfiguration;
+  /** `s3://` URI of the entry script. */
+  readonly scriptLocation: string;
+
+  constructor(scope: Construct, id: string, props: CompactionJobProps) {
+    super(scope, id);
+    const where = this.node.path;
+    const partition = props.partition ?? "aws";
+    const schedule = props.schedule ?? "cron(30 2 * * ? *)";
+    const timeout = props.timeoutMinutes ?? 60;
+    const retries = props.maxRetries ?? 2;
+    const retention = props.logRetentionDays ?? 30;
+    const workerType = props.workerType ?? "G.1X";
+    const executionClass = props.executionClass ?? "FLEX";
+    const lookback = props.lookbackDays ?? 2;
+    const targetMb = props.targetFileSizeMb ?? 128;
+    const rowGroupRows = props.rowGroupRows ?? 131_072;
+
+    // The same checks as config/compaction.ts, for callers that build the construct directly.
+    const cron = Token.isUnresolved(schedule) ? undefined : glueCronProblem(schedule);
+    if (cron) throw new Error(`${where}: schedule (config key compaction.schedule) ${cron}; got ${schedule}`);
+    const { timeoutMinutes: tl, maxRetries: rl } = GLUE_JOB_LIMITS;
+    if (!(Number.isInteger(timeout) && timeout >= tl.min && timeout <= tl.max)) {
+      throw new Error(
+        `${where}: timeoutMinutes (config key compaction.timeoutMinutes) must be ${tl.min}-${tl.max} (Glue limit); got ${timeout}`,
+      );
+    }
+    if (!(Number.isInteger(retries) && retries >= rl.min && retries <= rl.max)) {
+      throw new Error(`${where}: maxRetries (config key compaction.maxRetries) must be ${rl.min}-${rl.max} (Glue limit); got ${retries}`);
+    }
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
+      throw new Error(
+        `${where}: logRetentionDays (config key compaction.logRetentionDays) must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+      );
+    }
+    for (const [key, v, min] of [
+      ["lookbackDays", lookback, 0],
+      ["targetFileSizeMb", targetMb, 1],
+      ["rowGroupRows", rowGroupRows, 1024],
+    ] as const) {
+      if (!(Number.isInteger(v) && v >= min))
+        throw new Error(`${where}: ${key} (config key compaction.${key}) must be a whole number >= ${min}; got ${v}`);
+    }
+    // Glue job names: 1-255 characters. @see https://docs.aws.amazon.com/glue/latest/webapi/API_CreateJob.html
+    if (!Token.isUnresolved(props.jobName) && !/^[\w .:/=+@-]{1,255}$/u.test(props.jobName)) {
+      throw new Error(`${where}: jobName must be 1-255 characters of letters, digits, spaces and _.:/=+@-; got ${props.jobName}`);
+    }
+
+    // --- Code: three objects under one content-hashed prefix (a change redeploys the job).
+    this.artifacts = new SecureBucket(this, "artifacts", { bucketName: props.artifactsBucketName, versioned: true });
+    const prefix = `${COMPACTION_CODE_PREFIX}${compactionCodeHash()}/`;
+    const upload = (name: string, file: string, contentType: string) => {
+      const asset = new TerraformAsset(this, `asset-${name}`, { path: file, type: AssetType.FILE });
+      const key = `${prefix}${path.basename(file)}`;
+      new S3Object(this, `object-${name}`, {
+        bucket: this.artifacts.name,
+        key,
+        source: asset.path,
+        sourceHash: asset.assetHash,
+        contentType,
+      });
+      return `s3://${this.artifacts.name}/${key}`;
+    };
+    this.scriptLocation = upload("script", COMPACTION_FILES.script, "text/x-python");
+    const library = upload("library", COMPACTION_FILES.library, "text/x-python");
+    const schemaUri = upload("schema", COMPACTION_FILES.schema, "application/json");
+
+    // --- Encryption of logs and bookmarks: CloudWatch Logs can use the key only through its key policy.
+    const logsArn = `arn:${partition}:logs:${props.region}:${props.accountId}:log-group`;
+    const keyPolicy = new PolicyDocument(this, "key-policy", [
+      {
+        sid: "AccountAdministersKey",
+        actions: ["kms:*"],
+        principals: [{ type: "AWS", identifiers: [`arn:${partition}:iam::${props.accountId}:root`] }],
+        resources: ["*"],
+      },
+      {
+        sid: "CloudWatchLogsEncryptsGlueLogs",
+        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        principals: [{ type: "Service", identifiers: [`logs.${props.region}.amazonaws.com`] }],
+        resources: ["*"],
+        condition: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: [`${logsArn}:/aws-glue/*`] }],
+      },
+    ]);
+    suppressRule(
+      keyPolicy,
+      "IAM-NO-WILDCARD-ACTIONS",
+      "a key policy must let the account administer its key (kms:* for the account root, AWS's default key policy statement); otherwise the key becomes unmanageable",
+    );
+    this.key = new KmsKey(this, "key", {
+      description: `Encrypts the logs and bookmarks of the Glue job ${props.jobName}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: keyPolicy.json,
+    });
+    new KmsAlias(this, "alias", { name: `alias/${props.jobName}`, targetKeyId: this.key.keyId });
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws-glue/jobs/${props.jobName}`,
+      retentionInDays: retention,
+      kmsKeyId: this.key.arn,
+    });
+
+    this.securityConfiguration = new GlueSecurityConfiguration(this, "security", {
+      name: `${props.jobName}-security`,
+      encryptionConfiguration: {
+        cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: this.key.arn },
+        jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: this.key.arn },
+        // The lake's own default encryption is SSE-S3; Glue-written S3 data matches it.
+        s3Encryption: { s3EncryptionMode: "SSE-S3" },
+      },
+    });
+
+    // --- Role: the lake's events and manifest prefixes, its own code, its logs, its key.
+    this.role = new ServiceRole(this, "role", {
+      service: "glue.amazonaws.com",
+      name: `${props.jobName}-job`.slice(0, 64),
+      sourceAccount: props.accountId,
+      description: `Role of the Glue job ${props.jobName}: compacts the lake's events`,
+    });
+    const lakePrefixes = [LAKE_PREFIXES.events, LAKE_PREFIXES.manifests];
+    props.lake.grantRead(this.role, ...lakePrefixes);
+    props.lake.grantWrite(this.role, ...lakePrefixes);
+    props.lake.grantDelete(this.role, ...lakePrefixes);
+    this.artifacts.grantRead(this.role, COMPACTION_CODE_PREFIX);
+    this.role.addToPolicy(
+      {
+        // Glue writes driver output to its /aws-glue/* groups and associates the security configuration's key with them.
+        actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
+        resources: [`${logsArn}:/aws-glue/*`, `${logsArn}:/aws-glue/*:*`],
+      },
+      { actions: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources: [this.key.arn] },
+      {
+        actions: ["cloudwatch:PutMetricData"],
+        resources: ["*"],
+        condition: [{ test: "StringEquals", variable: "cloudwatch:namespace", values: ["Glue"] }],
+      },
+    );
+
+    this.job = new GlueJob(this, "job", {
+      name: props.jobName,
+      description: "Daily compaction of the lake's small Parquet files (glue/compaction_job.py); crash-safe, idempotent",
+      roleArn: this.role.arn,
+      glueVersion: "5.0",
+      command: { name: "glueetl", scriptLocation: this.scriptLocation, pythonVersion: "3" },
+      // The job streams through pyarrow on the driver; 2 is the least a Spark job may ask for.
+      workerType,
+      numberOfWorkers: GLUE_JOB_LIMITS.minWorkers,
+      executionClass,
+      timeout,
+      maxRetries: retries,
+      executionProperty: { maxConcurrentRuns: 1 },
+      securityConfiguration: this.securityConfiguration.name,
+      defaultArguments: {
+        "--job-language": "python",
+        "--extra-py-files": library,
+        // The pyarrow the tests ran against (glue/requirements.txt), installed by pip at job start.
+        "--additional-python-modules": runtimeRequirements().join(","),
+        "--enable-metrics": "true",
+        "--enable-continuous-cloudwatch-log": "true",
+        "--continuous-log-logGroup": this.logGroup.name,
+        "--lake-bucket": props.lake.name,
+        "--events-prefix": LAKE_PREFIXES.events,
+        "--manifests-prefix": LAKE_PREFIXES.manifests,
+        "--schema-uri": schemaUri,
+        "--region": props.region,
+        "--lookback-days": String(lookback),
+        "--target-file-size-mb": String(targetMb),
+        "--row-group-rows": String(rowGroupRows),
+      },
+      dependsOn: [this.logGroup],
+    });
+
+    const enabled = props.enabled ?? true;
+    this.trigger = new GlueTrigger(this, "trigger", {
+      name: `${props.jobName}-daily`,
+      type: "SCHEDULED",
+      schedule,
+      enabled,
+      startOnCreation: enabled,
+      actions: [{ jobName: this.job.name }],
+    });
+  }
+}
