@@ -3,12 +3,14 @@
  * catalog, the Firehose ingestion, the query layer and compaction).
  */
 import type { Construct } from "constructs";
+import { gaImportStatus } from "../config/ga";
 import type { EnvironmentConfig } from "../config/schema";
-import { LAKE_PREFIXES } from "../schemas";
+import { GA_FLOW_SUFFIX, LAKE_PREFIXES } from "../schemas";
 import { AnalyticsStack } from "./base-stack";
 import { AthenaQueryLayer } from "./constructs/athena-query";
 import { LakeCatalog } from "./constructs/catalog";
 import { CompactionJob } from "./constructs/compaction-job";
+import { announceGaImport, GaImport } from "./constructs/ga-import";
 import { Ingestion, type KinesisSource } from "./constructs/ingestion";
 import { SecureBucket } from "./constructs/secure-bucket";
 import { catalogName, resourceName } from "./names";
@@ -36,6 +38,8 @@ export class PipelineStack extends AnalyticsStack {
   readonly ingestion?: Ingestion;
   /** Athena workgroup, its results bucket, the `errors` table and the dashboard named queries. */
   readonly query: AthenaQueryLayer;
+  /** Google Analytics 4 import (AppFlow flow, Glue table); absent unless config.ga names a property and its auth. */
+  readonly gaImport?: GaImport;
   /** The daily Glue job that compacts the lake's small Parquet files (config key `compaction`). */
   readonly compaction: CompactionJob;
 
@@ -72,6 +76,21 @@ export class PipelineStack extends AnalyticsStack {
       accountId: this.accountId,
       ...config.athena,
     });
+    const ga = gaImportStatus(config.ga);
+    announceGaImport(this, ga);
+    if (ga.on) {
+      this.gaImport = new GaImport(this, "ga-import", {
+        flowName: resourceName(config, GA_FLOW_SUFFIX),
+        auth: ga.auth,
+        entityName: ga.entityName,
+        lake: this.lake,
+        catalog: this.catalog,
+        databaseName: catalogName(config, "analytics"),
+        workgroupName: this.query.workgroupName,
+        accountId: this.accountId,
+        region: config.region,
+      });
+    }
     if (props.ingestion) {
       const { visitorKeyParameter, errorRetentionDays: _lifecycle, ...tunables } = config.ingestion;
       this.ingestion = new Ingestion(this, "ingestion", {

@@ -46,6 +46,8 @@ export interface SecureBucketProps {
 
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
+  /** The bucket policy resource; depend on it where a service checks the policy when it is created (AppFlow). */
+  readonly bucketPolicy: S3BucketPolicy;
   private readonly policy: PolicyDocument;
   private readonly kmsKeyArn?: string;
 
@@ -128,7 +130,7 @@ export class SecureBucket extends Construct {
         condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
       },
     ]);
-    new S3BucketPolicy(this, "policy", { bucket, policy: this.policy.json });
+    this.bucketPolicy = new S3BucketPolicy(this, "policy", { bucket, policy: this.policy.json });
   }
 
   get name(): string {
