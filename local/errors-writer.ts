@@ -8,9 +8,6 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { type ErrorOutputType, type ErrorRecord, errorPartitionPrefix, toFirehoseErrorJson } from "../schemas/errors";
 
-/** Stands in for the function's ARN: there is no Lambda locally. */
-export const LOCAL_LAMBDA_ARN = "arn:aws:lambda:local:000000000000:function:firehose-transform";
-
 interface Partition {
   readonly file: string;
   lines: string[];

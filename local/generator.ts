@@ -18,6 +18,7 @@
 import { formatLogLine, type RealtimeLogField } from "../schemas/cloudfront";
 import type { EventType } from "../schemas/event";
 import catalog from "../site/catalog.json";
+import { leadingTimestampMs, PROCESSING_FAILED } from "./firehose";
 
 export interface GeneratorOptions {
   /** First UTC day, YYYY-MM-DD. @default "2025-06-01" */
@@ -28,16 +29,6 @@ export interface GeneratorOptions {
   /** Sessions per day (bots, health checks and malformed lines come on top). @default 300 */
   readonly sessionsPerDay?: number;
 }
-
-/** The simulated arrival time of a line in Firehose: its own timestamp, else the last one before it. */
-export function leadingTimestampMs(line: string): number | undefined {
-  const tab = line.indexOf("\t");
-  const n = Number(tab < 0 ? line : line.slice(0, tab));
-  return tab > 0 && Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : undefined;
-}
-
-/** Error code and message Firehose writes for a record the Lambda returned as ProcessingFailed. */
-export const PROCESSING_FAILED = { code: "Lambda.ProcessingFailedStatus", message: "ProcessingFailed status set for record" } as const;
 
 type Row = Record<string, string | number>;
 

@@ -10,8 +10,8 @@ import { createProcessor, type FirehoseRecordIn } from "../handlers/firehose-tra
 import type { EventType } from "../schemas/event";
 import { LAKE_PREFIXES } from "../schemas/lake";
 import type { TransformConfigInput } from "../schemas/transform-config";
-import { ErrorsWriter, LOCAL_LAMBDA_ARN } from "./errors-writer";
-import { leadingTimestampMs, PROCESSING_FAILED } from "./generator";
+import { ErrorsWriter } from "./errors-writer";
+import { LOCAL_LAMBDA_ARN, leadingTimestampMs, PROCESSING_FAILED } from "./firehose";
 import { LakeWriter } from "./lake-writer";
 
 /** Firehose's default processor buffer (BufferSizeInMBs = 1): the records one Lambda invocation gets. */

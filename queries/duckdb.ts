@@ -92,6 +92,7 @@ export class LocalLake {
   static async open(lakeDir: string, database = "analytics"): Promise<LocalLake> {
     const lake = path.resolve(lakeDir);
     if (!existsSync(lake)) throw new Error(`lake directory not found: ${lakeDir}`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`database must be a lower-case SQL identifier: ${JSON.stringify(database)}`);
     const instance = await DuckDBInstance.create(":memory:");
     const connection = await instance.connect();
     // Athena works in UTC; DuckDB would use the machine's zone for hour(timestamptz).
@@ -160,7 +161,7 @@ function typedRow(query: QueryDef, raw: Record<string, unknown>): ResultRow {
     const v = raw[c.name];
     if (v === null || v === undefined) row[c.name] = null;
     else if (c.type === "integer" || c.type === "double") {
-      const num = typeof v === "bigint" ? Number(v) : Number(v);
+      const num = Number(v);
       if (!Number.isFinite(num) || (c.type === "integer" && !Number.isSafeInteger(num))) {
         throw new Error(`query ${query.id}: column ${c.name} is not a ${c.type}: ${String(v)}`);
       }
