@@ -44,6 +44,7 @@ export function createStacks(app: App, config: EnvironmentConfig, options: AppOp
       deliveryStreamName: pipeline.ingestion?.deliveryStream.name,
       transformFunctionName: pipeline.ingestion?.transform.functionName,
       transformMetrics: pipeline.ingestion && transformMetricsOf(pipeline.ingestion.transform),
+      compactionJobName: pipeline.compaction.job.name,
       usageApi: { apiId: api.usageApi.api.id, stage: api.usageApi.stage.name },
       usageFunctionName: api.usageApi.function.functionName,
       countersTableName: api.table.name,

@@ -15,7 +15,7 @@ import { EVENT_TYPES } from "../../schemas/event";
 import { createStacks } from "../../stacks/app";
 import { AnalyticsStack } from "../../stacks/base-stack";
 import { ALARMS } from "../../stacks/constructs/alarms-catalog";
-import type { MonitoredResources } from "../../stacks/constructs/monitoring";
+import { alarmDescription, CLOUDWATCH_LIMITS, type MonitoredResources } from "../../stacks/constructs/monitoring";
 import { OpsStack } from "../../stacks/ops-stack";
 import { evaluate } from "../../stacks/rules/engine";
 import { RULES } from "../../stacks/rules/rules";
@@ -322,6 +322,16 @@ describe("ops rules", () => {
   });
 });
 
+describe("alarm descriptions", () => {
+  it("fit CloudWatch's limit for every alarm and EventBridge's for the rule; a longer one fails naming the alarm", () => {
+    for (const a of ALARMS) expect(alarmDescription(a).length).toBeLessThanOrEqual(CLOUDWATCH_LIMITS.alarmDescriptionLength);
+    const rule = ALARMS.find((a) => a.id === "compaction-failed");
+    expect(rule && alarmDescription(rule, CLOUDWATCH_LIMITS.ruleDescriptionLength)).toBeTruthy();
+    const long = { ...ALARMS[0], id: "wordy", means: "x".repeat(600) } as (typeof ALARMS)[number];
+    expect(() => alarmDescription(long, 512)).toThrow(/^alarm wordy: description is \d+ characters; the limit is 512$/);
+  });
+});
+
 describe("ops config", () => {
   it.each([
     [{ periodSeconds: 90 }, "ops.periodSeconds: must be 60 or a multiple of 60"],
@@ -336,6 +346,23 @@ describe("ops config", () => {
 });
 
 describe("the app's ops stack", () => {
+  it("watches every stage the app deploys: one alarm per catalogue entry, plus the compaction rule", () => {
+    const app = testApp();
+    const stacks = createStacks(app, testConfig(), fixtureBundles);
+    app.synth();
+    const ops = synthJson(stacks.ops);
+    const names = resourcesOfType(ops, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
+    expect(names.sort()).toEqual(
+      ALARMS.filter((a) => a.metricCount > 0)
+        .map((a) => `webstats-test-${a.id}`)
+        .sort(),
+    );
+    const rule = resourcesOfType(ops, "aws_cloudwatch_event_rule").find((r) => r.name === "webstats-test-compaction-failed");
+    expect(String(rule?.event_pattern)).toMatch(
+      /"jobName":\["\$\{data\.terraform_remote_state\.cross-stack-reference-input-pipeline\.outputs\./,
+    );
+  });
+
   it("watches the edge and pipeline stacks' resources through cross-stack references", () => {
     const app = testApp();
     const stacks = createStacks(app, testConfig(), fixtureBundles);

@@ -27,8 +27,12 @@ import { type DashboardTargets, dashboardBody } from "./monitoring-dashboard";
 
 export type { TransformMetrics } from "./monitoring-dashboard";
 
-/** CloudWatch limits. @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (AlarmName 1-255, AlarmDescription 0-1024) */
-export const CLOUDWATCH_LIMITS = { alarmNameLength: 255, alarmDescriptionLength: 1024 } as const;
+/**
+ * CloudWatch and EventBridge limits.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (AlarmName 1-255, AlarmDescription 0-1024)
+ * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html (Description 0-512)
+ */
+export const CLOUDWATCH_LIMITS = { alarmNameLength: 255, alarmDescriptionLength: 1024, ruleDescriptionLength: 512 } as const;
 
 /** Glue job run states that end a run abnormally. @see https://docs.aws.amazon.com/glue/latest/dg/job-run-statuses.html */
 export const GLUE_FAILED_STATES = ["FAILED", "TIMEOUT", "ERROR", "STOPPED"] as const;
@@ -194,7 +198,7 @@ export class Monitoring extends Construct {
     if (r.compactionJobName !== undefined) {
       const failed = new CloudwatchEventRule(this, "compaction-failed", {
         name: `${namePrefix}-compaction-failed`,
-        description: alarmDescription(specById("compaction-failed")),
+        description: alarmDescription(specById("compaction-failed"), CLOUDWATCH_LIMITS.ruleDescriptionLength),
         eventPattern: JSON.stringify({
           source: ["aws.glue"],
           "detail-type": ["Glue Job State Change"],
@@ -403,13 +407,9 @@ function specById(id: string): AlarmSpec {
   return spec;
 }
 
-/** The alarm's description: what it means and what to do, within CloudWatch's 1,024 characters. */
-export function alarmDescription(spec: AlarmSpec): string {
+/** The alarm's description: what it means and what to do, within the service's limit (an alarm's 1,024 characters by default). */
+export function alarmDescription(spec: AlarmSpec, limit: number = CLOUDWATCH_LIMITS.alarmDescriptionLength): string {
   const text = `${spec.means} What to do: ${spec.action}`;
-  if (text.length > CLOUDWATCH_LIMITS.alarmDescriptionLength) {
-    throw new Error(
-      `alarm ${spec.id}: description is ${text.length} characters; CloudWatch allows ${CLOUDWATCH_LIMITS.alarmDescriptionLength}`,
-    );
-  }
+  if (text.length > limit) throw new Error(`alarm ${spec.id}: description is ${text.length} characters; the limit is ${limit}`);
   return text;
 }
