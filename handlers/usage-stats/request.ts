@@ -36,6 +36,21 @@ const ViewBody = z.strictObject({});
 
 const JSON_CONTENT_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
 
+/**
+ * The headers a view request may carry (API Gateway lower-cases names; others pass through).
+ * The content type is checked with the body: without a body it does not matter.
+ */
+const ViewHeaders = z.looseObject({
+  "content-type": z.string().optional(),
+  // A structured-field string may arrive quoted ("key"); the quotes are not part of the key.
+  [IDEMPOTENCY_KEY_HEADER]: z
+    .string()
+    .trim()
+    .transform((k) => k.replace(/^"(.*)"$/, "$1"))
+    .pipe(IdempotencyKey)
+    .optional(),
+});
+
 /** Validate an event; throws {@link HttpError} for anything a client got wrong. */
 export function parseRequest(event: APIGatewayProxyEventV2, allowedPageIds?: ReadonlySet<string>): UsageRequest {
   const method = event.requestContext?.http?.method?.toUpperCase() ?? "";
@@ -48,13 +63,14 @@ export function parseRequest(event: APIGatewayProxyEventV2, allowedPageIds?: Rea
   const pageId = parsePageId(match.m[1] ?? "", allowedPageIds);
   if (match.route === "getCounts") return { route: "getCounts", pageId };
 
-  const headers = lowerCaseKeys(event.headers ?? {});
-  parseBody(event, headers);
-  const rawKey = headers[IDEMPOTENCY_KEY_HEADER];
-  if (rawKey === undefined) return { route: "recordView", pageId };
-  const key = IdempotencyKey.safeParse(rawKey.trim().replace(/^"(.*)"$/, "$1"));
-  if (!key.success) throw new HttpError(400, `header Idempotency-Key ${firstMessage(key.error)}`);
-  return { route: "recordView", pageId, idempotencyKey: key.data };
+  const headers = ViewHeaders.safeParse(lowerCaseKeys(event.headers ?? {}));
+  if (!headers.success) {
+    const name = String(headers.error.issues[0]?.path[0] ?? "");
+    throw new HttpError(400, `header ${name === IDEMPOTENCY_KEY_HEADER ? "Idempotency-Key" : name} ${firstMessage(headers.error)}`);
+  }
+  parseBody(event, headers.data["content-type"]);
+  const key = headers.data[IDEMPOTENCY_KEY_HEADER];
+  return key === undefined ? { route: "recordView", pageId } : { route: "recordView", pageId, idempotencyKey: key };
 }
 
 function parsePageId(encoded: string, allowed?: ReadonlySet<string>): string {
@@ -71,11 +87,11 @@ function parsePageId(encoded: string, allowed?: ReadonlySet<string>): string {
   return parsed.data;
 }
 
-function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string>): void {
-  if (event.body === undefined || event.body === null || event.body === "") return;
-  const bytes = event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
+function parseBody(event: APIGatewayProxyEventV2, contentType: string | undefined): void {
+  const raw = event.body;
+  if (raw === undefined || raw === null || raw === "") return;
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "utf8");
   if (bytes.length > MAX_BODY_BYTES) throw new HttpError(400, `body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES}`);
-  const contentType = headers["content-type"];
   if (contentType === undefined || !JSON_CONTENT_TYPE.test(contentType.trim())) {
     throw new HttpError(400, `content-type must be application/json; got ${contentType === undefined ? "none" : contentType}`);
   }
