@@ -70,6 +70,10 @@ function getProcessor(): Promise<Processor> {
   return processor;
 }
 
+// Start in Lambda's init phase (boosted CPU, before the first batch waits): reading the GeoIP files dominates a cold
+// start. A failure here is not lost: the first invocation awaits the same promise, or retries after it failed.
+getProcessor().catch(() => undefined);
+
 function publish(stats: ProcessStats): void {
   const M = TRANSFORM_METRICS;
   for (const [result, n] of Object.entries(stats.byResult)) metrics.addMetric(M.byResult[result as FirehoseResult], MetricUnit.Count, n);

@@ -10,8 +10,12 @@ import { normalizeIp } from "./geoip";
 /** Shortest visitor-id key accepted: 128 bits of hex or base64 are longer than this. */
 export const MIN_VISITOR_KEY_LENGTH = 16;
 
+/** Visitor ids kept per container (a few MB at most). */
+const MAX_CACHED_IDS = 20_000;
+
 export class VisitorIds {
   private readonly salts = new Map<string, Buffer>();
+  private readonly ids = new Map<string, string>();
 
   constructor(private readonly key: string) {
     if (typeof key !== "string" || key.length < MIN_VISITOR_KEY_LENGTH) {
@@ -28,6 +32,18 @@ export class VisitorIds {
    * @param day the event's UTC date, `YYYY-MM-DD`
    */
   id(ip: string | null, userAgent: string | null, day: string): string {
+    // A visitor makes several requests a day: remember its id instead of hashing again (~2.5 µs per HMAC).
+    // The IP's length prefix keeps (ip, user agent) pairs apart whatever characters they hold.
+    const cacheKey = `${day}/${ip?.length ?? 0}:${ip ?? ""}${userAgent ?? ""}`;
+    const cached = this.ids.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const id = this.hash(ip, userAgent, day);
+    if (this.ids.size >= MAX_CACHED_IDS) this.ids.clear();
+    this.ids.set(cacheKey, id);
+    return id;
+  }
+
+  private hash(ip: string | null, userAgent: string | null, day: string): string {
     let salt = this.salts.get(day);
     if (!salt) {
       salt = createHmac("sha256", this.key).update(`visitor-id-salt/${day}`).digest();
@@ -35,8 +51,7 @@ export class VisitorIds {
       this.salts.set(day, salt);
     }
     return createHmac("sha256", salt)
-      .update(ip ?? "")
-      .update("\u0000")
+      .update(`${ip?.length ?? 0}:${ip ?? ""}`)
       .update(userAgent ?? "")
       .digest("hex")
       .slice(0, 32);

@@ -177,8 +177,11 @@ describe("privacy", () => {
     expect(new VisitorIds("another-secret-key-here").id("203.0.113.7", "UA", "2025-06-01")).not.toBe(id);
     expect(ids.id("203.0.113.8", "UA", "2025-06-01")).not.toBe(id);
     expect(ids.id("203.0.113.7", "UA2", "2025-06-01")).not.toBe(id);
-    // The separator keeps ("a", "bc") and ("ab", "c") apart.
+    // ("a", "bc") and ("ab", "c") stay apart, even with separators in the values.
     expect(ids.id("a", "bc", "2025-06-01")).not.toBe(ids.id("ab", "c", "2025-06-01"));
+    expect(ids.id("a\u0000b", "c", "2025-06-01")).not.toBe(ids.id("a", "b\u0000c", "2025-06-01"));
+    // Cached ids are the ids a fresh instance computes.
+    expect(new VisitorIds("a-secret-key-of-some-length").id("203.0.113.7", "UA", "2025-06-01")).toBe(id);
   });
 
   it.each([

@@ -1,0 +1,246 @@
+/**
+ * Benchmark of the Firehose transform (handlers/firehose-transform), per issue 4:
+ *
+ * - throughput: records per second on one core over 100,000 realistic lines
+ *   (a realistic spread of user agents and IPs: a few thousand visitors, each
+ *   making several requests; ~10% bots; ~15% IPv6) (target >= 50,000/s);
+ * - one Firehose batch of 3 MB (~6,000 records) (target < 150 ms), and the size
+ *   of its response against Lambda's 6 MB payload limit;
+ * - bundle size without the GeoIP database (target < 1 MB);
+ * - cold start: a fresh Node process importing the bundle and opening the
+ *   GeoIP databases (first invocation) (target < 300 ms).
+ *
+ * Medians of several runs. Run: npm run bench -- --only transform
+ */
+import { spawnSync } from "node:child_process";
+import { cpus, loadavg } from "node:os";
+import * as path from "node:path";
+import { line, USER_AGENTS } from "../__tests__/helpers/cloudfront-lines";
+import { createProcessor, type FirehoseRecordIn } from "../handlers/firehose-transform/processor";
+import { buildHandler, bundleDir } from "../scripts/build-handlers";
+import catalog from "../site/catalog.json";
+
+const LINES = 100_000;
+const RUNS = 5;
+const BATCH_BYTES = 3 * 1024 * 1024;
+
+/** mulberry32: deterministic sample data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en");
+/** Process CPU time: with other work on the machine, wall clock measures the load as much as the code. */
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/** Weighted like a documentation site's traffic: mostly desktop and mobile browsers, some crawlers and tools. */
+const UA_WEIGHTS: [string, number][] = [
+  [USER_AGENTS.chromeWindows, 30],
+  [USER_AGENTS.chromeMac, 12],
+  [USER_AGENTS.safariIphone, 15],
+  [USER_AGENTS.chromeAndroid, 12],
+  [USER_AGENTS.edgeWindows, 8],
+  [USER_AGENTS.firefoxLinux, 4],
+  [USER_AGENTS.safariIpad, 3],
+  [USER_AGENTS.samsungAndroid, 3],
+  [USER_AGENTS.googlebot, 5],
+  [USER_AGENTS.bingbot, 3],
+  [USER_AGENTS.curl, 2],
+  [USER_AGENTS.pythonRequests, 2],
+  [USER_AGENTS.uptimeRobot, 1],
+];
+const COUNTRIES = ["DE", "US", "FR", "GB", "NL", "IN", "BR", "JP", "AU", "PL"];
+const REFERRERS = [null, null, "https://www.google.com/", "https://www.bing.com/", "https://www.linkedin.com/", "https://www.example.com/"];
+
+function realisticLines(n: number, seed = 42): string[] {
+  const rand = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const totalWeight = UA_WEIGHTS.reduce((s, [, w]) => s + w, 0);
+  const pickUa = () => {
+    let r = rand() * totalWeight;
+    for (const [ua, w] of UA_WEIGHTS) {
+      r -= w;
+      if (r < 0) return ua;
+    }
+    return USER_AGENTS.chromeWindows;
+  };
+  // Visitors: an IP and a user agent (some with minor version variants, as real traffic has).
+  const visitors = Array.from({ length: 6000 }, () => {
+    const v6 = rand() < 0.15;
+    const ip = v6
+      ? `2a0${Math.floor(rand() * 10)}:${Math.floor(rand() * 0xffff).toString(16)}:${Math.floor(rand() * 0xffff).toString(16)}::${Math.floor(rand() * 0xffff).toString(16)}`
+      : `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${1 + Math.floor(rand() * 254)}`;
+    const ua = pickUa();
+    return {
+      ip,
+      v6,
+      ua: rand() < 0.2 ? ua.replace(/\d+\.0\.0\.0/, `${118 + Math.floor(rand() * 7)}.0.0.0`) : ua,
+      country: pick(COUNTRIES),
+    };
+  });
+  const docs = catalog.documents.map((d) => d.id);
+  const paths = () => {
+    const r = rand();
+    if (r < 0.35) return { path: pick(catalog.pages), type: "text/html" };
+    if (r < 0.6) return { path: pick(["/assets/site.css", "/assets/app.js", "/assets/logo.svg", "/favicon.ico"]), type: "text/css" };
+    if (r < 0.8) return { path: `/docs/${pick(docs)}.pdf`, type: "application/pdf" };
+    if (r < 0.88) return { path: `/qr/${pick(catalog.qrCodes).code}`, type: "text/html" };
+    if (r < 0.95) return { path: "/api/views", type: "application/json" };
+    return { path: pick(["/wp-login.php", "/.env", "/robots.txt"]), type: "text/html" };
+  };
+  const out: string[] = [];
+  let ts = 1748736000; // 2025-06-01T00:00:00Z
+  for (let i = 0; i < n; i++) {
+    const v = pick(visitors);
+    const { path: p, type } = paths();
+    ts += rand() * 0.5;
+    const range = type === "application/pdf" && rand() < 0.3;
+    out.push(
+      line({
+        timestamp: Math.round(ts * 1000) / 1000,
+        "c-ip": v.ip,
+        "c-ip-version": v.v6 ? "IPv6" : "IPv4",
+        "cs-user-agent": v.ua,
+        "cs-uri-stem": p,
+        "cs-uri-query": rand() < 0.1 ? "utm_source=newsletter&utm_medium=email&utm_campaign=june" : null,
+        "cs-referer": pick(REFERRERS),
+        "sc-content-type": type,
+        "sc-status": range ? 206 : rand() < 0.03 ? 404 : 200,
+        "sc-range-start": range ? 0 : null,
+        "sc-range-end": range ? 65535 : null,
+        "c-country": v.country,
+        "x-edge-request-id": `${i.toString(36).padStart(8, "0")}${"Q".repeat(44)}==`,
+        asn: 3320 + Math.floor(rand() * 5000),
+      }),
+    );
+  }
+  return out;
+}
+
+function toRecords(lines: string[]): FirehoseRecordIn[] {
+  return lines.map((l, i) => ({
+    recordId: `49546986683135544286507457936321625675700192471156785154${i}`,
+    data: Buffer.from(`${l}\n`).toString("base64"),
+  }));
+}
+
+function coldStart(dir: string): { importMs: number; firstInvocationMs: number; totalMs: number; cpuMs: number } {
+  const script = `
+    const t0 = process.hrtime.bigint();
+    const ms = () => Number(process.hrtime.bigint() - t0) / 1e6;
+    const { handler } = require(${JSON.stringify(path.join(dir, "index.js"))});
+    const importMs = ms();
+    const event = { invocationId: "i", deliveryStreamArn: "a", region: "eu-west-1", records: [{ recordId: "1", data: ${JSON.stringify(Buffer.from(`${line()}\n`).toString("base64"))} }] };
+    handler(event).then((r) => {
+      if (r.records[0].result !== "Ok") throw new Error("cold start record not Ok");
+      const totalMs = ms();
+      const cpu = process.cpuUsage();
+      process.stderr.write(JSON.stringify({ importMs, firstInvocationMs: totalMs - importMs, totalMs, cpuMs: (cpu.user + cpu.system) / 1000 }));
+    });`;
+  const res = spawnSync(process.execPath, ["-e", script], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      VISITOR_ID_KEY: "benchmark-visitor-key-0123456789",
+      POWERTOOLS_METRICS_DISABLED: "true",
+      POWERTOOLS_LOG_LEVEL: "ERROR",
+    },
+    encoding: "utf8",
+  });
+  if (res.status !== 0) throw new Error(`cold start run failed: ${res.stderr}`);
+  return JSON.parse(res.stderr.trim().split("\n").pop() as string);
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
+  const lines = realisticLines(LINES);
+  const bytes = lines.reduce((s, l) => s + l.length + 1, 0);
+  console.log(`input: ${LINES} lines, ${(bytes / 1e6).toFixed(1)} MB, mean ${(bytes / LINES).toFixed(0)} B/line`);
+  const records = toRecords(lines);
+  const p = await createProcessor({ visitorIdKey: "benchmark-visitor-key-0123456789" });
+
+  // Throughput: the whole input in Firehose-sized batches, one core (the processor is synchronous).
+  const batchSize = Math.round(BATCH_BYTES / (bytes / LINES));
+  p.processRecords(records.slice(0, 20_000)); // warm-up: JIT and caches
+  const rates: number[] = [];
+  const cpuRates: number[] = [];
+  let stats = p.processRecords([]).stats;
+  for (let run = 0; run < RUNS; run++) {
+    globalThis.gc?.();
+    const t = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    let ok = 0;
+    for (let i = 0; i < records.length; i += batchSize) {
+      const r = p.processRecords(records.slice(i, i + batchSize));
+      ok += r.stats.byResult.Ok;
+      stats = r.stats;
+    }
+    rates.push(records.length / (Number(process.hrtime.bigint() - t) / 1e9));
+    cpuRates.push(records.length / (cpuSeconds(process.cpuUsage(c0)) || Number.EPSILON));
+    if (ok === 0) throw new Error("no Ok records");
+  }
+  console.log(
+    `throughput: median ${fmt(median(rates))} records/s wall clock, ${fmt(median(cpuRates))} records per CPU-second (wall runs: ${rates.map(fmt).join(", ")}) [target >= 50,000]`,
+  );
+  console.log(`  last batch: ${JSON.stringify(stats.byResult)} ${JSON.stringify(stats.byEventType)}`);
+
+  // One 3 MB batch.
+  const batch = records.slice(0, batchSize);
+  const batchMs: number[] = [];
+  const batchCpuMs: number[] = [];
+  let responseBytes = 0;
+  for (let run = 0; run < 9; run++) {
+    globalThis.gc?.();
+    const t = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    const r = p.processRecords(batch);
+    batchCpuMs.push(cpuSeconds(process.cpuUsage(c0)) * 1000);
+    batchMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+    responseBytes = Buffer.byteLength(JSON.stringify({ records: r.records }));
+  }
+  const requestBytes = Buffer.byteLength(JSON.stringify({ records: batch }));
+  console.log(
+    `one 3 MB batch (${batch.length} records): median ${median(batchMs).toFixed(1)} ms wall clock, ${median(batchCpuMs).toFixed(1)} ms CPU (wall runs: ${batchMs.map((m) => m.toFixed(0)).join(", ")}) [target < 150 ms]`,
+  );
+  console.log(
+    `  request ${(requestBytes / 1e6).toFixed(2)} MB, response ${(responseBytes / 1e6).toFixed(2)} MB (Lambda limit 6 MB each); response/raw input = ${(responseBytes / BATCH_BYTES).toFixed(2)}`,
+  );
+
+  // Bundle size (the GeoIP files travel beside it, not in it).
+  const { bytes: bundleBytes } = buildHandler("firehose-transform");
+  console.log(`bundle: index.js ${(bundleBytes / 1024).toFixed(0)} KiB without the GeoIP database [target < 1 MB]`);
+
+  // Cold start: fresh processes.
+  const colds = Array.from({ length: 7 }, () => coldStart(bundleDir("firehose-transform")));
+  const m = (k: keyof ReturnType<typeof coldStart>) => median(colds.map((c) => c[k])).toFixed(0);
+  console.log(
+    `cold start: median ${m("totalMs")} ms = import ${m("importMs")} ms + first invocation (config, GeoIP open, 1 record) ${m("firstInvocationMs")} ms (runs: ${colds.map((c) => c.totalMs.toFixed(0)).join(", ")}); process CPU ${m("cpuMs")} ms [target < 300 ms]`,
+  );
+  console.log(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
