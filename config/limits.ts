@@ -44,11 +44,15 @@ export const FIREHOSE_LIMITS = {
 /**
  * Lambda limits. @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
  * ("Function memory allocation: 128 MB to 10,240 MB"; "Function environment variables: 4 KB, for all
- * environment variables associated with the function, in aggregate").
+ * environment variables associated with the function, in aggregate"; deployment package sizes).
  */
 export const LAMBDA_LIMITS = {
   memoryMb: { min: 128, max: 10240 },
   environmentBytes: 4096,
+  /** "Deployment package (.zip file archive) size: 50 MB (zipped, when uploading through the Lambda API or SDKs). Upload larger files with Amazon S3." */
+  directUploadZipBytes: 50 * 1024 * 1024,
+  /** "250 MB (unzipped)": the function's code and layers together, however it is uploaded. */
+  unzippedCodeBytes: 250 * 1024 * 1024,
 } as const;
 
 /**

@@ -32,10 +32,14 @@ export function createStacks(app: App, config: EnvironmentConfig, options: AppOp
   const bundles = options.handlerBundleDir ?? bundleDir;
   void bundles; // used by the stacks that deploy Lambda functions
   const state = new StateStack(app, "state", config);
-  const pipeline = new PipelineStack(app, "pipeline", { config });
   // Before the edge stack: the site's config.js carries the usage API's URL.
   const api = new ApiStack(app, "api", { config, bundleDir: bundles("usage-stats") });
   const edge = new EdgeStack(app, "edge", { config, usageApiUrl: api.url });
+  // After the edge stack: Firehose reads its Kinesis stream (a cross-stack reference).
+  const pipeline = new PipelineStack(app, "pipeline", {
+    config,
+    ingestion: { source: edge.stream, transformBundleDir: bundles("firehose-transform") },
+  });
   // Last: it watches what the stacks above deploy.
   const ops = new OpsStack(app, "ops", {
     config,

@@ -101,6 +101,7 @@ export class PipelineStack extends AnalyticsStack {
         accountId: this.accountId,
         region: config.region,
         transformBundleDir: props.ingestion.transformBundleDir,
+        codeBucketName: `${resourceName(config, "lambda-code")}-${this.accountId}`,
         visitorKeyParameter: visitorKeyParameter
           ? { name: visitorKeyParameter, create: false }
           : { name: `/${config.project}/${config.environment}/visitor-id-key`, create: true },

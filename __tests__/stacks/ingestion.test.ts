@@ -4,6 +4,10 @@
  * The source stream is a small fake Kinesis construct in its own stack, as the
  * edge stack's stream is in the app.
  */
+
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { GlueCatalogDatabase } from "@cdktf/provider-aws/lib/glue-catalog-database";
 import { GlueCatalogTable } from "@cdktf/provider-aws/lib/glue-catalog-table";
@@ -16,7 +20,7 @@ import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { ConfigError, parseConfig } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
-import { TRANSFORM_ENV } from "../../handlers/firehose-transform/env";
+import { TRANSFORM_ENV, VISITOR_KEY_PLACEHOLDER_PREFIX } from "../../handlers/firehose-transform/env";
 import {
   EVENT_PARTITIONS,
   EVENT_TYPES,
@@ -27,15 +31,17 @@ import {
   gluePartitionKeys,
   PARQUET_STORAGE,
 } from "../../schemas";
+import { createStacks } from "../../stacks/app";
 import { AnalyticsStack } from "../../stacks/base-stack";
 import { escapeTerraformTemplate } from "../../stacks/constructs/catalog";
 import type { IGrantable } from "../../stacks/constructs/iam";
 import { Ingestion, VISITOR_KEY_PLACEHOLDER } from "../../stacks/constructs/ingestion";
+import { NodeFunction } from "../../stacks/constructs/lambda-function";
 import { PipelineStack } from "../../stacks/pipeline-stack";
 import { evaluate } from "../../stacks/rules/engine";
 import { INGESTION_RULES, RULES } from "../../stacks/rules/rules";
 import { testConfig } from "../helpers/config";
-import { FIXTURE_BUNDLE_DIR, synthJson, type TfJson, testApp } from "../helpers/synth";
+import { FIXTURE_BUNDLE_DIR, fixtureBundles, synthJson, type TfJson, testApp } from "../helpers/synth";
 
 /** A stand-in for the edge stack's Kinesis construct (structural KinesisSource). */
 class FakeStream extends Construct {
@@ -85,9 +91,26 @@ function roleStatements(json: TfJson, suffix: string): Statement[] {
   return (json.data.aws_iam_policy_document?.[docAddr]?.statement ?? []) as Statement[];
 }
 
+/** Our resources' construct paths, as their Terraform names start. */
+const OWN: Record<string, string> = {
+  aws_s3_bucket: "lake_bucket_",
+  aws_glue_catalog_database: "catalog_database_",
+  aws_glue_catalog_table: "catalog_events_",
+  aws_lambda_function: "ingestion_transform_",
+  aws_cloudwatch_log_stream: "ingestion_",
+  aws_ssm_parameter: "ingestion_",
+};
+
+/** The configuration of the one resource of a type this component owns. */
+const own = <T>(json: TfJson, type: string): T => {
+  const address = /^\$\{[^.]+\.([^.]+)\./.exec(ref(json, type, "id"))?.[1] ?? "";
+  return json.resource[type]?.[address] as T;
+};
+
+/** A reference (`${type.name.attr}`) to the one resource of a type this component owns. */
 const ref = (json: TfJson, type: string, attr: string): string => {
-  const names = Object.keys(json.resource[type] ?? {});
-  if (names.length !== 1) throw new Error(`expected one ${type}, found ${names.length}`);
+  const names = Object.keys(json.resource[type] ?? {}).filter((n) => n.startsWith(OWN[type] ?? ""));
+  if (names.length !== 1) throw new Error(`expected one ${type} named ${OWN[type]}*, found ${names.length}`);
   return `\${${type}.${names[0]}.${attr}}`;
 };
 
@@ -104,7 +127,7 @@ describe("Glue catalog and the events table", () => {
   const stack = pipeline();
   const synth = Testing.synth(stack);
   const json = synthJson(stack);
-  const table = (Object.values(json.resource.aws_glue_catalog_table ?? {})[0] ?? {}) as {
+  const table = (Object.entries(json.resource.aws_glue_catalog_table ?? {}).find(([k]) => k.startsWith("catalog_events_"))?.[1] ?? {}) as {
     storage_descriptor?: { columns: unknown[] };
     partition_keys?: unknown;
     parameters?: Record<string, string>;
@@ -332,8 +355,7 @@ describe("transform function and visitor key", () => {
         }),
       },
     });
-    const vars = (Object.values(json.resource.aws_lambda_function ?? {})[0] as { environment: { variables: Record<string, string> } })
-      .environment.variables;
+    const vars = own<{ environment: { variables: Record<string, string> } }>(json, "aws_lambda_function").environment.variables;
     expect(Object.keys(vars)).not.toContain(TRANSFORM_ENV.visitorKey);
     expect(synth).toHaveResourceWithProperties(CloudwatchLogGroup, {
       name: "/aws/lambda/webstats-test-events-transform",
@@ -342,6 +364,8 @@ describe("transform function and visitor key", () => {
   });
 
   it("creates the visitor key as a SecureString whose value Terraform never resets", () => {
+    // The handler refuses a key with this prefix, so a forgotten put-parameter fails loudly.
+    expect(VISITOR_KEY_PLACEHOLDER.startsWith(VISITOR_KEY_PLACEHOLDER_PREFIX)).toBe(true);
     expect(Testing.synth(pipeline())).toHaveResourceWithProperties(SsmParameter, {
       name: "/webstats/test/visitor-id-key",
       type: "SecureString",
@@ -360,6 +384,51 @@ describe("transform function and visitor key", () => {
           /^arn:\$\{data\.aws_partition\.[^}]+\}:ssm:eu-west-1:\$\{data\.aws_caller_identity[^}]+\}:parameter\/shared\/visitor-key$/,
         ),
       ],
+    });
+  });
+});
+
+describe("transform code upload", () => {
+  it("goes through a private bucket of its own, the function pinned to the uploaded object version", () => {
+    const json = synthJson(pipeline());
+    const fn = own<Record<string, unknown>>(json, "aws_lambda_function");
+    const objects = Object.entries(json.resource.aws_s3_object ?? {}).filter(([k]) => k.startsWith("ingestion_transform_"));
+    expect(objects).toHaveLength(1);
+    const [name, object] = objects[0] ?? [];
+    expect(object).toMatchObject({ key: "webstats-test-events-transform.zip", source: expect.stringMatching(/archive\.zip$/) });
+    expect(object?.bucket).toMatch(/^\$\{aws_s3_bucket\.ingestion_code_bucket_\w+\.bucket\}$/);
+    expect(fn).toMatchObject({
+      s3_bucket: `\${aws_s3_object.${name}.bucket}`,
+      s3_key: `\${aws_s3_object.${name}.key}`,
+      s3_object_version: `\${aws_s3_object.${name}.version_id}`,
+    });
+    expect(fn).not.toHaveProperty("filename");
+    expect(Object.values(json.resource.aws_s3_bucket ?? {}).map((b) => b.bucket)).toContain(
+      "webstats-test-lambda-code-${data.aws_caller_identity.caller-identity.account_id}",
+    );
+  });
+
+  describe("NodeFunction package limits (a sparse file stands in for a GeoIP database)", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), "bundle-"));
+      writeFileSync(path.join(dir, "index.js"), "exports.handler = async () => ({});");
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const make = (bytes: number, codeBucket?: { name: string }) => {
+      writeFileSync(path.join(dir, "big.mmdb"), "");
+      truncateSync(path.join(dir, "big.mmdb"), bytes);
+      const stack = new AnalyticsStack(testApp(), "fn", { config: testConfig() });
+      return errorOf(() => new NodeFunction(stack, "fn", { functionName: "fn", bundleDir: dir, codeBucket }));
+    };
+
+    it("refuses a bundle over 50 MB uploaded inline, and accepts it through a bucket", () => {
+      expect(make(60 * 1024 * 1024)).toMatch(/bundle .* is 60\.0 MB; Lambda accepts at most 50 MB zipped through its API: set codeBucket/);
+      expect(make(60 * 1024 * 1024, { name: "code-bucket" })).toBe("");
+    });
+
+    it("refuses a bundle over 250 MB unzipped however it is uploaded", () => {
+      expect(make(251 * 1024 * 1024, { name: "code-bucket" })).toMatch(/is 251\.0 MB; Lambda allows 250 MB unzipped/);
     });
   });
 });
@@ -471,8 +540,10 @@ describe("limits", () => {
 describe("rule pack: ingestion rules", () => {
   const json = synthJson(pipeline());
 
-  it("the pipeline stack passes every rule with no suppression", () => {
-    expect(evaluate(json, RULES)).toEqual([]);
+  it("the lake, catalog and ingestion resources pass every rule with no suppression", () => {
+    const ours = /\.(lake|catalog|ingestion)_/;
+    expect(evaluate(json, RULES).filter((v) => ours.test(v.address))).toEqual([]);
+    expect(evaluate(json, INGESTION_RULES)).toEqual([]);
   });
 
   const streamOf = (j: TfJson) =>
@@ -520,14 +591,14 @@ describe("rule pack: ingestion rules", () => {
 
   it("GLUE-PARTITION-PROJECTION fails an unescaped template and a missing projection type", () => {
     const unescaped = mutate((j) => {
-      const t = Object.values(j.resource.aws_glue_catalog_table ?? {})[0] as { parameters: Record<string, string> };
+      const t = own<{ parameters: Record<string, string> }>(j, "aws_glue_catalog_table");
       t.parameters["storage.location.template"] = "s3://b/events/event_type=${event_type}/year=${year}/month=${month}/day=${day}/";
     });
     expect(unescaped).toEqual([
       expect.stringContaining("GLUE-PARTITION-PROJECTION: storage.location.template lacks $${event_type}, $${year}"),
     ]);
     const untyped = mutate((j) => {
-      const t = Object.values(j.resource.aws_glue_catalog_table ?? {})[0] as { parameters: Record<string, string> };
+      const t = own<{ parameters: Record<string, string> }>(j, "aws_glue_catalog_table");
       delete t.parameters["projection.day.type"];
     });
     expect(untyped).toEqual(["GLUE-PARTITION-PROJECTION: no projection type for day"]);
@@ -548,7 +619,7 @@ describe("rule pack: ingestion rules", () => {
 
   it("LAMBDA-NO-SECRETS-IN-ENV fails a key passed in the environment", () => {
     const violations = mutate((j) => {
-      const fn = Object.values(j.resource.aws_lambda_function ?? {})[0] as { environment: { variables: Record<string, string> } };
+      const fn = own<{ environment: { variables: Record<string, string> } }>(j, "aws_lambda_function");
       fn.environment.variables[TRANSFORM_ENV.visitorKey] = "s3cr3t";
     });
     expect(violations).toEqual([`LAMBDA-NO-SECRETS-IN-ENV: environment variables that look like secrets: ${TRANSFORM_ENV.visitorKey}`]);
@@ -558,6 +629,36 @@ describe("rule pack: ingestion rules", () => {
     const violations = mutate((j) => {
       for (const g of Object.values(j.resource.aws_cloudwatch_log_group ?? {})) delete g.retention_in_days;
     });
-    expect(violations.filter((v) => v.startsWith("LOGS-RETENTION"))).toHaveLength(2);
+    const copy = JSON.parse(JSON.stringify(json)) as TfJson;
+    for (const g of Object.values(copy.resource.aws_cloudwatch_log_group ?? {})) delete g.retention_in_days;
+    const ours = evaluate(copy, INGESTION_RULES).filter((v) => v.ruleId === "LOGS-RETENTION" && v.address.includes(".ingestion_"));
+    expect(ours.map((v) => v.address)).toEqual([
+      expect.stringContaining("ingestion_logs_"),
+      expect.stringContaining("ingestion_transform_logs_"),
+    ]);
+    expect(violations.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("in the app", () => {
+  it("the pipeline's Firehose reads the edge stack's Kinesis stream and may decrypt it only through Kinesis", () => {
+    const stacks = createStacks(testApp(), testConfig(), fixtureBundles);
+    expect(stacks.pipeline.ingestion).toBeDefined();
+    const json = synthJson(stacks.pipeline);
+    const stream = Object.values(json.resource.aws_kinesis_firehose_delivery_stream ?? {})[0] as {
+      kinesis_source_configuration: { kinesis_stream_arn: string };
+    };
+    const [edgeStream] = Object.keys(synthJson(stacks.edge).resource.aws_kinesis_stream ?? {});
+    expect(stream.kinesis_source_configuration.kinesis_stream_arn).toBe(`\${aws_kinesis_stream.${edgeStream}.arn}`);
+    const firehose = roleStatements(json, "-firehose");
+    expect(firehose.filter((s) => s.actions.some((a) => a.startsWith("kinesis:"))).flatMap((s) => s.resources)).toEqual([
+      stream.kinesis_source_configuration.kinesis_stream_arn,
+    ]);
+    expect(firehose).toContainEqual(
+      expect.objectContaining({
+        actions: ["kms:Decrypt"],
+        condition: [expect.objectContaining({ variable: "kms:ViaService", values: ["kinesis.eu-west-1.amazonaws.com"] })],
+      }),
+    );
   });
 });

@@ -23,7 +23,7 @@ import { firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../
 import type { LakeCatalog } from "./catalog";
 import { type IGrantable, ServiceRole } from "./iam";
 import { NodeFunction } from "./lambda-function";
-import type { SecureBucket } from "./secure-bucket";
+import { SecureBucket } from "./secure-bucket";
 
 /** What Firehose needs of its source: structural, so any Kinesis construct (or a test fake) fits. */
 export interface KinesisSource {
@@ -50,6 +50,12 @@ export interface IngestionProps {
   readonly region: string;
   /** Bundle directory of handlers/firehose-transform (holds index.js). */
   readonly transformBundleDir: string;
+  /**
+   * Name of a bucket this construct creates for the function's code. The bundle carries the GeoIP
+   * databases (over 100 MB), beyond Lambda's 50 MB direct-upload limit, so it goes through S3.
+   * @default none: inline upload, for bundles up to 50 MB
+   */
+  readonly codeBucketName?: string;
   /** The transform config, passed to the function as JSON. @default not set: the handler's defaults */
   readonly transformConfig?: unknown;
   /**
@@ -105,6 +111,8 @@ export class Ingestion extends Construct {
   readonly visitorKeyParameterName: string;
   /** The parameter, when this construct created it. */
   readonly visitorKeyParameter?: SsmParameter;
+  /** The bucket the function's code is uploaded through, when props.codeBucketName is set. */
+  readonly codeBucket?: SecureBucket;
 
   constructor(scope: Construct, id: string, props: IngestionProps) {
     super(scope, id);
@@ -181,7 +189,16 @@ export class Ingestion extends Construct {
           `the transform config (config key \`transform\`) takes ${configBytes} bytes of it`,
       );
     }
+    if (props.codeBucketName) {
+      this.codeBucket = new SecureBucket(this, "code", {
+        bucketName: props.codeBucketName,
+        // A deploy replaces the object; the previous code is kept a week to roll back.
+        noncurrentVersionExpirationDays: 7,
+        forceDestroy: true,
+      });
+    }
     this.transform = new NodeFunction(this, "transform", {
+      codeBucket: this.codeBucket,
       functionName: `${props.name}-transform`,
       description: "Firehose processor: CloudFront real-time log line -> validated, enriched lake row with partition keys",
       bundleDir: props.transformBundleDir,

@@ -3,13 +3,14 @@
  * (`npm run build:handlers`), with its own role and its own log group.
  * The role may write only to that log group; everything else is granted.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { LambdaFunction as TfLambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { LOG_RETENTION_DAYS } from "../../config/limits";
+import { LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "../../config/limits";
 import { type IGrantable, type PolicyStatement, ServiceRole } from "./iam";
 
 export interface NodeFunctionProps {
@@ -31,7 +32,22 @@ export interface NodeFunctionProps {
   readonly reservedConcurrency?: number;
   /** Description. @default none */
   readonly description?: string;
+  /**
+   * Upload the code through this bucket (same region) instead of inline. Required above Lambda's
+   * 50 MB direct-upload limit, e.g. for a bundle that carries a GeoIP database. @default inline upload
+   */
+  readonly codeBucket?: { readonly name: string };
 }
+
+/** Total size of the files under a directory, in bytes. */
+export function directoryBytes(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((n, e) => {
+    const p = path.join(dir, e.name);
+    return n + (e.isDirectory() ? directoryBytes(p) : statSync(p).size);
+  }, 0);
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 // Written once in config/limits.ts so the config schema validates the same list.
 export { LOG_RETENTION_DAYS };
@@ -74,7 +90,27 @@ export class NodeFunction extends Construct implements IGrantable {
       resources: [`${this.logGroup.arn}:*`],
     });
 
+    // Package limits, checked at synth (sources in config/limits.ts). Unzipped size is a safe upper bound for the zip.
+    const bundleBytes = directoryBytes(props.bundleDir);
+    if (bundleBytes > LAMBDA_LIMITS.unzippedCodeBytes) {
+      throw new Error(`${this.node.path}: the bundle ${props.bundleDir} is ${mb(bundleBytes)}; Lambda allows 250 MB unzipped`);
+    }
+    if (!props.codeBucket && bundleBytes > LAMBDA_LIMITS.directUploadZipBytes) {
+      throw new Error(
+        `${this.node.path}: the bundle ${props.bundleDir} is ${mb(bundleBytes)}; Lambda accepts at most 50 MB zipped through its API: set codeBucket to upload it through S3`,
+      );
+    }
+
     const asset = new TerraformAsset(this, "code", { path: props.bundleDir, type: AssetType.ARCHIVE });
+    // Through S3: a fixed key in a versioned bucket, the function pinned to the uploaded version.
+    const codeObject = props.codeBucket
+      ? new S3Object(this, "code-object", {
+          bucket: props.codeBucket.name,
+          key: `${props.functionName}.zip`,
+          source: asset.path,
+          sourceHash: asset.assetHash,
+        })
+      : undefined;
     this.function = new TfLambdaFunction(this, "function", {
       functionName: props.functionName,
       description: props.description,
@@ -84,7 +120,9 @@ export class NodeFunction extends Construct implements IGrantable {
       runtime: "nodejs22.x",
       architectures: ["arm64"],
       handler: props.handler ?? "index.handler",
-      filename: asset.path,
+      ...(codeObject
+        ? { s3Bucket: codeObject.bucket, s3Key: codeObject.key, s3ObjectVersion: codeObject.versionId }
+        : { filename: asset.path }),
       sourceCodeHash: asset.assetHash,
       memorySize: memory,
       timeout,
