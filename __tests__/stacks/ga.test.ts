@@ -15,6 +15,8 @@ import { gaComparisonViewDdl } from "../../queries/ga";
 import { GA_REPORT_FIELDS, GaReportRowSchema, glueColumns } from "../../schemas";
 import { GA4_CONNECTOR } from "../../stacks/constructs/ga-import";
 import { PipelineStack } from "../../stacks/pipeline-stack";
+import { evaluate } from "../../stacks/rules/engine";
+import { GA_RULES, RULES } from "../../stacks/rules/rules";
 import { testConfig } from "../helpers/config";
 import { resourcesOfType, synthJson, type TfJson, testApp } from "../helpers/synth";
 
@@ -229,6 +231,43 @@ describe("GA import through a console-made connection", () => {
     expect(flow.source_flow_config.source_connector_properties).toEqual({
       custom_connector: { entity_name: "properties/123456789/coreReport" },
     });
+  });
+});
+
+describe("rule APPFLOW-BUCKET-SCOPED", () => {
+  const json = synthJson(pipeline(byConnection));
+  const appflowStatement = (doc: { statement: Record<string, unknown>[] }) =>
+    doc.statement.filter((st) => JSON.stringify(st.principals ?? []).includes("appflow.amazonaws.com"));
+  const mutated = (change: (st: Record<string, unknown>) => void): TfJson => {
+    const copy = structuredClone(json);
+    for (const doc of Object.values(copy.data.aws_iam_policy_document) as { statement: Record<string, unknown>[] }[]) {
+      for (const st of appflowStatement(doc)) change(st);
+    }
+    return copy;
+  };
+
+  it("passes the import as built, and the pack passes the import's resources and the lake", () => {
+    expect(evaluate(json, GA_RULES)).toEqual([]);
+    // Other components' resources carry their own suppressions, which evaluate() does not read.
+    expect(evaluate(json, RULES).filter((v) => /ga-import|\.lake_/.test(v.address))).toEqual([]);
+  });
+
+  it("fails a statement without aws:SourceAccount", () => {
+    const copy = mutated((st) => {
+      st.condition = (st.condition as { variable: string }[]).filter((c) => c.variable !== "aws:SourceAccount");
+    });
+    expect(evaluate(copy, GA_RULES).map((v) => v.reason)).toEqual([
+      "an AppFlow statement without an aws:SourceAccount condition; an AppFlow statement without an aws:SourceAccount condition",
+    ]);
+  });
+
+  it("fails a statement that lets AppFlow write anywhere in the bucket", () => {
+    const copy = mutated((st) => {
+      st.resources = (st.resources as string[]).map((r) => r.replace(`/ga/${FLOW}/*`, "/*"));
+    });
+    expect(evaluate(copy, GA_RULES).map((v) => v.reason)).toEqual([
+      `AppFlow may write the whole bucket (\${aws_s3_bucket.${nameOf(json.resource, "aws_s3_bucket", "lake_")}.arn}/*), not a prefix`,
+    ]);
   });
 });
 

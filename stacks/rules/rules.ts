@@ -659,6 +659,37 @@ export const GLUE_RULES: Rule[] = [
   },
 ];
 
+/** Bucket-policy statements that admit AppFlow (the GA4 import), with their condition keys (lower case) and object resources. */
+function appflowStatements(policy: unknown, ctx: RuleContext): { conditionKeys: string[]; resources: string[] }[] {
+  return policyStatements(policy, ctx)
+    .filter(isAllow)
+    .filter((s) => blocks(s.principals).some((p) => p.type === "Service" && strings(p.identifiers).includes("appflow.amazonaws.com")))
+    .map((s) => ({
+      conditionKeys: blocks(s.condition).flatMap((c) => strings(c.variable).map((v) => v.toLowerCase())),
+      resources: strings(s.resources),
+    }));
+}
+
+/** `arn:...:bucket/*`, `${aws_s3_bucket.x.arn}/*` or `*`: objects anywhere in the bucket. */
+const isWholeBucket = (resource: string) => resource === "*" || (resource.endsWith("/*") && !resource.slice(0, -2).includes("/"));
+
+export const GA_RULES: Rule[] = [
+  {
+    id: "APPFLOW-BUCKET-SCOPED",
+    appliesTo: "aws_s3_bucket_policy",
+    description:
+      "A bucket policy that lets AppFlow write names the account (aws:SourceAccount, against the confused deputy) and a prefix, " +
+      "not the whole bucket (AWS confused-deputy guidance; least privilege as in AwsSolutions-IAM5; no checkov check covers service principals).",
+    check: (p, ctx) => {
+      const problems = appflowStatements(p.config.policy, ctx).flatMap((s) => [
+        ...(s.conditionKeys.includes("aws:sourceaccount") ? [] : ["an AppFlow statement without an aws:SourceAccount condition"]),
+        ...s.resources.filter(isWholeBucket).map((r) => `AppFlow may write the whole bucket (${r}), not a prefix`),
+      ]);
+      return problems.length ? problems.join("; ") : undefined;
+    },
+  },
+];
+
 /** Every rule the pack checks. */
 export const RULES: Rule[] = [
   ...S3_RULES,
@@ -669,4 +700,5 @@ export const RULES: Rule[] = [
   ...API_RULES,
   ...ATHENA_RULES,
   ...GLUE_RULES,
+  ...GA_RULES,
 ];
