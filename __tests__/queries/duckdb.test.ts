@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ErrorsWriter } from "../../local/errors-writer";
 import { LakeWriter } from "../../local/lake-writer";
-import { LocalLake } from "../../queries/duckdb";
+import { LocalLake, runDashboardOnLake } from "../../queries/duckdb";
 import { partitionKeysFor } from "../../schemas/event";
 import { sampleRow } from "../helpers/events";
 
@@ -66,6 +66,15 @@ describe("LocalLake (DuckDB over the lake directory)", () => {
 
   it("finds the day range from the partitions", () => {
     expect(lake.dayRange()).toEqual({ from: "2025-06-01", to: "2025-07-01" });
+  });
+
+  it("runDashboardOnLake runs every query of a dashboard over the lake's days and returns typed rows", async () => {
+    const { window, results } = await runDashboardOnLake(lake.lakeDir, "documents");
+    expect(window).toEqual({ from: "2025-06-01", to: "2025-07-01" });
+    expect(results.map((r) => r.query.id)).toEqual(["documents_daily", "documents_top", "documents_by_country", "documents_by_referrer"]);
+    const top = results.find((r) => r.query.id === "documents_top");
+    // sampleRow is a complete 200 download of "guide" by one visitor id: 12 rows over 4 days.
+    expect(top?.rows).toEqual([{ document_id: "guide", completed_downloads: 12, visitors: 1 }]);
   });
 
   it("gives an empty lake empty, typed tables instead of an error", async () => {
