@@ -5,6 +5,7 @@
  * so the arithmetic is tested on fixed inputs.
  */
 import { z } from "zod";
+import { GLUE_JOB_LIMITS } from "../config/compaction";
 import type { EnvironmentConfig } from "../config/schema";
 import { QUERIES } from "../queries/dashboards";
 import { EVENT_TYPES } from "../schemas/event";
@@ -309,7 +310,7 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
 
   // Glue compaction: daily, per second with a 1-minute minimum, on the driver's workers.
   const c = config.compaction;
-  const workers = 2; // a Spark job needs at least 2 workers (config/compaction.ts GLUE_JOB_LIMITS.minWorkers)
+  const workers = GLUE_JOB_LIMITS.minWorkers; // the job runs on the driver: the fewest workers a Spark job takes, as compaction-job.ts deploys
   const dpus = workers * (c.workerType === "G.2X" ? 2 : 1);
   const runSeconds = Math.max(60, u.compactionStartupSeconds + (u.eventsPerDay * sampling) / u.compactionRowsPerSecond);
   const runs = c.enabled ? DAYS_PER_MONTH : 0;
