@@ -87,7 +87,8 @@ export const IngestionConfig = z
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(", ")}`)
       .default(30),
     /**
-     * Name of an existing SSM SecureString parameter holding the visitor-id key. When unset, the
+     * Name of an existing SSM SecureString parameter holding the visitor-id key, encrypted with the
+     * AWS managed key aws/ssm (a customer managed key would also need kms:Decrypt). When unset, the
      * stack creates `/<project>/<environment>/visitor-id-key` with a placeholder value that you
      * replace once (see README). @default created by the stack
      */

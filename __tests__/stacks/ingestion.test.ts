@@ -216,6 +216,12 @@ describe("Firehose delivery stream", () => {
     expect(s3.dynamic_partitioning_configuration).toEqual({ enabled: true, retry_duration: 300 });
   });
 
+  it("writes exactly the paths the events table projects (Firehose prefix = Athena location template)", () => {
+    const table = own<{ parameters: Record<string, string> }>(json, "aws_glue_catalog_table");
+    const fromFirehose = String(s3.prefix).replace(/!\{partitionKeyFromLambda:(\w+)\}/g, "$$$${$1}");
+    expect(table.parameters["storage.location.template"]).toBe(`s3://${ref(json, "aws_s3_bucket", "bucket")}/${fromFirehose}`);
+  });
+
   it("buffers 128 MiB / 60 s by default and leaves compression to the Parquet serializer", () => {
     expect(s3).toMatchObject({
       buffering_size: 128,
