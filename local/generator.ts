@@ -691,6 +691,7 @@ export class TruthBuilder {
   private readonly docDaily = new Counter();
   private readonly docTop = new Counter();
   private readonly docCountry = new Counter();
+  private readonly docDevice = new Counter();
   private readonly docReferrer = new Counter();
   private readonly qrDaily = new Counter();
   private readonly qrCountry = new Counter();
@@ -740,6 +741,7 @@ export class TruthBuilder {
       this.docTop.add([doc], [complete], [visitor]);
       if (complete) {
         this.docCountry.add([doc, f.country ?? "--"], [1]);
+        this.docDevice.add([doc, f.device ?? "other"], [1]);
         this.docReferrer.add([doc, f.referrerHost ?? "(direct)"], [1]);
         journey.downloads.push(f.ts);
       }
@@ -802,6 +804,18 @@ export class TruthBuilder {
           ["document_id", "asc"],
           ["completed_downloads", "desc"],
           ["country", "asc"],
+        ],
+      ),
+      documents_by_device: sortRows(
+        rows(this.docDevice, (e) => ({
+          document_id: e.key[0] as string,
+          device_class: e.key[1] as string,
+          completed_downloads: e.counts[0] as number,
+        })),
+        [
+          ["document_id", "asc"],
+          ["completed_downloads", "desc"],
+          ["device_class", "asc"],
         ],
       ),
       documents_by_referrer: sortRows(

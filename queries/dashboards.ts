@@ -53,6 +53,7 @@ export const DASHBOARDS: readonly DashboardDef[] = [
       ]),
       query("documents", "top", "Top documents", [s("document_id"), n("completed_downloads"), n("visitors")]),
       query("documents", "by_country", "Downloads by country", [s("document_id"), s("country"), n("completed_downloads")]),
+      query("documents", "by_device", "Downloads by device class", [s("document_id"), s("device_class"), n("completed_downloads")]),
       query("documents", "by_referrer", "Downloads by referrer", [s("document_id"), s("referrer_host"), n("completed_downloads")]),
     ],
   },

@@ -71,7 +71,13 @@ describe("LocalLake (DuckDB over the lake directory)", () => {
   it("runDashboardOnLake runs every query of a dashboard over the lake's days and returns typed rows", async () => {
     const { window, results } = await runDashboardOnLake(lake.lakeDir, "documents");
     expect(window).toEqual({ from: "2025-06-01", to: "2025-07-01" });
-    expect(results.map((r) => r.query.id)).toEqual(["documents_daily", "documents_top", "documents_by_country", "documents_by_referrer"]);
+    expect(results.map((r) => r.query.id)).toEqual([
+      "documents_daily",
+      "documents_top",
+      "documents_by_country",
+      "documents_by_device",
+      "documents_by_referrer",
+    ]);
     const top = results.find((r) => r.query.id === "documents_top");
     // sampleRow is a complete 200 download of "guide" by one visitor id: 12 rows over 4 days.
     expect(top?.rows).toEqual([{ document_id: "guide", completed_downloads: 12, visitors: 1 }]);
