@@ -80,6 +80,8 @@ function compileMatch(rule: MatchFields): Matcher {
   };
 }
 
+const fromParam = (facts: RequestFacts, name: string | undefined): string | null => (name ? facts.query.get(name) || null : null);
+
 const OTHER: Classification = Object.freeze({ eventType: "other", rule: null, documentId: null, qrCode: null });
 
 export class Rules {
@@ -102,12 +104,11 @@ export class Rules {
       const m = match(facts);
       if (!m) continue;
       const groups = m === true ? undefined : m.groups;
-      const fromParam = (name: string | undefined) => (name ? facts.query.get(name) || null : null);
       return {
         eventType: rule.eventType,
         rule: rule.name,
-        documentId: groups?.document_id || fromParam(rule.idParams?.document_id),
-        qrCode: groups?.qr_code || fromParam(rule.idParams?.qr_code),
+        documentId: groups?.document_id || fromParam(facts, rule.idParams?.document_id),
+        qrCode: groups?.qr_code || fromParam(facts, rule.idParams?.qr_code),
       };
     }
     return OTHER;
