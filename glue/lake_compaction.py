@@ -31,12 +31,15 @@ Runs on AWS Glue 5.0 (Python 3.11).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import secrets
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -63,6 +66,11 @@ LAKE_TYPES: dict[str, pa.DataType] = {
     # INT64 TIMESTAMP(MILLIS, isAdjustedToUTC=true): Athena engine v3 reads it as timestamp.
     "timestamp": pa.timestamp("ms", tz="UTC"),
 }
+
+#: Input files read ahead, and deletes in flight, at once: on S3, latency rather than bandwidth bounds a run over many small files.
+IO_THREADS = 8
+#: Inputs up to this size are read whole by the read-ahead (at most IO_THREADS of them in memory); larger ones are streamed.
+PREFETCH_BYTES = 8 * 2**20
 
 #: Step names passed to ``on_step`` (tests inject crashes there).
 STEPS = ("outputs-written", "manifest-committed", "input-deleted", "manifest-done")
@@ -305,12 +313,19 @@ def recover(lake: Lake, part: Partition, on_step: OnStep | None = None) -> bool:
 
 
 def _delete_inputs(lake: Lake, m: Manifest, on_step: OnStep | None) -> None:
-    for entry in m.inputs:
-        path = lake.path(entry.path)
-        if lake.filesystem.get_file_info(path).type == pafs.FileType.File:
-            lake.filesystem.delete_file(path)
-        if on_step:
-            on_step("input-deleted", {"path": entry.path})
+    def delete(entry: FileEntry) -> FileEntry:
+        with contextlib.suppress(FileNotFoundError):  # deleted by an earlier, interrupted attempt
+            lake.filesystem.delete_file(lake.path(entry.path))
+        return entry
+
+    pool = ThreadPoolExecutor(IO_THREADS)
+    try:
+        for entry in pool.map(delete, m.inputs):
+            if on_step:
+                on_step("input-deleted", {"path": entry.path})
+    finally:
+        # A crash stops the deletes not yet started, as a real one would; the next run finishes them.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def compact_partition(
@@ -440,17 +455,41 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(cols, schema=schema)
 
 
+def _fetch(fs: pafs.FileSystem, plan: _InputPlan) -> pa.Buffer | None:
+    """A small input's bytes, read whole (one request on S3); None for a large one, which is streamed instead."""
+    if plan.info.size is None or plan.info.size > PREFETCH_BYTES:
+        return None
+    with fs.open_input_file(plan.info.path) as f:
+        return f.read_buffer()
+
+
 def _input_batches(fs: pafs.FileSystem, plans: Sequence[_InputPlan], schema: LakeSchema) -> Iterator[pa.RecordBatch]:
-    """Every input row, one input row group at a time (a small file is one row group; Firehose's are at most its buffer size)."""
-    for plan in plans:
-        try:
-            pf = _open_parquet(fs, plan.info.path)
-            for g in range(pf.num_row_groups):
-                # Single-threaded: a small file read with threads spends more on the pool than on the data.
-                table = pf.read_row_group(g, use_threads=False)
-                yield from (_conform(b, schema.arrow) for b in table.to_batches())
-        except (OSError, pa.ArrowException) as e:
-            raise CompactionError(f"unreadable input {plan.info.path}: {e}") from e
+    """Every input row, one input row group at a time (a small file is one row group; Firehose's are at most its
+    buffer size). The next IO_THREADS small files are read ahead, so S3 latency overlaps the sorting."""
+    pending = iter(plans)
+    with ThreadPoolExecutor(IO_THREADS) as pool:
+        ahead: deque[tuple[_InputPlan, Future[pa.Buffer | None]]] = deque()
+
+        def top_up() -> None:
+            while len(ahead) < IO_THREADS and (plan := next(pending, None)) is not None:
+                ahead.append((plan, pool.submit(_fetch, fs, plan)))
+
+        top_up()
+        while ahead:
+            plan, fetched = ahead.popleft()
+            top_up()
+            try:
+                data = fetched.result()
+                if data is None:
+                    pf = _open_parquet(fs, plan.info.path)
+                else:
+                    pf = pq.ParquetFile(pa.BufferReader(data), coerce_int96_timestamp_unit="ms")
+                for g in range(pf.num_row_groups):
+                    # Single-threaded: a small file read with threads spends more on the pool than on the data.
+                    table = pf.read_row_group(g, use_threads=False)
+                    yield from (_conform(b, schema.arrow) for b in table.to_batches())
+            except (OSError, pa.ArrowException) as e:
+                raise CompactionError(f"unreadable input {plan.info.path}: {e}") from e
 
 
 # ---------------------------------------------------------------------------
