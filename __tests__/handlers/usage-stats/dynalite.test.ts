@@ -4,6 +4,7 @@
  * concurrency, idempotent retries, and bad input that never writes.
  */
 import { randomUUID } from "node:crypto";
+import { DynamoDBClient, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { createUsageApi, type UsageApiHandler } from "../../../handlers/usage-stats/app";
 import { CounterStore } from "../../../handlers/usage-stats/store";
@@ -169,6 +170,65 @@ describe("usage counters against dynalite", () => {
     const res = await api.handle(get("never-seen"));
     expect(res.statusCode).toBe(200);
     expect(counts(res)).toEqual({ pageId: "never-seen", total: 0, today: 0, last7Days: 0, last30Days: 0 });
+  });
+
+  describe("when the counter update fails after the key was claimed (injected failure)", () => {
+    const clients: DynamoDBClient[] = [];
+    afterAll(() => {
+      for (const c of clients) c.destroy();
+    });
+
+    /** A client for the same dynalite whose next counter update (`ADD`) fails with the given error. */
+    function failingOnce(error: Error): DynamoDBClient {
+      const client = new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: "eu-west-1",
+        credentials: { accessKeyId: "test", secretAccessKey: "test" },
+        maxAttempts: 1,
+      });
+      clients.push(client);
+      let armed = true;
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { UpdateExpression?: string };
+          if (armed && context.commandName === "UpdateItemCommand" && input.UpdateExpression?.startsWith("ADD")) {
+            armed = false;
+            throw error;
+          }
+          return next(args);
+        },
+        { step: "initialize", name: "injectFailure" },
+      );
+      return client;
+    }
+
+    async function apiWith(client: DynamoDBClient) {
+      const table = `usage-${randomUUID()}`;
+      await createCounterTable(dynamo.client, table);
+      const store = new CounterStore({ client, tableName: table });
+      return createUsageApi({ store, logError: () => {} });
+    }
+
+    it("releases the claim when DynamoDB rejected the update (4xx), so the retry counts once", async () => {
+      const rejected = new ProvisionedThroughputExceededException({ message: "injected", $metadata: { httpStatusCode: 400 } });
+      const handle = await apiWith(failingOnce(rejected));
+      const key = randomUUID();
+      const first = await handle(post("product", key));
+      expect([first.statusCode, first.headers?.["retry-after"]]).toEqual([503, "1"]);
+      expect((await handle(post("product", key))).statusCode).toBe(201);
+      expect((await handle(post("product", key))).statusCode).toBe(200);
+      expect(counts(await handle(get("product"))).total).toBe(1);
+    });
+
+    it("keeps the claim when the outcome is unknown (timeout, 5xx): retries get 409 and nothing counts twice", async () => {
+      const handle = await apiWith(failingOnce(Object.assign(new Error("socket hang up"), { name: "TimeoutError" })));
+      const key = randomUUID();
+      expect((await handle(post("product", key))).statusCode).toBe(503);
+      const retry = await handle(post("product", key));
+      expect(retry.statusCode).toBe(409);
+      expect(JSON.parse(String(retry.body)).error).toMatch(/did not finish; it is not counted again/);
+      expect(counts(await handle(get("product"))).total).toBe(0);
+    });
   });
 
   it("answers 503, not 500, when the table is missing", async () => {
