@@ -350,7 +350,8 @@ def compact_partition(
     small = [i for i in files if _is_compacted(i.base_name) and i.size < config.target_file_bytes // 2]
     inputs = sorted(fresh + small, key=lambda i: i.path)
 
-    plans = [_plan_input(fs, i, schema) for i in inputs]
+    with ThreadPoolExecutor(IO_THREADS) as pool:  # footers of many small files: latency-bound on S3
+        plans = list(pool.map(lambda i: _plan_input(fs, i, schema), inputs))
     expected_rows = sum(p.rows for p in plans)
     run_id = run_id or new_run_id()
 
