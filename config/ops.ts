@@ -22,6 +22,13 @@ export const AlarmThresholds = z
   .strictObject({
     /** Records CloudFront could not write to Kinesis (WriteProvisionedThroughputExceeded, sum per period). @default 1 */
     kinesisWriteThrottledRecords: whole("kinesisWriteThrottledRecords").min(1).default(1),
+    /**
+     * Minutes without a single record arriving in Kinesis (IncomingRecords) before the no-incoming-records alarm
+     * fires: the one failure the other alarms cannot see, because a broken CloudFront -> Kinesis link emits no
+     * metric at all. At most 1440 (one CloudWatch period of a day); 0 turns the alarm off (an environment without
+     * traffic). @default 720
+     */
+    noIncomingRecordsMinutes: whole("noIncomingRecordsMinutes").min(0).max(1440).default(720),
     /** Age in seconds of the oldest record Firehose has not read from Kinesis (GetRecords.IteratorAgeMilliseconds, max). @default 600 */
     kinesisIteratorAgeSeconds: whole("kinesisIteratorAgeSeconds").min(60).default(600),
     /**

@@ -203,8 +203,29 @@ describe("OpsStack: alarms", () => {
       alarmsOf(edgeOnly)
         .map((a) => a.alarm_name)
         .sort(),
-    ).toEqual(["webstats-test-kinesis-iterator-age", "webstats-test-kinesis-write-throttled"]);
+    ).toEqual(["webstats-test-kinesis-iterator-age", "webstats-test-kinesis-write-throttled", "webstats-test-no-incoming-records"]);
     expect(Testing.synth(edgeOnly)).not.toHaveResource(CloudwatchEventRule);
+  });
+
+  it("alarms when no record at all reaches Kinesis for the configured minutes, treating no data as breaching", () => {
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      alarm_name: "webstats-test-no-incoming-records",
+      namespace: "AWS/Kinesis",
+      metric_name: "IncomingRecords",
+      dimensions: { StreamName: "webstats-test-realtime-logs" },
+      statistic: "Sum",
+      comparison_operator: "LessThanThreshold",
+      threshold: 1,
+      period: 43_200,
+      evaluation_periods: 1,
+      treat_missing_data: "breaching",
+      alarm_actions: [topicArn],
+    });
+    const quiet = opsStack(EVERYTHING, { ops: { thresholds: { noIncomingRecordsMinutes: 0 } } });
+    expect(alarmNamed(quiet, "no-incoming-records")).toBeUndefined();
+    expect(
+      alarmNamed(opsStack(EVERYTHING, { ops: { thresholds: { noIncomingRecordsMinutes: 90 } } }), "no-incoming-records"),
+    ).toMatchObject({ period: 5400 });
   });
 });
 

@@ -34,6 +34,16 @@ export const ALARMS: readonly AlarmSpec[] = [
       "For a provisioned stream raise kinesis.shardCount (each shard takes 1,000 records/s or 1 MB/s) or switch kinesis.mode to on-demand; for an on-demand stream, a sudden traffic spike above twice the previous peak throttles until it scales.",
   },
   {
+    id: "no-incoming-records",
+    stage: "edge",
+    thresholdKey: "noIncomingRecordsMinutes",
+    metricCount: 1,
+    means:
+      "Not one CloudFront log record reached the Kinesis stream for the configured minutes (IncomingRecords). Either the site had no visitors, or the real-time log config, its role or the stream's key broke, and requests are not being recorded.",
+    action:
+      "Load a page of the site, then check the distribution's real-time log config (attached to the cache behaviours, sampling rate) and that CloudFront's role may still write to the stream and use its KMS key. Set ops.thresholds.noIncomingRecordsMinutes to 0 for an environment without traffic.",
+  },
+  {
     id: "kinesis-iterator-age",
     stage: "edge",
     thresholdKey: "kinesisIteratorAgeSeconds",

@@ -164,6 +164,12 @@ interface AlarmDefinition {
   readonly metric: AlarmMetric;
   readonly comparison: "GreaterThanOrEqualToThreshold" | "LessThanThreshold";
   readonly threshold: number;
+  /** @default ops.periodSeconds */
+  readonly periodSeconds?: number;
+  /** @default ops.evaluationPeriods */
+  readonly evaluationPeriods?: number;
+  /** @default "notBreaching": no data means no traffic or no failures */
+  readonly treatMissingData?: "breaching" | "notBreaching";
 }
 
 export class Monitoring extends Construct {
@@ -296,6 +302,18 @@ export class Monitoring extends Construct {
           "Sum",
           t.kinesisWriteThrottledRecords,
         );
+      case "no-incoming-records": {
+        if (r.kinesisStreamName === undefined || t.noIncomingRecordsMinutes === 0) return undefined;
+        return {
+          metric: { namespace: "AWS/Kinesis", metricName: "IncomingRecords", dimensions: stream, statistic: "Sum" },
+          comparison: "LessThanThreshold",
+          threshold: 1,
+          // One period of the whole window; no data at all is exactly what this alarm is for.
+          periodSeconds: t.noIncomingRecordsMinutes * 60,
+          evaluationPeriods: 1,
+          treatMissingData: "breaching",
+        };
+      }
       case "kinesis-iterator-age":
         return single(
           r.kinesisStreamName,
@@ -365,7 +383,8 @@ export class Monitoring extends Construct {
         `${this.node.path}: alarm name ${name} is longer than ${CLOUDWATCH_LIMITS.alarmNameLength} characters (CloudWatch limit)`,
       );
     }
-    const { periodSeconds: period, evaluationPeriods } = props.ops;
+    const period = d.periodSeconds ?? props.ops.periodSeconds;
+    const evaluationPeriods = d.evaluationPeriods ?? props.ops.evaluationPeriods;
     const topic = [this.alarmTopic.arn];
     const common = {
       alarmName: name,
@@ -373,8 +392,7 @@ export class Monitoring extends Construct {
       comparisonOperator: d.comparison,
       threshold: d.threshold,
       evaluationPeriods,
-      // No data means no traffic or no failures, not a failure.
-      treatMissingData: "notBreaching",
+      treatMissingData: d.treatMissingData ?? "notBreaching",
       alarmActions: topic,
       okActions: topic,
     };
