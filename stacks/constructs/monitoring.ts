@@ -244,6 +244,8 @@ export class Monitoring extends Construct {
           resources: [`${this.compactionRunsLog.arn}:*`],
         },
       ]);
+      // An account has at most 10 CloudWatch Logs resource policies per region; this stack uses one.
+      // @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html
       new CloudwatchLogResourcePolicy(this, "compaction-runs-log-access", {
         policyName: `${namePrefix}-compaction-runs`,
         policyDocument: logPolicy.json,
