@@ -106,6 +106,20 @@ describe("transform properties", () => {
     );
   });
 
+  it("for any client IP: the IP appears nowhere in the row", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (ip) => {
+        const data = Buffer.from(line({ "c-ip": ip, "c-ip-version": ip.includes(":") ? "IPv6" : "IPv4" })).toString("base64");
+        const text = Buffer.from((p.processRecords([{ recordId: "1", data }]).records[0]?.data as string) ?? "", "base64").toString("utf8");
+        expect(text).toContain('"visitor_id"');
+        expect(text).not.toContain(`"${ip}"`);
+        // Unless the IP's text is in the line's other fields anyway (e.g. 124.0.0.0 in a Chrome version).
+        if (!line({ "c-ip": null }).includes(ip)) expect(text).not.toContain(ip);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it("records with unusual ids or missing data still get exactly one output each", () => {
     const weird = [
       { recordId: "", data: "" },
