@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { AthenaConfig } from "./athena";
 import { CompactionConfig } from "./compaction";
+import { DashboardsConfig } from "./dashboards";
 import { GaConfig } from "./ga";
 import { OpsConfig } from "./ops";
 import { UsageApiConfig } from "./usage-api";
@@ -254,6 +255,8 @@ export const EnvironmentConfig = z.strictObject({
   athena: AthenaConfig,
   /** The daily Glue job compacting small Parquet files; see config/compaction.ts. */
   compaction: CompactionConfig,
+  /** QuickSight dashboards (Documents, QR scans); off by default. See config/dashboards.ts. */
+  dashboards: DashboardsConfig,
 });
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfig>;

@@ -3,9 +3,11 @@
  * tests call it with a Testing app.
  */
 import type { App } from "cdktf";
+import { dashboardsStatus } from "../config/dashboards";
 import type { EnvironmentConfig } from "../config/schema";
 import { bundleDir } from "../scripts/build-handlers";
 import { ApiStack } from "./api-stack";
+import { announceDashboards, DashboardsStack } from "./dashboards-stack";
 import { EdgeStack } from "./edge-stack";
 import { OpsStack, transformMetricsOf } from "./ops-stack";
 import { PipelineStack } from "./pipeline-stack";
@@ -26,6 +28,8 @@ export interface AnalyticsStacks {
   readonly api: ApiStack;
   readonly edge: EdgeStack;
   readonly ops: OpsStack;
+  /** QuickSight dashboards; only when config.dashboards turns them on. */
+  readonly dashboards?: DashboardsStack;
 }
 
 export function createStacks(app: App, config: EnvironmentConfig, options: AppOptions = {}): AnalyticsStacks {
@@ -54,5 +58,9 @@ export function createStacks(app: App, config: EnvironmentConfig, options: AppOp
       countersTableName: api.table.name,
     },
   });
-  return { state, pipeline, api, edge, ops };
+  // Optional, in its own stack: QuickSight needs a subscription made outside these stacks.
+  const dashboardsOn = dashboardsStatus(config.dashboards);
+  announceDashboards(app, dashboardsOn);
+  const dashboards = dashboardsOn.on ? new DashboardsStack(app, "dashboards", { config, query: pipeline.query }) : undefined;
+  return { state, pipeline, api, edge, ops, dashboards };
 }

@@ -690,6 +690,29 @@ export const GA_RULES: Rule[] = [
   },
 ];
 
+/** A QuickSight resource's permission blocks: named by principal, never a wildcard, at least one. */
+function quicksightPermissionsRule(type: string, block: "permissions" | "permission"): Rule {
+  return {
+    id: "QUICKSIGHT-PERMISSIONS",
+    appliesTo: type,
+    description:
+      "A QuickSight data source, data set or dashboard grants its actions to named QuickSight users or groups, at least one, " +
+      "never a wildcard principal (least privilege as in AwsSolutions-IAM5; without a permission nobody can see or manage it; no checkov check covers QuickSight).",
+    check: (r) => {
+      const perms = blocks(r.config[block]);
+      if (perms.length === 0) return `no ${block} block: no QuickSight user or group can see or manage it`;
+      const bad = perms.map((p) => String(p.principal ?? "")).filter((pr) => !/^arn:aws[a-z-]*:quicksight:/.test(pr) || pr.includes("*"));
+      return bad.length ? `principals that are not a QuickSight user or group ARN: ${bad.join(", ")}` : undefined;
+    },
+  };
+}
+
+export const DASHBOARD_RULES: Rule[] = [
+  quicksightPermissionsRule("aws_quicksight_data_source", "permission"),
+  quicksightPermissionsRule("aws_quicksight_data_set", "permissions"),
+  quicksightPermissionsRule("aws_quicksight_dashboard", "permissions"),
+];
+
 /** Every rule the pack checks. */
 export const RULES: Rule[] = [
   ...S3_RULES,
@@ -701,4 +724,5 @@ export const RULES: Rule[] = [
   ...ATHENA_RULES,
   ...GLUE_RULES,
   ...GA_RULES,
+  ...DASHBOARD_RULES,
 ];
