@@ -156,9 +156,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     bytesRead += n;
   })) {
     count++;
-    const text = raw.toString("latin1");
     // Kinesis arrival, simulated: the line's own timestamp, else the last one seen (lines come in time order).
-    const arrival = leadingTimestampMs(text) ?? lastArrival ?? Date.now();
+    // Only the first field is decoded: the whole line would be one more string per record for the collector.
+    const tab = raw.indexOf(9);
+    const head = tab < 0 ? raw.toString("latin1") : `${raw.toString("latin1", 0, tab)}\t`;
+    const arrival = leadingTimestampMs(head) ?? lastArrival ?? Date.now();
     lastArrival = arrival;
     batch.push({ recordId: String(count), approximateArrivalTimestamp: arrival, data: raw.toString("base64") });
     batchSize += raw.length;
