@@ -97,6 +97,13 @@ function checkRange(where: string, key: string, value: number, range: { min: num
   }
 }
 
+/** Firehose's Lambda processor defaults (data-transformation docs), which the provider never stores in state. */
+export const PROCESSOR_DEFAULTS: Record<string, string> = { NumberOfRetries: "3", BufferSizeInMBs: "1", BufferIntervalInSeconds: "60" };
+
+function nonDefault(name: string, value: string): Record<string, string> {
+  return PROCESSOR_DEFAULTS[name] === value ? {} : { [name]: value };
+}
+
 /** Size of a function's environment as Lambda counts it against its 4 KB limit (keys and values, UTF-8). */
 export function environmentBytes(vars: Record<string, string>): number {
   return Object.entries(vars).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
@@ -234,11 +241,13 @@ export class Ingestion extends Construct {
     props.catalog.grantReadEventsTable(this.firehoseRole);
     this.firehoseRole.addToPolicy({ actions: ["logs:PutLogEvents"], resources: [logStream.arn] });
 
+    // The provider keeps processor parameters that equal Firehose's defaults out of state, so writing
+    // them causes a perpetual diff: only non-default values are set (provider docs, processors.parameters).
     const processorParameters: Record<string, string> = {
-      LambdaArn: this.transform.arn,
-      NumberOfRetries: "3",
-      BufferSizeInMBs: String(s.processorBufferSizeMB),
-      BufferIntervalInSeconds: String(s.processorBufferIntervalSeconds),
+      // Qualified, as the provider docs ask ("specify the resource version as well").
+      LambdaArn: `${this.transform.arn}:$LATEST`,
+      ...nonDefault("BufferSizeInMBs", String(s.processorBufferSizeMB)),
+      ...nonDefault("BufferIntervalInSeconds", String(s.processorBufferIntervalSeconds)),
     };
 
     this.deliveryStream = new KinesisFirehoseDeliveryStream(this, "stream", {
