@@ -34,7 +34,7 @@ const serviceName = process.env[TRANSFORM_ENV.serviceName] ?? "firehose-transfor
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ serviceName, namespace: process.env[TRANSFORM_ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE });
 
-/** SSM, loaded only when a parameter is configured: the SDK costs ~100 ms of cold start, and local runs have no AWS. */
+/** The SSM client is imported only when a parameter is configured: its import is not paid otherwise, and local runs need no SDK. */
 const ssm = (): ParameterReader => ({
   async getSecureString(name) {
     const { GetParameterCommand, SSMClient } = await import("@aws-sdk/client-ssm");
@@ -70,9 +70,9 @@ function getProcessor(): Promise<Processor> {
   return processor;
 }
 
-// Start in Lambda's init phase (boosted CPU, before the first batch waits): reading the GeoIP files dominates a cold
-// start. A failure here is not lost: the first invocation awaits the same promise, or retries after it failed.
-getProcessor().catch(() => undefined);
+// Start in Lambda's init phase, before the first batch waits: reading the GeoIP files dominates a cold start.
+// A failure here is logged and retried by the first invocation, which then fails loudly if it fails again.
+getProcessor().catch((e: unknown) => logger.warn("transform start failed; the next invocation retries", { error: String(e) }));
 
 function publish(stats: ProcessStats): void {
   const M = TRANSFORM_METRICS;
