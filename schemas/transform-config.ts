@@ -83,7 +83,8 @@ const ASSET_EXTENSIONS = ["css", "js", "mjs", "map", "png", "jpe?g", "gif", "svg
 /**
  * Rules for the sample site (site/catalog.json): documents at `/docs/<id>.pdf`, QR landing pages at `/qr/<code>`
  * or any URL with `?src=qr&code=<code>` (unless the viewer came from the QR landing page itself), pages `/`,
- * `*.html` and directory indexes, assets under `/assets/` or with a static extension, the API under `/api/`.
+ * `*.html` and directory indexes served with 2xx or 304, assets under `/assets/` or with a static extension, the
+ * API under `/api/`; everything else (error pages, redirects, probes) is `other`.
  */
 export const DEFAULT_CLASSIFICATION: readonly ClassificationRule[] = [
   { name: "qr-landing-page", eventType: "qr_scan", path: "^/qr/(?<qr_code>[^/]+)/?$" },
@@ -97,8 +98,9 @@ export const DEFAULT_CLASSIFICATION: readonly ClassificationRule[] = [
   { name: "document", eventType: "document_download", path: "^/docs/(?<document_id>[^/]+)\\.pdf$" },
   { name: "api", eventType: "api_call", path: "^/api/" },
   { name: "asset", eventType: "asset", path: `^/assets/|\\.(?:${ASSET_EXTENSIONS.join("|")})$` },
-  { name: "page", eventType: "page_view", path: "(?:^|/)(?:[^/]*\\.html?)?$" },
-  { name: "html-response", eventType: "page_view", contentType: "^text/html" },
+  // A page is viewed when it is served (2xx) or revalidated (304); an error page or a redirect is not a view.
+  { name: "page", eventType: "page_view", path: "(?:^|/)(?:[^/]*\\.html?)?$", status: ["2xx", 304] },
+  { name: "html-response", eventType: "page_view", contentType: "^text/html", status: ["2xx", 304] },
 ];
 
 /** Health checks and load-balancer probes are not visitors. */

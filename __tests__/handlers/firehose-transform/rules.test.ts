@@ -104,6 +104,13 @@ describe("classification rules", () => {
     expect(typeOf({ path: "/pricing", contentType: "application/json" })).toBe("other");
   });
 
+  it("a page is viewed when served or revalidated, not when it errs or redirects", () => {
+    expect(typeOf({ path: "/index.html", status: 304 })).toBe("page_view");
+    expect(typeOf({ path: "/about.html", status: 404 })).toBe("other");
+    expect(typeOf({ path: "/missing", status: 404, contentType: "text/html" })).toBe("other");
+    expect(typeOf({ path: "/docs", status: 301, contentType: "text/html" })).toBe("other");
+  });
+
   it("ids come from path groups and query parameters", () => {
     expect(rules.classify(facts({ path: "/docs/price-list.pdf" }))).toMatchObject({
       documentId: "price-list",
