@@ -246,7 +246,7 @@ describe("dashboards config", () => {
   });
 });
 
-describe("QUICKSIGHT-PERMISSIONS rule", () => {
+describe("QUICKSIGHT-*-PERMISSIONS rules", () => {
   const check = (type: string, config: Record<string, unknown>) =>
     evaluate(
       { resource: { [type]: { r: config } } } as never,
@@ -254,9 +254,11 @@ describe("QUICKSIGHT-PERMISSIONS rule", () => {
     );
 
   it("fails a data set without permissions and a dashboard shared with a wildcard", () => {
-    expect(check("aws_quicksight_data_set", { data_set_id: "x" })).toEqual([expect.objectContaining({ ruleId: "QUICKSIGHT-PERMISSIONS" })]);
+    expect(check("aws_quicksight_data_set", { data_set_id: "x" })).toEqual([
+      expect.objectContaining({ ruleId: "QUICKSIGHT-DATA-SET-PERMISSIONS" }),
+    ]);
     expect(check("aws_quicksight_dashboard", { permissions: [{ principal: "*", actions: ["quicksight:DescribeDashboard"] }] })).toEqual([
-      expect.objectContaining({ ruleId: "QUICKSIGHT-PERMISSIONS" }),
+      expect.objectContaining({ ruleId: "QUICKSIGHT-DASHBOARD-PERMISSIONS" }),
     ]);
     expect(check("aws_quicksight_data_source", { permission: [{ principal: OWNER, actions: ["quicksight:DescribeDataSource"] }] })).toEqual(
       [],

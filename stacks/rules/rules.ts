@@ -691,9 +691,9 @@ export const GA_RULES: Rule[] = [
 ];
 
 /** A QuickSight resource's permission blocks: named by principal, never a wildcard, at least one. */
-function quicksightPermissionsRule(type: string, block: "permissions" | "permission"): Rule {
+function quicksightPermissionsRule(id: string, type: string, block: "permissions" | "permission"): Rule {
   return {
-    id: "QUICKSIGHT-PERMISSIONS",
+    id,
     appliesTo: type,
     description:
       "A QuickSight data source, data set or dashboard grants its actions to named QuickSight users or groups, at least one, " +
@@ -708,9 +708,9 @@ function quicksightPermissionsRule(type: string, block: "permissions" | "permiss
 }
 
 export const DASHBOARD_RULES: Rule[] = [
-  quicksightPermissionsRule("aws_quicksight_data_source", "permission"),
-  quicksightPermissionsRule("aws_quicksight_data_set", "permissions"),
-  quicksightPermissionsRule("aws_quicksight_dashboard", "permissions"),
+  quicksightPermissionsRule("QUICKSIGHT-DATA-SOURCE-PERMISSIONS", "aws_quicksight_data_source", "permission"),
+  quicksightPermissionsRule("QUICKSIGHT-DATA-SET-PERMISSIONS", "aws_quicksight_data_set", "permissions"),
+  quicksightPermissionsRule("QUICKSIGHT-DASHBOARD-PERMISSIONS", "aws_quicksight_dashboard", "permissions"),
 ];
 
 /** Every rule the pack checks. */
