@@ -7,7 +7,7 @@
  * its peak memory (max RSS) is its own.
  *
  * Targets (issue 5): under 60 s and under 1 GB for the local run.
- * Env: BENCH_LOCAL_LINES (default 1000000), BENCH_RUNS (default 3).
+ * Env: BENCH_LOCAL_LINES (default 1000000), BENCH_RUNS (default 3), BENCH_WORKERS (default: as `npm run local`).
  */
 import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -15,13 +15,15 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { generateTraffic } from "../local/generator";
-import { runLocal } from "../local/pipeline";
+import { defaultWorkers, runLocal } from "../local/pipeline";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake } from "../queries/duckdb";
 import { REALTIME_LOG_FIELDS } from "../schemas/cloudfront";
 
 const LINES = Number(process.env.BENCH_LOCAL_LINES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** Transform worker threads, as `npm run local` starts them by default. */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? defaultWorkers());
 const DAYS = 7;
 const WORK = path.join(tmpdir(), "bench-local-run");
 /** Lines per session the generator averages (bots and health checks included), to size the sessions per day. */
@@ -58,7 +60,7 @@ async function writeInput(file: string): Promise<void> {
 
 /** Child: the whole local run (transform + lake + every dashboard query). */
 async function childLocal(input: string, lake: string): Promise<string> {
-  const summary = await runLocal({ input, lake, overwrite: true });
+  const summary = await runLocal({ input, lake, overwrite: true, workers: WORKERS });
   const db = await LocalLake.open(lake);
   let rows = 0;
   try {
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
   const dm = median(duck.map((m) => m.maxRssMb));
   const lc = median(local.map((m) => m.cpuSeconds));
   const dc = median(duck.map((m) => m.cpuSeconds));
-  console.log(`\nmedians of ${RUNS} runs, ${LINES.toLocaleString("en-US")} lines:`);
+  console.log(`\nmedians of ${RUNS} runs, ${LINES.toLocaleString("en-US")} lines, ${WORKERS} transform worker(s):`);
   console.log(
     `  local run end to end   ${lt.toFixed(1)} s wall  ${lc.toFixed(1)} s cpu  ${lm.toFixed(0)} MB peak  (targets < 60 s, < 1024 MB)`,
   );

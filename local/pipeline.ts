@@ -5,14 +5,24 @@
  * What Firehose does around the Lambda is simulated here, and only that.
  */
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { cpus } from "node:os";
 import * as path from "node:path";
-import { createProcessor, type FirehoseRecordIn } from "../handlers/firehose-transform/processor";
+import type { FirehoseRecordIn } from "../handlers/firehose-transform/processor";
 import type { EventType } from "../schemas/event";
 import { LAKE_PREFIXES } from "../schemas/lake";
 import type { TransformConfigInput } from "../schemas/transform-config";
 import { ErrorsWriter } from "./errors-writer";
 import { LOCAL_LAMBDA_ARN, leadingTimestampMs, PROCESSING_FAILED } from "./firehose";
 import { LakeWriter } from "./lake-writer";
+import { type BatchResult, inProcessPool, workerPool } from "./transform-pool";
+
+/**
+ * Transform workers `npm run local` starts: one overlaps the transform with writing Parquet (two threads busy);
+ * none on a single core.
+ */
+export function defaultWorkers(): number {
+  return cpus().length > 1 ? 1 : 0;
+}
 
 /** Firehose's default processor buffer (BufferSizeInMBs = 1): the records one Lambda invocation gets. */
 export const DEFAULT_BATCH_BYTES = 1 << 20;
@@ -36,6 +46,11 @@ export interface LocalRunOptions {
   readonly transformConfig?: TransformConfigInput;
   readonly rowGroupRows?: number;
   readonly maxBufferedRows?: number;
+  /**
+   * Worker threads running the transform (each loads its own GeoIP database, ~150 MB); 0 runs it in this
+   * thread. Workers need the process started through tsx (`npm run local` is). @default 0
+   */
+  readonly workers?: number;
   /** Called after each batch with bytes and lines read so far. */
   readonly onProgress?: (bytesRead: number, lines: number) => void;
 }
@@ -97,10 +112,14 @@ async function* lines(file: string, onRead: (bytes: number) => void): AsyncGener
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
   const started = Date.now();
   preflight(options);
-  const processor = await createProcessor({
+  const processorOptions = {
     visitorIdKey: options.visitorIdKey ?? process.env.VISITOR_ID_KEY ?? LOCAL_VISITOR_ID_KEY,
     config: options.transformConfig,
-  });
+  };
+  const workers = options.workers ?? 0;
+  if (!(Number.isInteger(workers) && workers >= 0 && workers <= 16))
+    throw new Error(`workers must be a whole number from 0 to 16: ${workers}`);
+  const pool = workers > 0 ? await workerPool(processorOptions, workers) : await inProcessPool(processorOptions);
   const runId = new Date().toISOString().replace(/[-:.TZ]/g, "");
   const lake = new LakeWriter(options.lake, { runId, rowGroupRows: options.rowGroupRows, maxBufferedRows: options.maxBufferedRows });
   const errors = new ErrorsWriter(options.lake, runId);
@@ -115,9 +134,11 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   const byEventType: Record<string, number> = {};
   const failuresByReason: Record<string, number> = {};
 
-  const flush = () => {
-    if (batch.length === 0) return;
-    const { records, stats } = processor.processRecords(batch);
+  /** Batches handed to the transform and not yet written, in order; bounded so memory is. */
+  const inFlight: { batch: FirehoseRecordIn[]; result: Promise<BatchResult> }[] = [];
+  const maxInFlight = Math.max(1, workers) * 2;
+
+  const write = (batch: FirehoseRecordIn[], { records, stats }: BatchResult) => {
     if (records.length !== batch.length) throw new Error(`the transform returned ${records.length} records for ${batch.length}`);
     for (let i = 0; i < records.length; i++) {
       const out = records[i] as (typeof records)[number];
@@ -147,9 +168,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     totals.batches++;
     for (const [k, v] of Object.entries(stats.byEventType)) byEventType[k] = (byEventType[k] ?? 0) + v;
     for (const [k, v] of Object.entries(stats.failuresByReason)) failuresByReason[k] = (failuresByReason[k] ?? 0) + (v ?? 0);
+    options.onProgress?.(bytesRead, count);
+  };
+  const writeOldest = async () => {
+    const next = inFlight.shift();
+    if (next) write(next.batch, await next.result);
+  };
+  const submit = async () => {
+    if (batch.length === 0) return;
+    inFlight.push({ batch, result: pool.run(batch) });
     batch = [];
     batchSize = 0;
-    options.onProgress?.(bytesRead, count);
+    while (inFlight.length >= maxInFlight) await writeOldest();
   };
 
   for await (const raw of lines(options.input, (n) => {
@@ -164,9 +194,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     lastArrival = arrival;
     batch.push({ recordId: String(count), approximateArrivalTimestamp: arrival, data: raw.toString("base64") });
     batchSize += raw.length;
-    if (batchSize >= batchBytes) flush();
+    if (batchSize >= batchBytes) await submit();
   }
-  flush();
+  try {
+    await submit();
+    while (inFlight.length > 0) await writeOldest();
+  } finally {
+    await pool.close();
+  }
   const written = lake.close();
   const failedFiles = errors.close();
   return {

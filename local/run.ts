@@ -1,5 +1,5 @@
 /**
- * `npm run local -- --input FILE --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--no-queries]`
+ * `npm run local -- --input FILE --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--no-queries] [--workers N]`
  *
  * Runs the whole data path without AWS: the real transform over the log lines
  * in FILE, Parquet and error records into DIR laid out like the S3 lake, then
@@ -11,8 +11,8 @@ import * as path from "node:path";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake, type QueryResult } from "../queries/duckdb";
 import type { DayWindow } from "../queries/render";
-import { Progress, parseFlags, runMain, UsageError } from "./cli";
-import { runLocal } from "./pipeline";
+import { intFlag, Progress, parseFlags, runMain, UsageError } from "./cli";
+import { defaultWorkers, runLocal } from "./pipeline";
 
 const MAX_ROWS = 12;
 
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     from: "value",
     to: "value",
     "no-queries": "flag",
+    workers: "value",
   });
   const input = flags.get("input");
   const lakeDir = flags.get("lake");
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     input,
     lake: lakeDir,
     overwrite: flags.get("overwrite") === true,
+    workers: intFlag(flags, "workers", defaultWorkers()),
     onProgress: (bytes, lines) => progress.update(bytes, `${lines.toLocaleString("en-US")} lines`),
   });
   progress.done();

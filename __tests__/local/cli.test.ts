@@ -8,6 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { generateTraffic } from "../../local/generator";
+import { runLocal } from "../../local/pipeline";
+import { QUERIES } from "../../queries/dashboards";
+import { LocalLake } from "../../queries/duckdb";
 
 const ROOT = path.resolve(__dirname, "../..");
 const tsx = (script: string, args: string[]) =>
@@ -45,6 +48,28 @@ describe("npm run sample", () => {
     const r = tsx("local/sample.ts", ["--days", "zero"]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe("error: --days must be a whole number >= 1: zero");
+  });
+});
+
+describe("npm run local: transform worker threads", () => {
+  it("a run with a worker thread writes the same lake as the in-process transform", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "local-workers-"));
+    const lines: string[] = [];
+    generateTraffic({ days: 1, seed: 11, sessionsPerDay: 60 }, (l) => lines.push(l));
+    const input = path.join(dir, "in.tsv");
+    writeFileSync(input, `${lines.join("\n")}\n`);
+    const r = tsx("local/run.ts", ["--input", input, "--lake", path.join(dir, "workers"), "--workers", "1", "--no-queries"]);
+    expect(r.status).toBe(0);
+    await runLocal({ input, lake: path.join(dir, "in-process"), batchBytes: 16 * 1024, workers: 0 });
+    const results = async (lakeDir: string) => {
+      const lake = await LocalLake.open(lakeDir);
+      try {
+        return await Promise.all(QUERIES.map(async (q) => (await lake.runQuery(q.id, { from: "2025-06-01", to: "2025-06-01" })).rows));
+      } finally {
+        lake.close();
+      }
+    };
+    expect(await results(path.join(dir, "workers"))).toEqual(await results(path.join(dir, "in-process")));
   });
 });
 
