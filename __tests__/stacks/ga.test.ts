@@ -240,7 +240,7 @@ describe("rule APPFLOW-BUCKET-SCOPED", () => {
     doc.statement.filter((st) => JSON.stringify(st.principals ?? []).includes("appflow.amazonaws.com"));
   const mutated = (change: (st: Record<string, unknown>) => void): TfJson => {
     const copy = structuredClone(json);
-    for (const doc of Object.values(copy.data.aws_iam_policy_document) as { statement: Record<string, unknown>[] }[]) {
+    for (const doc of Object.values(copy.data.aws_iam_policy_document ?? {}) as { statement: Record<string, unknown>[] }[]) {
       for (const st of appflowStatement(doc)) change(st);
     }
     return copy;
