@@ -4,6 +4,7 @@
  * default. Every optional key documents its default.
  */
 import { z } from "zod";
+import { TransformConfigSchema } from "../schemas/transform-config";
 import { AthenaConfig } from "./athena";
 import { CompactionConfig } from "./compaction";
 import { DashboardsConfig } from "./dashboards";
@@ -248,6 +249,8 @@ export const EnvironmentConfig = z.strictObject({
   ops: OpsConfig,
   website: WebsiteConfig,
   kinesis: KinesisConfig,
+  /** How the transform Lambda classifies, drops and enriches requests; see schemas/transform-config.ts. @default DEFAULT_TRANSFORM_CONFIG */
+  transform: TransformConfigSchema.prefault({}),
   ingestion: IngestionConfig,
   /** Live view counters (HTTP API + Lambda + DynamoDB); see config/usage-api.ts. */
   usageApi: UsageApiConfig,

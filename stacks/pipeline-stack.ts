@@ -102,6 +102,7 @@ export class PipelineStack extends AnalyticsStack {
         region: config.region,
         transformBundleDir: props.ingestion.transformBundleDir,
         codeBucketName: `${resourceName(config, "lambda-code")}-${this.accountId}`,
+        transformConfig: config.transform,
         visitorKeyParameter: visitorKeyParameter
           ? { name: visitorKeyParameter, create: false }
           : { name: `/${config.project}/${config.environment}/visitor-id-key`, create: true },

@@ -355,7 +355,7 @@ describe("IAM, least privilege", () => {
 });
 
 describe("transform function and visitor key", () => {
-  it("runs the bundle with the config's memory/timeout, and the parameter name", () => {
+  it("runs the bundle with the config's memory/timeout, the transform config as JSON and the parameter name", () => {
     const stack = pipeline({ ingestion: { lambdaMemoryMb: 2048, lambdaTimeoutSeconds: 200, logRetentionDays: 90 } });
     const synth = Testing.synth(stack);
     const json = synthJson(stack);
@@ -366,6 +366,7 @@ describe("transform function and visitor key", () => {
       environment: {
         variables: expect.objectContaining({
           [TRANSFORM_ENV.visitorKeyParam]: "/webstats/test/visitor-id-key",
+          [TRANSFORM_ENV.config]: JSON.stringify(stack.config.transform),
         }),
       },
     });
