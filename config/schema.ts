@@ -9,9 +9,9 @@ import { AthenaConfig } from "./athena";
 import { CompactionConfig } from "./compaction";
 import { DashboardsConfig } from "./dashboards";
 import { GaConfig } from "./ga";
+import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "./limits";
 import { OpsConfig } from "./ops";
 import { UsageApiConfig } from "./usage-api";
-import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "./limits";
 
 /** S3 bucket naming rules. @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html */
 export const BucketName = z
