@@ -7,9 +7,10 @@
  */
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { GlueCatalogDatabase } from "@cdktf/provider-aws/lib/glue-catalog-database";
-import { GlueCatalogTable } from "@cdktf/provider-aws/lib/glue-catalog-table";
+import { GlueCatalogTable, type GlueCatalogTableConfig } from "@cdktf/provider-aws/lib/glue-catalog-table";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import type { z } from "zod";
 import { GLUE_LIMITS } from "../../config/limits";
 import {
   EVENT_PARTITIONS,
@@ -21,6 +22,7 @@ import {
   LAKE_PREFIXES,
   PARQUET_STORAGE,
   projectionParameters,
+  type TablePartition,
 } from "../../schemas";
 import type { IGrantable } from "./iam";
 
@@ -56,6 +58,52 @@ export function checkGlueColumns(where: string, columns: readonly GlueColumn[]):
   }
 }
 
+export interface ParquetTableSpec {
+  readonly name: string;
+  readonly databaseName: string;
+  readonly description: string;
+  /** `s3://bucket/prefix/` */
+  readonly location: string;
+  /** The zod table schema (built with `col`): the columns. */
+  readonly schema: z.ZodObject;
+  /** Partition keys and their projection. */
+  readonly partitions: readonly TablePartition[];
+  /** More table parameters. @default none */
+  readonly parameters?: Record<string, string>;
+}
+
+/**
+ * The configuration of a Parquet Glue table with partition projection,
+ * derived from a zod table schema: the one way the lake's Parquet tables are
+ * declared. `where` names the construct in synth errors.
+ */
+export function parquetTableConfig(where: string, spec: ParquetTableSpec): GlueCatalogTableConfig {
+  const columns = glueColumns(spec.schema);
+  const partitionKeys = gluePartitionKeys(spec.partitions);
+  checkGlueColumns(where, [...columns, ...partitionKeys]);
+  const projection = projectionParameters(spec.location, spec.partitions);
+  return {
+    name: spec.name,
+    databaseName: spec.databaseName,
+    tableType: "EXTERNAL_TABLE",
+    description: spec.description,
+    parameters: {
+      EXTERNAL: "TRUE",
+      classification: "parquet",
+      ...spec.parameters,
+      ...Object.fromEntries(Object.entries(projection).map(([k, v]) => [k, escapeTerraformTemplate(v)])),
+    },
+    partitionKeys: partitionKeys.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
+    storageDescriptor: {
+      location: spec.location,
+      inputFormat: PARQUET_STORAGE.inputFormat,
+      outputFormat: PARQUET_STORAGE.outputFormat,
+      serDeInfo: { serializationLibrary: PARQUET_STORAGE.serializationLibrary, parameters: { "serialization.format": "1" } },
+      columns: columns.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
+    },
+  };
+}
+
 export class LakeCatalog extends Construct {
   readonly database: GlueCatalogDatabase;
   readonly eventsTable: GlueCatalogTable;
@@ -75,32 +123,19 @@ export class LakeCatalog extends Construct {
       description: "Website analytics lake: CloudFront requests, enriched.",
     });
 
-    const location = `s3://${props.bucketName}/${LAKE_PREFIXES.events}`;
-    const columns = glueColumns(EventRowSchema);
-    const partitionKeys = gluePartitionKeys(EVENT_PARTITIONS);
-    checkGlueColumns(this.node.path, [...columns, ...partitionKeys]);
-    const projection = projectionParameters(location, EVENT_PARTITIONS);
-
-    this.eventsTable = new GlueCatalogTable(this, "events", {
-      name: EVENTS_TABLE,
-      databaseName: this.database.name,
-      tableType: "EXTERNAL_TABLE",
-      description: "Website requests served by CloudFront, enriched; one row per request.",
-      parameters: {
-        EXTERNAL: "TRUE",
-        classification: "parquet",
-        "parquet.compression": "SNAPPY",
-        ...Object.fromEntries(Object.entries(projection).map(([k, v]) => [k, escapeTerraformTemplate(v)])),
-      },
-      partitionKeys: partitionKeys.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
-      storageDescriptor: {
-        location,
-        inputFormat: PARQUET_STORAGE.inputFormat,
-        outputFormat: PARQUET_STORAGE.outputFormat,
-        serDeInfo: { serializationLibrary: PARQUET_STORAGE.serializationLibrary, parameters: { "serialization.format": "1" } },
-        columns: columns.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
-      },
-    });
+    this.eventsTable = new GlueCatalogTable(
+      this,
+      "events",
+      parquetTableConfig(this.node.path, {
+        name: EVENTS_TABLE,
+        databaseName: this.database.name,
+        description: "Website requests served by CloudFront, enriched; one row per request.",
+        location: `s3://${props.bucketName}/${LAKE_PREFIXES.events}`,
+        schema: EventRowSchema,
+        partitions: EVENT_PARTITIONS,
+        parameters: { "parquet.compression": "SNAPPY" },
+      }),
+    );
   }
 
   get databaseName(): string {

@@ -30,13 +30,9 @@ import {
   type GaReportRow,
   GaReportRowSchema,
   gaFlowPrefix,
-  glueColumns,
-  gluePartitionKeys,
   LAKE_PREFIXES,
-  PARQUET_STORAGE,
-  projectionParameters,
 } from "../../schemas";
-import { checkGlueColumns, escapeTerraformTemplate, type LakeCatalog } from "./catalog";
+import { type LakeCatalog, parquetTableConfig } from "./catalog";
 import type { SecureBucket } from "./secure-bucket";
 
 /** How AppFlow addresses the GA4 connector. @see https://github.com/cdklabs/cdk-appflow (src/googleanalytics4) */
@@ -176,30 +172,18 @@ export class GaImport extends Construct {
       dependsOn: [props.lake.bucketPolicy, ...(this.connectorProfile ? [this.connectorProfile] : [])],
     });
 
-    const location = `s3://${props.lake.name}/${prefix}`;
-    const columns = glueColumns(GaReportRowSchema);
-    const partitionKeys = gluePartitionKeys(GA_PARTITIONS);
-    checkGlueColumns(this.node.path, [...columns, ...partitionKeys]);
-    const projection = projectionParameters(location, GA_PARTITIONS);
-    this.table = new GlueCatalogTable(this, "table", {
-      name: GA_TABLE,
-      databaseName: props.catalog.databaseName,
-      tableType: "EXTERNAL_TABLE",
-      description: "Google Analytics 4 daily report (pages, countries, devices, sources), imported by AppFlow.",
-      parameters: {
-        EXTERNAL: "TRUE",
-        classification: "parquet",
-        ...Object.fromEntries(Object.entries(projection).map(([k, v]) => [k, escapeTerraformTemplate(v)])),
-      },
-      partitionKeys: partitionKeys.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
-      storageDescriptor: {
-        location,
-        inputFormat: PARQUET_STORAGE.inputFormat,
-        outputFormat: PARQUET_STORAGE.outputFormat,
-        serDeInfo: { serializationLibrary: PARQUET_STORAGE.serializationLibrary, parameters: { "serialization.format": "1" } },
-        columns: columns.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
-      },
-    });
+    this.table = new GlueCatalogTable(
+      this,
+      "table",
+      parquetTableConfig(this.node.path, {
+        name: GA_TABLE,
+        databaseName: props.catalog.databaseName,
+        description: "Google Analytics 4 daily report (pages, countries, devices, sources), imported by AppFlow.",
+        location: `s3://${props.lake.name}/${prefix}`,
+        schema: GaReportRowSchema,
+        partitions: GA_PARTITIONS,
+      }),
+    );
 
     if (props.workgroupName !== undefined) {
       const ddl = gaComparisonViewDdl({ database: props.databaseName });
