@@ -11,12 +11,17 @@ import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "../../config/limits";
+import { bundleZip } from "../../scripts/build-handlers";
 import { type IGrantable, type PolicyStatement, ServiceRole } from "./iam";
 
 export interface NodeFunctionProps {
   /** Function name. */
   readonly functionName: string;
-  /** Absolute path of the bundle directory holding `index.js` (dist/handlers/<name>). */
+  /**
+   * Absolute path of the bundle directory holding `index.js` (dist/handlers/<name>). When the
+   * build wrote `<bundleDir>.zip` beside it, that zip is deployed as it is; otherwise the
+   * directory is zipped at synth.
+   */
   readonly bundleDir: string;
   /** Exported handler. @default "index.handler" */
   readonly handler?: string;
@@ -95,13 +100,19 @@ export class NodeFunction extends Construct implements IGrantable {
     if (bundleBytes > LAMBDA_LIMITS.unzippedCodeBytes) {
       throw new Error(`${this.node.path}: the bundle ${props.bundleDir} is ${mb(bundleBytes)}; Lambda allows 250 MB unzipped`);
     }
-    if (!props.codeBucket && bundleBytes > LAMBDA_LIMITS.directUploadZipBytes) {
+    const zip = bundleZip(props.bundleDir);
+    const prebuilt = existsSync(zip) && statSync(zip).mtimeMs >= statSync(path.join(props.bundleDir, "index.js")).mtimeMs;
+    // Without a zip yet, the unzipped size is the upper bound of the zipped one.
+    const uploadBytes = prebuilt ? statSync(zip).size : bundleBytes;
+    if (!props.codeBucket && uploadBytes > LAMBDA_LIMITS.directUploadZipBytes) {
       throw new Error(
-        `${this.node.path}: the bundle ${props.bundleDir} is ${mb(bundleBytes)}; Lambda accepts at most 50 MB zipped through its API: set codeBucket to upload it through S3`,
+        `${this.node.path}: the bundle ${props.bundleDir} is ${mb(uploadBytes)}; Lambda accepts at most 50 MB zipped through its API: set codeBucket to upload it through S3`,
       );
     }
 
-    const asset = new TerraformAsset(this, "code", { path: props.bundleDir, type: AssetType.ARCHIVE });
+    const asset = prebuilt
+      ? new TerraformAsset(this, "code", { path: zip, type: AssetType.FILE })
+      : new TerraformAsset(this, "code", { path: props.bundleDir, type: AssetType.ARCHIVE });
     // Through S3: a fixed key in a versioned bucket, the function pinned to the uploaded version.
     const codeObject = props.codeBucket
       ? new S3Object(this, "code-object", {
