@@ -2,19 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ConfigError, loadConfig, parseConfig } from "../../config/load";
-
-const base = { project: "webstats", environment: "dev", region: "eu-west-1" };
-
-function problemsOf(input: unknown): string[] {
-  try {
-    parseConfig(input);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error("expected the config to be rejected");
-}
+import { loadConfig } from "../../config/load";
+import { BASE_CONFIG as base, problemsOf } from "../helpers/config";
 
 describe("environment configuration", () => {
   it("loads config/dev.json with documented defaults filled in", () => {

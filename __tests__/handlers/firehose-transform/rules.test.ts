@@ -3,25 +3,15 @@
  * the environment config's `transform` section, classification and drop
  * rules, and the privacy helpers (visitor id, IP prefix).
  */
-import { ConfigError, parseConfig } from "../../../config/load";
+
+import { parseConfig } from "../../../config/load";
 import { type RequestFacts, Rules } from "../../../handlers/firehose-transform/classify";
 import { ipPrefix, VisitorIds } from "../../../handlers/firehose-transform/privacy";
 import { DEFAULT_CLASSIFICATION, DEFAULT_TRANSFORM_CONFIG, TransformConfigSchema } from "../../../schemas/transform-config";
 import catalog from "../../../site/catalog.json";
 import { line } from "../../helpers/cloudfront-lines";
+import { BASE_CONFIG as base, problemsOf } from "../../helpers/config";
 import { processor, rowOf } from "./load";
-
-const base = { project: "webstats", environment: "dev", region: "eu-west-1" };
-
-function problemsOf(input: unknown): string[] {
-  try {
-    parseConfig(input);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 function facts(overrides: Partial<RequestFacts> = {}): RequestFacts {
   return {
