@@ -17,24 +17,13 @@ import { cpus, loadavg } from "node:os";
 import * as path from "node:path";
 import { line, USER_AGENTS } from "../__tests__/helpers/cloudfront-lines";
 import { createProcessor, type FirehoseRecordIn } from "../handlers/firehose-transform/processor";
+import { prng } from "../local/generator";
 import { buildHandler, bundleDir } from "../scripts/build-handlers";
 import catalog from "../site/catalog.json";
 
 const LINES = 100_000;
 const RUNS = 5;
 const BATCH_BYTES = 3 * 1024 * 1024;
-
-/** mulberry32: deterministic sample data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en");
 /** Process CPU time: with other work on the machine, wall clock measures the load as much as the code. */

@@ -52,7 +52,7 @@ export interface Truth {
 // ---------------------------------------------------------------- randomness
 
 /** mulberry32: small, fast, good enough for sample data, and the same on every machine. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
