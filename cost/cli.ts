@@ -70,7 +70,7 @@ export function formatEstimate(e: Estimate, env: string, region: string, usage: 
   const rows = e.lines.map((l) => [
     `${l.service}: ${l.item}`,
     `${qty(l.quantity)} ${l.price.unit}`,
-    `$${l.price.usd}${l.price.per === 1 ? "" : ` per ${qty(l.price.per)}`} (${l.price.asOf})`,
+    `$${l.price.usd}${l.price.per === 1 ? "" : ` per ${qty(l.price.per)}`} (${l.price.asOf}${l.price.verified ? "" : "*"})`,
     `$${usd(l.monthlyUsd)}`,
     l.basis,
   ]);

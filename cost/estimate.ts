@@ -16,9 +16,17 @@ export const PriceSchema = z.strictObject({
   /** The price is for this many units. */
   per: z.number().positive(),
   unit: z.string().min(1),
-  /** When the price was read from the source, YYYY-MM or YYYY-MM-DD. */
+  /** Whether the value was checked against the public source named in `source` (false: kept from memory; `note` says why). */
+  verified: z.boolean(),
+  /**
+   * Date of the source, YYYY-MM or YYYY-MM-DD: the price list's publication date or the date the source states;
+   * for a repository file that shows no date, the day it was read (the commit in `source` pins the version).
+   */
   asOf: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, "a date such as 2025-06 or 2025-06-30"),
-  source: z.string().min(1),
+  /** Where the value was read: a URL, or a repository file at a commit. */
+  source: z.string().trim().min(1),
+  /** What the source says (the quoted figure), or why the price is not verified. */
+  note: z.string().trim().min(1),
 });
 export type Price = z.infer<typeof PriceSchema>;
 
@@ -64,8 +72,8 @@ export const PriceFileSchema = z.strictObject({
   /** Hours AWS bills per month for hourly prices. */
   hoursPerMonth: z.number().positive(),
   prices: PriceTable,
-  /** Per-region replacements of some prices. */
-  regionOverrides: z.record(z.string(), z.record(z.string(), PriceSchema)).default({}),
+  /** Per-region replacements of prices, by price key (a misspelt key fails). A region should list every price. */
+  regionOverrides: z.record(z.string(), z.partialRecord(z.enum(PRICE_KEYS), PriceSchema)).default({}),
 });
 export type PriceFile = z.infer<typeof PriceFileSchema>;
 
@@ -153,15 +161,24 @@ const GB = 1024 ** 3;
 const TB = 1024 ** 4;
 const MB = 1024 ** 2;
 
-/** The prices for a region: overrides for it, else the base table (with a note). */
+/**
+ * The prices for a region: its block under regionOverrides over the base table. A note names what
+ * comes from the base region instead: everything when the region has no block, else the keys its
+ * block leaves out.
+ */
 export function pricesFor(file: PriceFile, region: string): { prices: Record<PriceKey, Price>; note?: string } {
   const overrides = file.regionOverrides[region];
-  const prices = { ...file.prices, ...(overrides ?? {}) } as Record<PriceKey, Price>;
-  if (region === file.region || overrides) return { prices };
-  return {
-    prices,
-    note: `prices are ${file.region} list prices; ${region} differs by a few percent: add it under regionOverrides in cost/prices.json`,
-  };
+  const prices: Record<PriceKey, Price> = { ...file.prices, ...(overrides ?? {}) };
+  if (region === file.region) return { prices };
+  if (!overrides) {
+    return {
+      prices,
+      note: `prices are ${file.region} list prices; ${region}'s can differ (eu-west-1's log ingestion is 14% higher): add it under regionOverrides in cost/prices.json`,
+    };
+  }
+  const missing = PRICE_KEYS.filter((k) => overrides[k] === undefined);
+  if (missing.length === 0) return { prices };
+  return { prices, note: `${missing.length} price(s) have no ${region} entry and are ${file.region} prices: ${missing.join(", ")}` };
 }
 
 export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFile): Estimate {
@@ -370,6 +387,13 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
     `${u.logBytesPerInvocation} B per invocation`,
   );
   line("KMS", "customer-managed keys", "kmsKeyMonth", u.kmsKeys, "Kinesis stream, alarm topic, counters table");
+
+  const unverified = [...new Set(lines.filter((l) => !l.price.verified).map((l) => l.priceKey))];
+  if (unverified.length > 0) {
+    notes.push(
+      `${unverified.length} unit price(s) marked * are not verified against a public source (see their note in cost/prices.json): ${unverified.join(", ")}`,
+    );
+  }
 
   const totalUsd = lines.reduce((s, l) => s + l.monthlyUsd, 0);
   return { lines, totalUsd, notes };

@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { KinesisStream } from "@cdktf/provider-aws/lib/kinesis-stream";
 import { Testing } from "cdktf";
 import { loadConfig } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
-import { loadPrices, parseUsage, UsageError } from "../../cost/cli";
+import { formatEstimate, loadPrices, PRICES_FILE, parseUsage, UsageError } from "../../cost/cli";
 import {
   DAYS_PER_MONTH,
   DEFAULT_USAGE,
@@ -16,6 +16,7 @@ import {
   type PriceFile,
   PriceFileSchema,
   type PriceKey,
+  pricesFor,
   type Usage,
 } from "../../cost/estimate";
 import { QUERIES } from "../../queries/dashboards";
@@ -29,7 +30,10 @@ const GiB = 1024 ** 3;
 /** Round prices so the expected figures below can be worked out by hand. */
 function fixedPrices(overrides: Partial<Record<PriceKey, number>> = {}): PriceFile {
   const prices = Object.fromEntries(
-    PRICE_KEYS.map((k): [PriceKey, Price] => [k, { usd: overrides[k] ?? 1, per: 1, unit: k, asOf: "2025-06", source: "test" }]),
+    PRICE_KEYS.map((k): [PriceKey, Price] => [
+      k,
+      { usd: overrides[k] ?? 1, per: 1, unit: k, verified: true, asOf: "2025-06", source: "test", note: "test" },
+    ]),
   ) as Record<PriceKey, Price>;
   return { about: "test", currency: "USD", region: "eu-west-1", hoursPerMonth: 730, prices, regionOverrides: {} };
 }
@@ -191,15 +195,133 @@ describe("the estimate follows the configuration", () => {
   });
 });
 
-describe("prices file and CLI arguments", () => {
-  it("cost/prices.json has every price, each with a date and a source", () => {
-    const file = loadPrices();
-    for (const k of PRICE_KEYS) {
-      expect(file.prices[k].asOf).toMatch(/^\d{4}-\d{2}/);
-      expect(file.prices[k].source).toMatch(/^https:\/\/aws\.amazon\.com\//);
+/** Every price entry of the file as written (before zod), with where it sits. */
+function rawEntries(raw: { prices: Record<string, unknown>; regionOverrides?: Record<string, Record<string, unknown>> }) {
+  const entries: { where: string; entry: Record<string, unknown> }[] = [];
+  for (const [k, v] of Object.entries(raw.prices)) entries.push({ where: `prices.${k}`, entry: v as Record<string, unknown> });
+  for (const [region, block] of Object.entries(raw.regionOverrides ?? {})) {
+    for (const [k, v] of Object.entries(block))
+      entries.push({ where: `regionOverrides.${region}.${k}`, entry: v as Record<string, unknown> });
+  }
+  return entries;
+}
+
+describe("prices file: every price is sourced and dated", () => {
+  const raw = JSON.parse(readFileSync(PRICES_FILE, "utf8"));
+  const entries = rawEntries(raw);
+
+  it("reads as a valid price file", () => {
+    expect(() => loadPrices()).not.toThrow();
+    expect(entries.length).toBeGreaterThanOrEqual(PRICE_KEYS.length);
+  });
+
+  it("gives every price, base and per region, a source, a date, a verified flag and a note", () => {
+    const problems = entries.flatMap(({ where, entry }) => [
+      ...(typeof entry.source === "string" && entry.source.trim() !== "" ? [] : [`${where}: no source`]),
+      ...(typeof entry.asOf === "string" && /^\d{4}-\d{2}(-\d{2})?$/.test(entry.asOf) ? [] : [`${where}: no asOf date`]),
+      ...(typeof entry.verified === "boolean" ? [] : [`${where}: no verified flag`]),
+      ...(typeof entry.note === "string" && entry.note.trim() !== "" ? [] : [`${where}: no note`]),
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it("dates no source after today", () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const late = entries.filter(({ entry }) => String(entry.asOf) > today).map(({ where }) => where);
+    expect(late).toEqual([]);
+  });
+
+  it("lists every price in each region block, so no region silently borrows the base region's price", () => {
+    for (const [region, block] of Object.entries(raw.regionOverrides as Record<string, Record<string, unknown>>)) {
+      expect([region, Object.keys(block).sort()]).toEqual([region, [...PRICE_KEYS].sort()]);
     }
   });
 
+  it("rejects a price without a source or a note, naming it", () => {
+    for (const field of ["source", "note", "verified"] as const) {
+      const copy = JSON.parse(JSON.stringify(raw));
+      delete copy.regionOverrides["eu-west-1"].kmsKeyMonth[field];
+      const parsed = PriceFileSchema.safeParse(copy);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues.map((i) => i.path.join("."))).toContain(`regionOverrides.eu-west-1.kmsKeyMonth.${field}`);
+    }
+  });
+
+  it("rejects a region block with a misspelt price key", () => {
+    const copy = JSON.parse(JSON.stringify(raw));
+    copy.regionOverrides["eu-west-1"].kmsKeyMonthh = copy.regionOverrides["eu-west-1"].kmsKeyMonth;
+    expect(PriceFileSchema.safeParse(copy).success).toBe(false);
+  });
+});
+
+describe("region prices", () => {
+  // Read in beforeAll, not at collection: a broken prices file then fails these tests, and the checks above name the entry.
+  let file: PriceFile;
+  let eu: PriceFile["regionOverrides"][string] | undefined;
+  beforeAll(() => {
+    file = loadPrices();
+    eu = file.regionOverrides["eu-west-1"];
+  });
+
+  it("has an eu-west-1 block, the dev config's region", () => {
+    expect(loadConfig("dev").region).toBe("eu-west-1");
+    expect(eu).toBeDefined();
+  });
+
+  it("prices the dev config from the eu-west-1 block, without the fallback note", () => {
+    const config = loadConfig("dev");
+    const e = estimate(config, usage({ apiRequestsPerDay: 10_000 }), file);
+    for (const l of e.lines) expect([l.priceKey, l.price]).toEqual([l.priceKey, eu?.[l.priceKey]]);
+    expect(e.notes.join("\n")).not.toMatch(/us-east-1/);
+    const text = formatEstimate(e, "dev", config.region, usage({ apiRequestsPerDay: 10_000 }));
+    expect(text).toContain('environment "dev" (eu-west-1)');
+    expect(text).not.toMatch(/prices are us-east-1 list prices|us-east-1 prices/);
+  });
+
+  it("changes a line by the ratio of the two regions' unit prices where eu-west-1 differs", () => {
+    const differing = PRICE_KEYS.filter((k) => eu?.[k] !== undefined && eu[k]?.usd !== file.prices[k].usd);
+    expect(differing.length).toBeGreaterThan(0);
+    const u = usage({ apiRequestsPerDay: 10_000 });
+    const inEu = estimate(testConfig({ region: "eu-west-1" }), u, file);
+    const inUs = estimate(testConfig({ region: "us-east-1" }), u, file);
+    const checked = inEu.lines.filter((l) => differing.includes(l.priceKey) && l.quantity > 0);
+    expect(checked.length).toBeGreaterThan(0);
+    for (const l of checked) {
+      const us = lineOf(inUs, l.service, l.item);
+      expect(l.quantity).toBeCloseTo(us.quantity, 9);
+      expect(l.monthlyUsd).not.toBeCloseTo(us.monthlyUsd, 9);
+      expect(l.monthlyUsd / us.monthlyUsd).toBeCloseTo((eu?.[l.priceKey]?.usd ?? Number.NaN) / file.prices[l.priceKey].usd, 9);
+    }
+    expect(inEu.totalUsd).not.toBeCloseTo(inUs.totalUsd, 6);
+  });
+
+  it("notes the base region when a region has no block, or the prices its block leaves out", () => {
+    expect(pricesFor(file, file.region).note).toBeUndefined();
+    expect(pricesFor(file, "ap-south-1").note).toMatch(/us-east-1 list prices; ap-south-1/);
+    const partial: PriceFile = { ...file, regionOverrides: { "eu-west-1": { httpApiRequests: file.prices.httpApiRequests } } };
+    const { note, prices } = pricesFor(partial, "eu-west-1");
+    expect(note).toContain(`${PRICE_KEYS.length - 1} price(s) have no eu-west-1 entry`);
+    expect(note).toContain("kmsKeyMonth");
+    expect(note).not.toContain("httpApiRequests");
+    expect(prices.kmsKeyMonth).toBe(file.prices.kmsKeyMonth);
+  });
+
+  it("marks unverified prices in the printout and names them in a note", () => {
+    const prices = fixedPrices();
+    const unverified: PriceFile = {
+      ...prices,
+      prices: { ...prices.prices, kmsKeyMonth: { ...prices.prices.kmsKeyMonth, verified: false } },
+    };
+    const e = estimate(testConfig(), usage(), unverified);
+    expect(e.notes.filter((n) => /not verified/.test(n))).toEqual([expect.stringMatching(/^1 unit price.*: kmsKeyMonth$/)]);
+    const text = formatEstimate(e, "test", "eu-west-1", usage());
+    expect(text).toMatch(/^KMS: customer-managed keys .*\(2025-06\*\)/m);
+    expect(text).not.toMatch(/^Kinesis .*\*\)/m);
+    expect(estimate(testConfig(), usage(), prices).notes.some((n) => /not verified/.test(n))).toBe(false);
+  });
+});
+
+describe("prices file and CLI arguments", () => {
   it("a price file missing a price fails naming it", () => {
     const { prices, ...rest } = fixedPrices();
     const { athenaTbScanned: _gone, ...partial } = prices;
