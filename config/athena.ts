@@ -3,7 +3,7 @@
  * workgroup (a per-query scan limit), its results bucket and the day window
  * of the dashboard named queries. Every key documents its default.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Athena limits, checked here and in stacks/constructs/athena-query.ts.

@@ -4,7 +4,7 @@
  * (glue/lake_compaction.py, stacks/constructs/compaction-job.ts). Every key
  * documents its default; limits are checked here and again in the construct.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { LOG_RETENTION_DAYS } from "./limits";
 
 /**

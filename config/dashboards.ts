@@ -4,7 +4,7 @@
  * subscription, which must stay outside this pipeline's stacks (deleting it
  * wipes QuickSight in every region), so nothing here creates one.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * QuickSight limits checked here and at synth.

@@ -6,7 +6,7 @@
  * once in the console, sensitive Terraform variables, or a Secrets Manager
  * secret), so a config file can be committed as it is.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** AppFlow connector profile names. @see https://docs.aws.amazon.com/appflow/1.0/APIReference/API_ConnectorProfile.html */
 const ConnectionName = z

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { z } from "zod";
+import type * as z from "zod";
 import { EnvironmentConfig } from "./schema";
 
 export class ConfigError extends Error {

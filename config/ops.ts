@@ -4,7 +4,7 @@
  * their own. Read by the ops stack (stacks/ops-stack.ts) and the cost
  * estimate (cost/estimate.ts). Every key documents its default.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { LOG_RETENTION_DAYS } from "./limits";
 
 const whole = (what: string) => z.number().int(`${what} must be a whole number`);

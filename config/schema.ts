@@ -3,7 +3,7 @@
  * at synth. Unknown keys are errors, so a typo never silently falls back to a
  * default. Every optional key documents its default.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { TransformConfigSchema } from "../schemas/transform-config";
 import { AthenaConfig } from "./athena";
 import { CompactionConfig } from "./compaction";

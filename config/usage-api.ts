@@ -3,7 +3,7 @@
  * (API Gateway HTTP API + Lambda + DynamoDB, stacks/api-stack.ts). Every key
  * documents its default; errors name the key.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { PageId } from "../schemas/usage";
 import { LAMBDA_LIMITS } from "./limits";
 import { LogRetentionDays } from "./ops";

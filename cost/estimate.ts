@@ -4,7 +4,7 @@
  * stated assumptions, and the unit prices in cost/prices.json. Pure: no I/O,
  * so the arithmetic is tested on fixed inputs.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { GLUE_JOB_LIMITS } from "../config/compaction";
 import type { EnvironmentConfig } from "../config/schema";
 import { QUERIES } from "../queries/dashboards";

@@ -6,7 +6,7 @@
  * Schema) reads names, order, nullability and types from it, so a rename or a
  * retype is one edit here and nowhere else.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** The lake types a column can have, named by their Hive/Athena type. */
 export type LakeType = "string" | "int" | "bigint" | "double" | "boolean" | "timestamp";

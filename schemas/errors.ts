@@ -9,7 +9,7 @@
  * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-failure-handling.html
  * @see https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion-error-handling.html
  */
-import { z } from "zod";
+import * as z from "zod";
 import { col, columnsOf } from "./columns";
 import type { PartitionProjection } from "./generators/glue";
 import { EVENT_PARTITIONS, firehoseErrorPrefix, LAKE_PREFIXES } from "./lake";

@@ -5,7 +5,7 @@
  * the Glue columns, the Athena DDL, the Parquet schema and the JSON Schema the
  * Python tests load are all generated from it (see ./generators).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { col } from "./columns";
 
 /** Every event class the pipeline writes. Feeds the handler, the Firehose prefix and the partition projection enum. */
@@ -35,9 +35,10 @@ export const PartitionKeysSchema = z.strictObject({
 export type PartitionKeys = z.infer<typeof PartitionKeysSchema>;
 export const PARTITION_KEYS = Object.keys(PartitionKeysSchema.shape) as (keyof PartitionKeys)[];
 
-/** Partition keys of an instant, in UTC (Firehose and Athena both work in UTC). */
-export function partitionKeysFor(eventType: EventType, eventTime: Date): PartitionKeys {
-  const iso = eventTime.toISOString();
+/** Partition keys of an instant (a Date, or its `toISOString()`), in UTC (Firehose and Athena both work in UTC). */
+export function partitionKeysFor(eventType: EventType, eventTime: Date | string): PartitionKeys {
+  // An ISO string is accepted as is: the transform has one already and formatting it again costs per record.
+  const iso = typeof eventTime === "string" ? eventTime : eventTime.toISOString();
   return { event_type: eventType, year: iso.slice(0, 4), month: iso.slice(5, 7), day: iso.slice(8, 10) };
 }
 

@@ -11,7 +11,7 @@
  * types the GA4 connector reports; queries cast metrics with TRY_CAST.
  * @see https://docs.aws.amazon.com/appflow/1.0/APIReference/API_S3OutputFormatConfig.html
  */
-import { z } from "zod";
+import * as z from "zod";
 import { col } from "./columns";
 import type { AthenaTableSpec } from "./generators/athena";
 import type { TablePartition } from "./generators/glue";

@@ -8,7 +8,7 @@
  * Classification rules are tried in order; the first that matches gives the
  * event type, and `other` is the fallback. Every condition of a rule must hold.
  */
-import { z } from "zod";
+import * as z from "zod";
 import catalog from "../site/catalog.json";
 import { EventTypeSchema } from "./event";
 

@@ -3,7 +3,7 @@
  * the counter table's key attributes. The handler, the API Gateway routes, the
  * DynamoDB table and the config's page allow-list are all derived from here.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** A page id: 1-64 lower-case letters, digits and hyphens, starting and ending with a letter or digit. */
 export const PAGE_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;

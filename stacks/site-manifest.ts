@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 
 export const SITE_DIR = path.resolve(__dirname, "..", "site");
 

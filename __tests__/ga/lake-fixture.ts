@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import type { z } from "zod";
+import type * as z from "zod";
 import { type EventRow, EventRowSchema, type EventType, partitionKeysFor } from "../../schemas/event";
 import { type GaReportRow, GaReportRowSchema, gaFlowPrefix, gaPartitionValue } from "../../schemas/ga";
 import { parquetSchema, rowsToColumnData } from "../../schemas/generators/parquet";

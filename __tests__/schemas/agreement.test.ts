@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { z } from "zod";
+import * as z from "zod";
 import {
   col,
   columnsOf,

@@ -5,7 +5,7 @@
  * catch-all (which is how unknown paths and wrong methods reach it).
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKey, MAX_BODY_BYTES, PAGE_ID_PARAM, PageId } from "../../schemas/usage";
 
 /** A response-worthy client error: status, message, and for 405 the allowed methods. */

@@ -2,7 +2,7 @@
  * Athena `CREATE EXTERNAL TABLE` DDL for a Parquet table with partition
  * projection, rendered from the same Glue forms the stacks deploy.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import { type GlueColumn, glueColumns, gluePartitionKeys, PARQUET_STORAGE, projectionParameters, type TablePartition } from "./glue";
 
 export interface AthenaTableSpec {

@@ -3,7 +3,7 @@
  * the Athena partition-projection parameters. Plain data, no cdktf: the
  * stacks feed it to `aws_glue_catalog_table`, the DDL generator renders it.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 import { columnsOf, type LakeType } from "../columns";
 
 export interface GlueColumn {

@@ -3,7 +3,7 @@
  * schema's JSON Schema plus each column's lake type under `x-lake-type` and
  * the partition keys, so pytest can check a compacted file without reading TypeScript.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { columnsOf } from "../columns";
 import type { PartitionProjection } from "./glue";
 

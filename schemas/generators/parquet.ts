@@ -8,7 +8,7 @@
  * Firehose files of one partition share one schema.
  */
 import type { ColumnSource, SchemaElement } from "hyparquet-writer";
-import type { z } from "zod";
+import type * as z from "zod";
 import { columnsOf, type LakeType } from "../columns";
 
 type Leaf = Omit<SchemaElement, "name">;

@@ -10,7 +10,7 @@ import { GlueCatalogDatabase } from "@cdktf/provider-aws/lib/glue-catalog-databa
 import { GlueCatalogTable, type GlueCatalogTableConfig } from "@cdktf/provider-aws/lib/glue-catalog-table";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
-import type { z } from "zod";
+import type * as z from "zod";
 import { GLUE_LIMITS } from "../../config/limits";
 import {
   EVENT_PARTITIONS,
