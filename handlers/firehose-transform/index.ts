@@ -4,6 +4,8 @@
  * and reports through Powertools (structured logs; EMF metrics by result, by
  * event type and by failure reason).
  */
+// First: starts reading the GeoIP files while the imports below are evaluated.
+import "./prefetch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_ENV, TRANSFORM_METRICS } from "./env";

@@ -15,7 +15,9 @@ const MAX_CACHED_IDS = 20_000;
 
 export class VisitorIds {
   private readonly salts = new Map<string, Buffer>();
-  private readonly ids = new Map<string, string>();
+  /** Ids by day, then user agent, then IP: nested maps look up the strings the record already has, with no key to build. */
+  private readonly ids = new Map<string, Map<string | null, Map<string | null, string>>>();
+  private cachedIds = 0;
 
   constructor(private readonly key: string) {
     if (typeof key !== "string" || key.length < MIN_VISITOR_KEY_LENGTH) {
@@ -33,13 +35,26 @@ export class VisitorIds {
    */
   id(ip: string | null, userAgent: string | null, day: string): string {
     // A visitor makes several requests a day: remember its id instead of hashing again (~2.5 µs per HMAC).
-    // The IP's length prefix keeps (ip, user agent) pairs apart whatever characters they hold.
-    const cacheKey = `${day}/${ip?.length ?? 0}:${ip ?? ""}${userAgent ?? ""}`;
-    const cached = this.ids.get(cacheKey);
+    // Clearing when full bounds memory against a flood of unique IPs, at the cost of hashing the regulars again.
+    if (this.cachedIds >= MAX_CACHED_IDS) {
+      this.ids.clear();
+      this.cachedIds = 0;
+    }
+    let byAgent = this.ids.get(day);
+    if (byAgent === undefined) {
+      byAgent = new Map();
+      this.ids.set(day, byAgent);
+    }
+    let byIp = byAgent.get(userAgent);
+    if (byIp === undefined) {
+      byIp = new Map();
+      byAgent.set(userAgent, byIp);
+    }
+    const cached = byIp.get(ip);
     if (cached !== undefined) return cached;
     const id = this.hash(ip, userAgent, day);
-    if (this.ids.size >= MAX_CACHED_IDS) this.ids.clear();
-    this.ids.set(cacheKey, id);
+    byIp.set(ip, id);
+    this.cachedIds++;
     return id;
   }
 

@@ -12,8 +12,9 @@ import { type CloudFrontLogRecord, parseLogLine } from "../../schemas/cloudfront
 import { EVENT_TYPES, type EventRow, EventRowSchema, type EventType, type PartitionKeys, partitionKeysFor } from "../../schemas/event";
 import { FIRST_YEAR, LAST_YEAR } from "../../schemas/lake";
 import { type TransformConfig, type TransformConfigInput, TransformConfigSchema } from "../../schemas/transform-config";
+import { BatchOutput } from "./batch-output";
 import { type Classification, type RequestFacts, Rules } from "./classify";
-import { defaultGeoDatabases, GeoIp, NO_GEO } from "./geoip";
+import { GeoIp, geoDatabaseFiles, NO_GEO } from "./geoip";
 import { ipPrefix, VisitorIds } from "./privacy";
 import { UserAgentCache } from "./user-agent";
 
@@ -83,6 +84,9 @@ export interface ProcessorOptions {
   userAgentCacheSize?: number;
 }
 
+/** Seconds (CloudFront's unit) to whole milliseconds (the lake's). */
+const ms = (seconds: number | null) => (seconds === null ? null : Math.round(seconds * 1000));
+
 /** Timestamps further ahead than this are clock errors, not events. */
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 const MAX_FAILURE_SAMPLES = 20;
@@ -123,10 +127,23 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
   const visitors = new VisitorIds(options.visitorIdKey);
   const rules = new Rules(config);
   const userAgents = new UserAgentCache(options.userAgentCacheSize);
-  const geoFiles = options.geoDatabase === false ? [] : (options.geoDatabase ?? config.geoip.databases ?? defaultGeoDatabases());
-  const geo = geoFiles.length > 0 ? new GeoIp(geoFiles) : null;
+  const geoFiles = geoDatabaseFiles(options.geoDatabase, config.geoip.databases);
+  const geo = geoFiles.length > 0 ? await GeoIp.open(geoFiles) : null;
   const now = options.now ?? (() => new Date());
   const datacenterAsns = new Set(config.bots.datacenterAsns);
+  const output = new BatchOutput();
+  /** Metadata by event type and day: records of a batch share a few, so they share the objects (read only). */
+  const metadata = new Map<string, { partitionKeys: PartitionKeys }>();
+  const metadataFor = (eventType: EventType, eventTime: string) => {
+    const key = eventType + eventTime.slice(0, 10);
+    let m = metadata.get(key);
+    if (m === undefined) {
+      if (metadata.size >= 1_000) metadata.clear();
+      m = Object.freeze({ partitionKeys: Object.freeze(partitionKeysFor(eventType, eventTime)) });
+      metadata.set(key, m);
+    }
+    return m;
+  };
 
   function processRecords(records: readonly FirehoseRecordIn[]) {
     const stats: ProcessStats = {
@@ -139,6 +156,9 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
       failures: [],
     };
     const nowMs = now().getTime();
+    output.reset();
+    /** Ok records, in the order their rows were added to `output`; their data is filled in at the end. */
+    const okRecords: FirehoseRecordOut[] = [];
 
     /** A string column's value, cut to the column's maximum length (on a code point boundary). */
     const clip = (column: keyof EventRow, value: string | null): string | null => {
@@ -183,13 +203,16 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
         const issue = valid.error.issues[0];
         throw new RecordFailure("invalid-row", `${issue?.path.join(".") || "row"}: ${issue?.message ?? "invalid"}`);
       }
+      output.add(JSON.stringify(valid.data));
       stats.byEventType[classification.eventType]++;
-      return {
+      const ok: FirehoseRecordOut = {
         recordId: record.recordId,
         result: "Ok",
-        data: Buffer.from(`${JSON.stringify(valid.data)}\n`).toString("base64"),
-        metadata: { partitionKeys: partitionKeysFor(classification.eventType, eventTime) },
+        data: "", // set from `output` once the batch is done
+        metadata: metadataFor(classification.eventType, row.event_time),
       };
+      okRecords.push(ok);
+      return ok;
     }
 
     const out = records.map((record): FirehoseRecordOut => {
@@ -206,6 +229,8 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
       stats.byResult[result.result]++;
       return result;
     });
+    const data = output.encode();
+    for (let i = 0; i < okRecords.length; i++) (okRecords[i] as FirehoseRecordOut).data = data[i] as string;
     return { records: out, stats };
   }
 
@@ -228,7 +253,6 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
     // Region and city only when the database agrees with CloudFront on the country: a disagreeing city is a wrong one.
     const sameCountry = cfCountry === null || g.country === cfCountry;
     const query = facts.query;
-    const ms = (seconds: number | null) => (seconds === null ? null : Math.round(seconds * 1000));
 
     return {
       event_time: iso,
@@ -306,17 +330,27 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
   };
 }
 
+/** Parsed referrers, by their text: real traffic repeats a few (search engines, the site itself). */
+const referrers = new Map<string, URL | null>();
+const MAX_REFERRERS = 2_000;
+
+function parseReferrer(ref: string): URL | null {
+  let url = referrers.get(ref);
+  if (url === undefined) {
+    try {
+      url = new URL(ref);
+    } catch {
+      url = null;
+    }
+    if (referrers.size >= MAX_REFERRERS) referrers.clear();
+    referrers.set(ref, url);
+  }
+  return url;
+}
+
 function requestFacts(r: CloudFrontLogRecord): RequestFacts {
   const host = r["x-host-header"]?.toLowerCase() ?? null;
-  let referrer: URL | null = null;
   const ref = r["cs-referer"];
-  if (ref !== null) {
-    try {
-      referrer = new URL(ref);
-    } catch {
-      referrer = null;
-    }
-  }
   return {
     path: r["cs-uri-stem"] as string,
     query: r["cs-uri-query"] === null ? EMPTY_QUERY : new URLSearchParams(r["cs-uri-query"]),
@@ -325,6 +359,7 @@ function requestFacts(r: CloudFrontLogRecord): RequestFacts {
     contentType: r["sc-content-type"],
     userAgent: r["cs-user-agent"],
     host,
-    referrer,
+    // Shared between records: read only (classify.ts reads hostname and pathname).
+    referrer: ref === null ? null : parseReferrer(ref),
   };
 }

@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { defaultGeoDatabases, GeoIp, geoFromRecord, normalizeIp } from "../../../handlers/firehose-transform/geoip";
+import { defaultGeoDatabases, GeoIp, geoFromRecord, normalizeIp, prefetchGeoDatabases } from "../../../handlers/firehose-transform/geoip";
 import { line } from "../../helpers/cloudfront-lines";
 import { flatCity, maxmindCity, writeMmdb } from "../../helpers/mmdb-writer";
 import { processor, rowOf } from "./load";
@@ -42,8 +42,8 @@ const flatV6 = file(
 );
 
 describe("GeoIP", () => {
-  it("reads a MaxMind GeoLite2/GeoIP2 City file: country, first subdivision, English city name, IPv4 and IPv6", () => {
-    const geo = new GeoIp([maxmindFile]);
+  it("reads a MaxMind GeoLite2/GeoIP2 City file: country, first subdivision, English city name, IPv4 and IPv6", async () => {
+    const geo = await GeoIp.open([maxmindFile]);
     expect(geo.lookup("203.0.113.7")).toEqual({ country: "NL", region: "North Holland", city: "Amsterdam" });
     expect(geo.lookup("2001:db8:1:2::5")).toEqual({ country: "JP", region: "Tokyo", city: "Shibuya" });
     expect(geo.lookup("198.51.100.1")).toEqual({ country: "FR", region: null, city: null });
@@ -51,32 +51,54 @@ describe("GeoIP", () => {
     expect(geo.databases.map((d) => [d.ipVersion, d.databaseType])).toEqual([[6, "GeoLite2-City"]]);
   });
 
-  it("reads ip-location-db files and sends IPv4 to the IPv4 file and IPv6 to the IPv6 file, whatever their order", () => {
+  it("reads ip-location-db files and sends IPv4 to the IPv4 file and IPv6 to the IPv6 file, whatever their order", async () => {
     for (const files of [
       [flatV6, flatV4],
       [flatV4, flatV6],
     ]) {
-      const geo = new GeoIp(files);
+      const geo = await GeoIp.open(files);
       expect(geo.lookup("203.0.113.200")).toEqual({ country: "BE", region: "Flanders", city: "Ghent" });
       expect(geo.lookup("2001:db8:1:ffff::1")).toEqual({ country: "CH", region: "Zurich", city: "Zurich" });
       expect(geo.lookup("::ffff:203.0.113.9")).toEqual({ country: "BE", region: "Flanders", city: "Ghent" });
     }
   });
 
-  it("an IPv6-only flat file gives no location for IPv4 instead of a wrong one", () => {
-    expect(new GeoIp([flatV6]).lookup("203.0.113.200")).toEqual({ country: null, region: null, city: null });
+  it("an IPv6-only flat file gives no location for IPv4 instead of a wrong one", async () => {
+    expect((await GeoIp.open([flatV6])).lookup("203.0.113.200")).toEqual({ country: null, region: null, city: null });
   });
 
-  it("garbage and missing IPs give no location and no throw", () => {
-    const geo = new GeoIp([maxmindFile]);
+  it("garbage and missing IPs give no location and no throw", async () => {
+    const geo = await GeoIp.open([maxmindFile]);
     for (const ip of ["", "not-an-ip", "999.1.1.1", "::gggg", null])
       expect(geo.lookup(ip)).toEqual({ country: null, region: null, city: null });
   });
 
-  it("a file that is not an MMDB fails at start, naming the file", () => {
+  it("a file that is not an MMDB fails at start, naming the file", async () => {
     const bad = file("broken.mmdb", Buffer.from("not a database"));
-    expect(() => new GeoIp([bad])).toThrow(/GeoIP database .*broken\.mmdb cannot be opened/);
-    expect(() => new GeoIp([path.join(dir, "missing.mmdb")])).toThrow(/missing\.mmdb cannot be opened/);
+    await expect(GeoIp.open([bad])).rejects.toThrow(/GeoIP database .*broken\.mmdb cannot be opened/);
+    await expect(GeoIp.open([flatV4, path.join(dir, "missing.mmdb")])).rejects.toThrow(/missing\.mmdb cannot be opened/);
+  });
+
+  it("a prefetched file is the one opened, and a file changed after an open is read again by the next open", async () => {
+    const changing = file(
+      "changing.mmdb",
+      writeMmdb({
+        ipVersion: 4,
+        databaseType: "city ipv4",
+        networks: [{ cidr: "203.0.113.0/24", data: flatCity("BE", "Flanders", "Ghent") }],
+      }),
+    );
+    prefetchGeoDatabases([changing, path.join(dir, "never-opened.mmdb")]); // a missing file nobody opens is no error
+    expect((await GeoIp.open([changing])).lookup("203.0.113.1").city).toBe("Ghent");
+    file(
+      "changing.mmdb",
+      writeMmdb({
+        ipVersion: 4,
+        databaseType: "city ipv4",
+        networks: [{ cidr: "203.0.113.0/24", data: flatCity("BE", "Flanders", "Bruges") }],
+      }),
+    );
+    expect((await GeoIp.open([changing])).lookup("203.0.113.1").city).toBe("Bruges");
   });
 
   it("record layouts are told apart by shape", () => {

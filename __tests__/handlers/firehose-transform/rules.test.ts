@@ -181,6 +181,17 @@ describe("privacy", () => {
     expect(new VisitorIds("a-secret-key-of-some-length").id("203.0.113.7", "UA", "2025-06-01")).toBe(id);
   });
 
+  it("ids stay the same when the bounded cache is cleared by a flood of distinct visitors", () => {
+    const flooded = new VisitorIds("a-secret-key-of-some-length");
+    const before = flooded.id("203.0.113.7", "UA", "2025-06-01");
+    // More distinct visitors than the cache holds (20,000), on two days, forces at least one clear.
+    for (let i = 0; i < 20_500; i++) flooded.id(`10.0.${i >> 8}.${i & 255}`, "UA", i % 2 ? "2025-06-01" : "2025-06-02");
+    expect(flooded.id("203.0.113.7", "UA", "2025-06-01")).toBe(before);
+    expect(flooded.id("10.0.0.1", "UA", "2025-06-01")).toBe(
+      new VisitorIds("a-secret-key-of-some-length").id("10.0.0.1", "UA", "2025-06-01"),
+    );
+  });
+
   it.each([
     ["203.0.113.77", "203.0.113.0/24"],
     ["::ffff:203.0.113.77", "203.0.113.0/24"],
