@@ -2,30 +2,77 @@
  * Bundles every Lambda handler (`handlers/<name>/index.ts`) with esbuild into
  * one minified CommonJS file, `dist/handlers/<name>/index.js`, the directory a
  * stack zips as the function's asset. Files a handler needs beside its code
- * (e.g. a GeoIP database) are listed in EXTRA_FILES and copied next to it.
+ * (e.g. a GeoIP database) are listed in EXTRA_FILES and copied (or derived) next to it.
  * It then zips the directory to `dist/handlers/<name>.zip`, deterministically
  * (sorted entries, fixed dates), so synth only copies the zip: zipping a
- * 130 MB bundle at every synth would take longer than the rest of synth.
+ * 100 MB bundle at every synth would take longer than the rest of synth.
  * Synth never bundles: run `npm run build:handlers` first (`npm run synth` does).
  */
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import * as path from "node:path";
 import archiver from "archiver";
 import { buildSync } from "esbuild";
 import { BUNDLED_GEO_DATABASES, BUNDLED_GEO_PACKAGE } from "../handlers/firehose-transform/env";
+import { TRIM_VERSION, trimGeoDatabase } from "./geoip-trim";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const HANDLERS_DIR = path.join(ROOT, "handlers");
 export const DIST_DIR = path.join(ROOT, "dist", "handlers");
 
-/** Extra files per handler: [source relative to the repo root, name in the bundle directory]. */
-export const EXTRA_FILES: Record<string, [string, string][]> = {
-  // The GeoIP databases (DB-IP Lite, CC BY 4.0) and their licence travel beside the transform's code.
-  "firehose-transform": [...BUNDLED_GEO_DATABASES, "DBIP-LICENSE"].map((f): [string, string] => [
-    `node_modules/${BUNDLED_GEO_PACKAGE}/${f}`,
-    f,
-  ]),
+/** A file that travels beside a handler's code. */
+export interface ExtraFile {
+  /** Relative to the repo root. */
+  readonly source: string;
+  /** Name in the bundle directory. */
+  readonly target: string;
+  /** Build the file from the source instead of copying it; cached by the source's content and `name`. */
+  readonly derive?: { readonly name: string; readonly build: (source: Buffer) => Buffer };
+}
+
+const trimmedGeoDatabase = { name: `geoip-trim-v${TRIM_VERSION}`, build: (source: Buffer) => trimGeoDatabase(source).file };
+
+/** Extra files per handler. */
+export const EXTRA_FILES: Record<string, ExtraFile[]> = {
+  // The GeoIP databases (DB-IP Lite, CC BY 4.0), trimmed to the fields the transform reads, and their licence.
+  "firehose-transform": [
+    ...BUNDLED_GEO_DATABASES.map((f) => ({ source: `node_modules/${BUNDLED_GEO_PACKAGE}/${f}`, target: f, derive: trimmedGeoDatabase })),
+    { source: `node_modules/${BUNDLED_GEO_PACKAGE}/DBIP-LICENSE`, target: "DBIP-LICENSE" },
+  ],
 };
+
+/** Where derived files are kept between builds: deriving a GeoIP database takes seconds, hashing its source a fraction. */
+const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "web-analytics-handlers");
+
+function placeExtraFile(file: ExtraFile, outdir: string): void {
+  const source = path.join(ROOT, file.source);
+  const target = path.join(outdir, file.target);
+  if (!file.derive) {
+    copyFileSync(source, target);
+    return;
+  }
+  const content = readFileSync(source);
+  const hash = createHash("sha256").update(content).digest("hex").slice(0, 16);
+  const cached = path.join(CACHE_DIR, `${file.derive.name}-${hash}-${path.basename(file.target)}`);
+  if (!existsSync(cached)) {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    // Written under a temporary name first, so an interrupted build never leaves a truncated cache entry.
+    writeFileSync(`${cached}.tmp`, file.derive.build(content));
+    renameSync(`${cached}.tmp`, cached);
+  }
+  copyFileSync(cached, target);
+}
 
 export function handlerNames(): string[] {
   if (!existsSync(HANDLERS_DIR)) return [];
@@ -57,7 +104,7 @@ export function buildHandler(name: string): { file: string; bytes: number } {
     external: ["@aws-sdk/*"],
     logLevel: "warning",
   });
-  for (const [source, target] of EXTRA_FILES[name] ?? []) copyFileSync(path.join(ROOT, source), path.join(outdir, target));
+  for (const extra of EXTRA_FILES[name] ?? []) placeExtraFile(extra, outdir);
   return { file, bytes: statSync(file).size };
 }
 

@@ -1,64 +1,19 @@
 /**
- * A minimal MaxMind DB (MMDB 2.0) writer for tests: it builds small GeoIP
+ * A minimal MaxMind DB (MMDB 2.0) writer for tests (values encoded by scripts/mmdb-encode.ts): it builds small GeoIP
  * files in MaxMind's GeoLite2/GeoIP2 City layout or ip-location-db's flat one,
  * so the real `maxmind` reader can be tested on both without shipping
  * MaxMind's licensed data.
  * @see https://maxmind.github.io/MaxMind-DB/
  */
 import { isIPv4 } from "node:net";
+import { DATA_SECTION_SEPARATOR, encode, METADATA_MARKER, type MmdbValue, writeNode } from "../../scripts/mmdb-encode";
 
-type Value = string | number | bigint | boolean | Value[] | { [key: string]: Value };
+type Value = MmdbValue;
 
 export interface Network {
   /** CIDR, e.g. `203.0.113.0/24` or `2001:db8::/32`. */
   readonly cidr: string;
   readonly data: { [key: string]: Value };
-}
-
-function header(type: number, size: number): Buffer {
-  const bytes: number[] = [];
-  let sizeBits: number;
-  const extra: number[] = [];
-  if (size < 29) sizeBits = size;
-  else if (size < 29 + 256) {
-    sizeBits = 29;
-    extra.push(size - 29);
-  } else if (size < 285 + 65536) {
-    sizeBits = 30;
-    extra.push((size - 285) >> 8, (size - 285) & 0xff);
-  } else {
-    sizeBits = 31;
-    const s = size - 65821;
-    extra.push((s >> 16) & 0xff, (s >> 8) & 0xff, s & 0xff);
-  }
-  if (type <= 7) bytes.push((type << 5) | sizeBits);
-  else bytes.push(sizeBits, type - 7);
-  return Buffer.from([...bytes, ...extra]);
-}
-
-function uint(type: number, value: bigint): Buffer {
-  const payload: number[] = [];
-  for (let v = value; v > 0n; v >>= 8n) payload.unshift(Number(v & 0xffn));
-  return Buffer.concat([header(type, payload.length), Buffer.from(payload)]);
-}
-
-/** Encode one value of the data section (strings, unsigned ints, doubles, booleans, arrays, maps). */
-export function encode(value: Value): Buffer {
-  if (typeof value === "string") {
-    const b = Buffer.from(value, "utf8");
-    return Buffer.concat([header(2, b.length), b]);
-  }
-  if (typeof value === "boolean") return header(14, value ? 1 : 0);
-  if (typeof value === "bigint") return uint(9, value);
-  if (typeof value === "number") {
-    if (Number.isInteger(value) && value >= 0 && value <= 0xffffffff) return uint(6, BigInt(value));
-    const b = Buffer.alloc(8);
-    b.writeDoubleBE(value);
-    return Buffer.concat([header(3, 8), b]);
-  }
-  if (Array.isArray(value)) return Buffer.concat([header(11, value.length), ...value.map(encode)]);
-  const entries = Object.entries(value);
-  return Buffer.concat([header(7, entries.length), ...entries.flatMap(([k, v]) => [encode(k), encode(v)])]);
 }
 
 /** The bits of a network address, as an IPv6 tree sees them (IPv4 at ::a.b.c.d in an IPv6 tree). */
@@ -125,11 +80,10 @@ export function writeMmdb(options: { ipVersion: 4 | 6; databaseType: string; net
   const index = new Map(nodes.map((n, i) => [n, i]));
   const nodeCount = nodes.length;
   const tree = Buffer.alloc(nodeCount * 6);
+  const record = (c: Node | number | null) =>
+    c === null ? nodeCount : typeof c === "number" ? nodeCount + 16 + c : (index.get(c) as number);
   nodes.forEach((n, i) => {
-    n.children.forEach((c, side) => {
-      const record = c === null ? nodeCount : typeof c === "number" ? nodeCount + 16 + c : (index.get(c) as number);
-      tree.writeUIntBE(record, i * 6 + side * 3, 3);
-    });
+    writeNode(tree, i * 6, 24, record(n.children[0]), record(n.children[1]));
   });
   const metadata = encode({
     node_count: nodeCount,
@@ -142,7 +96,7 @@ export function writeMmdb(options: { ipVersion: 4 | 6; databaseType: string; net
     build_epoch: BigInt(1_748_736_000),
     description: { en: `test ${options.databaseType}` },
   });
-  return Buffer.concat([tree, Buffer.alloc(16), ...data, Buffer.from([0xab, 0xcd, 0xef]), Buffer.from("MaxMind.com"), metadata]);
+  return Buffer.concat([tree, DATA_SECTION_SEPARATOR, ...data, METADATA_MARKER, metadata]);
 }
 
 /** A record in MaxMind's GeoIP2/GeoLite2 City layout. */

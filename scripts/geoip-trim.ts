@@ -1,0 +1,160 @@
+/**
+ * Build-time trimming of the bundled DB-IP Lite city databases to what the
+ * transform reads: country, region and city.
+ *
+ * Why: the Lambda reads each database whole at a cold start, and on a
+ * Firecracker VM (Lambda's kind) most of that time is the kernel faulting in
+ * fresh pages, so bytes are milliseconds. The DB-IP files also carry latitude,
+ * longitude, postcode and time zone, which split the address space into many
+ * more networks than three fields need. Dropping them lets sibling networks
+ * with the same country, region and city merge, the data section shrink, and
+ * the search tree use 24-bit records where it fits.
+ *
+ * Every address resolves to the same country, region and city as in the source
+ * (checked by __tests__/scripts/geoip-trim.test.ts, on the real files too).
+ * DB-IP Lite is CC BY 4.0, which allows this adaptation with attribution
+ * (README, "GeoIP data").
+ */
+import { Reader, type Response } from "maxmind";
+import { geoFromRecord } from "../handlers/firehose-transform/geoip";
+import { DATA_SECTION_SEPARATOR, encode, METADATA_MARKER, type MmdbValue, readRecord, writeNode } from "./mmdb-encode";
+
+/** Bump when the output of {@link trimGeoDatabase} changes, so cached trimmed files are rebuilt. */
+export const TRIM_VERSION = 1;
+
+export interface TrimResult {
+  readonly file: Buffer;
+  readonly sourceNodes: number;
+  readonly nodes: number;
+  readonly recordSize: 24 | 28 | 32;
+  readonly records: number;
+}
+
+/** The address whose first `depth` bits are `bits` (the rest zero), in a form maxmind's reader parses. */
+function addressOf(bits: Uint8Array, ipVersion: number): string {
+  if (ipVersion === 4) return `${bits[0]}.${bits[1]}.${bits[2]}.${bits[3]}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((bits[i] as number) << 8) | (bits[i + 1] as number)).toString(16));
+  return groups.join(":");
+}
+
+/**
+ * Trim an MMDB in ip-location-db's flat layout or MaxMind's City layout to flat
+ * `{ country_code, state1, city }` records (fields absent when empty).
+ */
+export function trimGeoDatabase(source: Buffer): TrimResult {
+  const reader = new Reader<Response>(source);
+  const { nodeCount, recordSize, nodeByteSize, ipVersion, databaseType, languages, description, buildEpoch } = reader.metadata;
+  const bitLength = ipVersion === 4 ? 32 : 128;
+
+  // Distinct trimmed records; index 0 is "no data". Each source data pointer is decoded once.
+  const recordIndex = new Map<string, number>([["", 0]]);
+  const records: MmdbValue[] = [{}];
+  const byPointer = new Map<number, number>();
+  const path = new Uint8Array(16);
+
+  // New nodes, numbered in post-order as they are made: a leaf is a record index >= 0, a node is -(id + 1).
+  let left = new Int32Array(1 << 20);
+  let right = new Int32Array(1 << 20);
+  let count = 0;
+
+  const leafOf = (pointer: number): number => {
+    let index = byPointer.get(pointer);
+    if (index === undefined) {
+      // The public API only: look up an address inside this leaf's network.
+      const geo = geoFromRecord(reader.get(addressOf(path, ipVersion)) as Parameters<typeof geoFromRecord>[0]);
+      const record: { [key: string]: MmdbValue } = {};
+      if (geo.country !== null) record.country_code = geo.country;
+      if (geo.region !== null) record.state1 = geo.region;
+      if (geo.city !== null) record.city = geo.city;
+      const key = `${geo.country ?? ""}\u0000${geo.region ?? ""}\u0000${geo.city ?? ""}`;
+      index = recordIndex.get(key === "\u0000\u0000" ? "" : key);
+      if (index === undefined) {
+        index = records.push(record) - 1;
+        recordIndex.set(key, index);
+      }
+      byPointer.set(pointer, index);
+    }
+    return index;
+  };
+
+  const walk = (node: number, depth: number): number => {
+    const offset = node * nodeByteSize;
+    const children: number[] = [];
+    for (const side of [0, 1] as const) {
+      const byte = depth >> 3;
+      const mask = 0x80 >> (depth & 7);
+      if (side === 1) path[byte] = (path[byte] as number) | mask;
+      const value = readRecord(source, offset, recordSize, side);
+      if (value < nodeCount) {
+        if (depth + 1 >= bitLength) throw new Error(`search tree deeper than ${bitLength} bits`);
+        children.push(walk(value, depth + 1));
+      } else children.push(value === nodeCount ? 0 : leafOf(value));
+      path[byte] = (path[byte] as number) & ~mask;
+    }
+    const [l, r] = children as [number, number];
+    // Two leaves with the same record are one network: the node collapses into the leaf.
+    if (l >= 0 && l === r) return l;
+    if (count === left.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      left = grow(left);
+      right = grow(right);
+    }
+    left[count] = l;
+    right[count] = r;
+    return -(count++ + 1);
+  };
+
+  const root = walk(0, 0);
+  if (root >= 0) {
+    // The whole space is one network; a tree still needs a node.
+    left[count] = root;
+    right[count] = root;
+    count++;
+  }
+
+  // Data section: each record once; offsets relative to its start.
+  const encoded = records.map((r) => encode(r));
+  const offsets: number[] = [];
+  let dataSize = 0;
+  for (const e of encoded) {
+    offsets.push(dataSize);
+    dataSize += e.length;
+  }
+  // The smallest record size that can point past every node into the data section.
+  const largest = count + DATA_SECTION_SEPARATOR.length + dataSize;
+  const size: 24 | 28 | 32 = largest < 2 ** 24 ? 24 : largest < 2 ** 28 ? 28 : 32;
+  const nodeBytes = (size * 2) / 8;
+  const tree = Buffer.alloc(count * nodeBytes);
+  // Post-order puts the root last; MMDB wants it at 0, so node id i is written as count - 1 - i.
+  const recordValue = (v: number): number =>
+    v < 0 ? count - 1 - (-v - 1) : v === 0 ? count : count + DATA_SECTION_SEPARATOR.length + (offsets[v] as number);
+  for (let id = 0; id < count; id++) {
+    writeNode(tree, (count - 1 - id) * nodeBytes, size, recordValue(left[id] as number), recordValue(right[id] as number));
+  }
+  // mmdb-lib types `description` as a string; the format (and the files) have a map by language.
+  const about = description as unknown as string | Record<string, string> | undefined;
+  const sourceDescription = (typeof about === "string" ? about : about?.en) ?? databaseType;
+  const metadata = encode({
+    node_count: count,
+    record_size: size,
+    ip_version: ipVersion,
+    database_type: databaseType,
+    languages: [...languages],
+    binary_format_major_version: 2,
+    binary_format_minor_version: 0,
+    build_epoch: BigInt(Math.floor(buildEpoch.getTime() / 1000)),
+    description: { en: `${sourceDescription} (trimmed to country, region and city)` },
+  });
+  return {
+    file: Buffer.concat([tree, DATA_SECTION_SEPARATOR, ...encoded, METADATA_MARKER, metadata]),
+    sourceNodes: nodeCount,
+    nodes: count,
+    recordSize: size,
+    records: records.length - 1,
+  };
+}
