@@ -12,8 +12,9 @@
  * Base64 of a concatenation equals the concatenation of the parts' base64 only
  * when every part is a multiple of 3 bytes long, so each row is padded with 0-2
  * spaces before its newline. Whitespace after a JSON value is part of valid
- * JSON text (RFC 8259, section 2), and Firehose's OpenX JSON SerDe reads the
- * line unchanged.
+ * JSON text (RFC 8259, section 2), and the OpenX JSON SerDe that Firehose's
+ * format conversion uses trims each row before parsing it
+ * (rcongiu/Hive-JSON-Serde, JsonSerDe.deserialize: `rowText.toString().trim()`).
  */
 
 const NEWLINE = 0x0a;
