@@ -386,25 +386,16 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 const NOT_FOUND_ERROR = "Failed to load resource: the server responded with a status of 404 (Not Found)";
 
 /**
- * Console errors, less the favicon 404 when the site has no favicon.ico: Chromium asks for /favicon.ico by
- * itself (the pages link none), gets the 404 page and logs it. A favicon added to site/ ends the exception.
- */
-function consoleErrorsOf(visit: Visit, site: SiteServer): string[] {
-  const favicon = `${site.origin}/favicon.ico`;
-  return visit.consoleErrors.filter((e) => site.objects().has("favicon.ico") || e !== `${NOT_FOUND_ERROR} @ ${favicon}`);
-}
-
-/**
  * The counter's text once the script has filled it, or as it is when the browser reported a problem first
  * (a CSP violation, a console error, a failed request): the test's next assertions then show the problem.
  */
-async function counterOnceFilled(visit: Visit, site: SiteServer): Promise<string> {
+async function counterOnceFilled(visit: Visit): Promise<string> {
   const counter = visit.page.locator("[data-usage-counter]");
   await until(
     "the usage counter to fill",
     async () =>
       (await counter.textContent()) !== "" ||
-      consoleErrorsOf(visit, site).length > 0 ||
+      visit.consoleErrors.length > 0 ||
       visit.failedRequests.length > 0 ||
       (await visit.violations()).length > 0,
   );
@@ -570,13 +561,13 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
     const visit = await open((browser as { context: BrowserContext }).context, `${s.origin}/`);
     const problems = async () => ({
       violations: await visit.violations(),
-      consoleErrors: consoleErrorsOf(visit, s),
+      consoleErrors: visit.consoleErrors,
       failedRequests: visit.failedRequests,
       errorResponses: visit.errorResponses,
     });
     const none = { violations: [], consoleErrors: [], failedRequests: [], errorResponses: [] };
 
-    const first = await counterOnceFilled(visit, s);
+    const first = await counterOnceFilled(visit);
     expect(await problems()).toEqual(none);
     expect(first).toBe("1 view, 1 in the last 7 days");
     expect(await visit.page.locator("[data-usage-counter]").getAttribute("title")).toBe("1 today, 1 in the last 30 days");
@@ -584,7 +575,7 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
     expect(await storedViews()).toEqual({ total: 1, idempotencyKeys: 1 });
 
     await visit.page.reload({ waitUntil: "networkidle" });
-    const second = await counterOnceFilled(visit, s);
+    const second = await counterOnceFilled(visit);
     expect(await problems()).toEqual(none);
     expect(second).toBe("2 views, 2 in the last 7 days");
     expect(await storedViews()).toEqual({ total: 2, idempotencyKeys: 2 });
@@ -628,14 +619,14 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
     let linkPage: Page | undefined;
     for (const p of pages) {
       const visit = await open(context, `${s.origin}${p.uri}`);
-      const counter = p.key === distribution.defaultRootObject ? await counterOnceFilled(visit, s) : undefined;
+      const counter = p.key === distribution.defaultRootObject ? await counterOnceFilled(visit) : undefined;
       seen.push({
         ...(counter !== undefined ? { counter } : {}),
         uri: p.uri,
         status: visit.status,
         title: await visit.page.title(),
         violations: await visit.violations(),
-        consoleErrors: consoleErrorsOf(visit, s),
+        consoleErrors: visit.consoleErrors,
         failedRequests: visit.failedRequests,
         errorResponses: visit.errorResponses,
       });
@@ -721,7 +712,7 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
       expect(await visit.violations()).toEqual([]);
       // Every attempt: the preflight gets no Access-Control-Allow-Origin, so the POST is never sent.
       expect(visit.failedRequests).toEqual(Array(MAX_ATTEMPTS).fill(`POST ${post}: net::ERR_FAILED`));
-      const consoleErrors = consoleErrorsOf(visit, s);
+      const consoleErrors = visit.consoleErrors;
       const corsErrors = consoleErrors.filter((e) => e.includes("has been blocked by CORS policy"));
       expect(corsErrors).toHaveLength(MAX_ATTEMPTS);
       for (const e of corsErrors) {
