@@ -148,9 +148,10 @@ export function renderPage(html: string, catalog: Catalog): string {
 /**
  * `config.js`: deploy-time settings for the page scripts. Without a usage API
  * URL the value is null and the usage counter stays hidden.
+ * @param encode how the settings become JSON: `Fn.jsonencode` when the URL is a reference Terraform resolves
  */
-export function configScript(usageApiUrl?: string): string {
-  return `window.ANALYTICS_CONFIG = ${JSON.stringify({ usageApiUrl: usageApiUrl ?? null })};\n`;
+export function configScript(usageApiUrl?: string, encode: (settings: { usageApiUrl: string | null }) => string = JSON.stringify): string {
+  return `window.ANALYTICS_CONFIG = ${encode({ usageApiUrl: usageApiUrl ?? null })};\n`;
 }
 
 function walk(dir: string, base = dir): string[] {

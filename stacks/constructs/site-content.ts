@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { AssetType, Fn, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
-import { CONFIG_SCRIPT_KEY, SITE_DIR, siteObjects } from "../site-manifest";
+import { CONFIG_SCRIPT_KEY, configScript, SITE_DIR, siteObjects } from "../site-manifest";
 import type { SecureBucket } from "./secure-bucket";
 
 export interface SiteContentProps {
@@ -42,7 +42,7 @@ export class SiteContent extends Construct {
       if (o.content !== undefined) {
         if (o.key === CONFIG_SCRIPT_KEY && props.usageApiUrl !== undefined && Token.isUnresolved(props.usageApiUrl)) {
           // The usage API URL is a reference to another stack: Terraform renders the JSON and hashes the result.
-          content = `window.ANALYTICS_CONFIG = ${Fn.jsonencode({ usageApiUrl: props.usageApiUrl })};\n`;
+          content = configScript(props.usageApiUrl, Fn.jsonencode);
           etag = Fn.md5(content);
         } else {
           content = escapeTemplate(o.content);
