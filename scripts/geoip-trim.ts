@@ -40,7 +40,10 @@ function addressOf(bits: Uint8Array, ipVersion: number): string {
 
 /**
  * Trim an MMDB in ip-location-db's flat layout or MaxMind's City layout to flat
- * `{ country_code, state1, city }` records (fields absent when empty).
+ * `{ country_code, state1, city }` records (fields absent when empty). The tree
+ * is walked as a tree: a subtree several records point to (MaxMind's IPv4
+ * aliases in IPv6 files) is written once per pointer, which costs bytes, not
+ * correctness. The bundled DB-IP files have no such aliases.
  */
 export function trimGeoDatabase(source: Buffer): TrimResult {
   const reader = new Reader<Response>(source);
