@@ -53,6 +53,13 @@ export const LAMBDA_LIMITS = {
   directUploadZipBytes: 50 * 1024 * 1024,
   /** "250 MB (unzipped)": the function's code and layers together, however it is uploaded. */
   unzippedCodeBytes: 250 * 1024 * 1024,
+  /**
+   * "For synchronous invocations, the maximum payload size is 6 MB" (request and response; Firehose invokes its
+   * processor synchronously). Taken as 6 MiB of serialized response JSON: Lambda's "exceeded maximum allowed
+   * payload size (6291556 bytes)" errors put the limit 100 bytes above that.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html
+   */
+  syncPayloadBytes: 6 * 1024 * 1024,
 } as const;
 
 /**

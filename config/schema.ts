@@ -60,7 +60,9 @@ export const IngestionConfig = z
     ),
     /**
      * MB of records per Lambda invocation, 0.2-3. The response (enriched JSON, base64) must stay
-     * under Lambda's 6 MB payload limit, so keep it well below 3 unless rows are small. @default 1
+     * under Lambda's 6 MB payload limit, and it is 2.8x typical lines and ~5.7x the shortest (no user
+     * agent, no referrer): at 1 MB every batch fits; above, records that do not fit come back as
+     * ProcessingFailed (reason response-too-large) and land under errors/. @default 1
      */
     processorBufferSizeMB: z
       .number()

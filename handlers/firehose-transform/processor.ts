@@ -8,6 +8,8 @@
  * `ProcessingFailed` with its data untouched, so Firehose keeps it under the
  * error prefix. `Dropped` is only for records an explicit drop rule matches.
  */
+
+import { LAMBDA_LIMITS } from "../../config/limits";
 import { type CloudFrontLogRecord, parseLogLine } from "../../schemas/cloudfront";
 import { EVENT_TYPES, type EventRow, EventRowSchema, type EventType, type PartitionKeys, partitionKeysFor } from "../../schemas/event";
 import { FIRST_YEAR, LAST_YEAR } from "../../schemas/lake";
@@ -16,6 +18,7 @@ import { BatchOutput } from "./batch-output";
 import { type Classification, type RequestFacts, Rules } from "./classify";
 import { GeoIp, geoDatabaseFiles, NO_GEO } from "./geoip";
 import { ipPrefix, VisitorIds } from "./privacy";
+import { recordBytes, responseBytes } from "./response-size";
 import { UserAgentCache } from "./user-agent";
 
 /** One record of a Firehose transformation event. */
@@ -45,6 +48,7 @@ export type FailureReason =
   | "missing-required"
   | "timestamp-out-of-range"
   | "invalid-row"
+  | "response-too-large"
   | "internal-error";
 
 export interface ProcessStats {
@@ -82,6 +86,8 @@ export interface ProcessorOptions {
   now?: () => Date;
   /** Distinct user agents kept parsed. @default 5000 */
   userAgentCacheSize?: number;
+  /** Largest response a batch may produce (tests lower it). @default LAMBDA_LIMITS.syncPayloadBytes (6 MB) */
+  maxResponseBytes?: number;
 }
 
 /** Seconds (CloudFront's unit) to whole milliseconds (the lake's). */
@@ -132,6 +138,7 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
   const now = options.now ?? (() => new Date());
   const datacenterAsns = new Set(config.bots.datacenterAsns);
   const output = new BatchOutput();
+  const maxResponseBytes = options.maxResponseBytes ?? LAMBDA_LIMITS.syncPayloadBytes;
   /** Metadata by event type and day: records of a batch share a few, so they share the objects (read only). */
   const metadata = new Map<string, { partitionKeys: PartitionKeys }>();
   const metadataFor = (eventType: EventType, eventTime: string) => {
@@ -231,7 +238,37 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
     });
     const data = output.encode();
     for (let i = 0; i < okRecords.length; i++) (okRecords[i] as FirehoseRecordOut).data = data[i] as string;
+    fitResponse(out, records, stats);
     return { records: out, stats };
+  }
+
+  /**
+   * Keep the response under Lambda's payload limit. Rows are bigger than the lines they come from (2.8x for
+   * typical lines, ~5.7x for short ones such as requests without user agent or referrer), so a processor buffer
+   * of short lines can give more than 6 MB, and Lambda would fail the whole invocation for Firehose to retry in
+   * vain. Instead the last Ok records go back as ProcessingFailed with their original data, which Firehose keeps
+   * under errors/, counted as `response-too-large`.
+   */
+  function fitResponse(out: FirehoseRecordOut[], input: readonly FirehoseRecordIn[], stats: ProcessStats): void {
+    let total = responseBytes(out);
+    for (let i = out.length - 1; i >= 0 && total > maxResponseBytes; i--) {
+      const ok = out[i] as FirehoseRecordOut;
+      if (ok.result !== "Ok" || ok.metadata === undefined) continue;
+      const failed: FirehoseRecordOut = { recordId: ok.recordId, result: "ProcessingFailed", data: (input[i] as FirehoseRecordIn).data };
+      total += recordBytes(failed) - recordBytes(ok);
+      out[i] = failed;
+      stats.byResult.Ok--;
+      stats.byResult.ProcessingFailed++;
+      stats.byEventType[ok.metadata.partitionKeys.event_type]--;
+      stats.failuresByReason["response-too-large"] = (stats.failuresByReason["response-too-large"] ?? 0) + 1;
+      if (stats.failures.length < MAX_FAILURE_SAMPLES) {
+        stats.failures.push({
+          recordId: ok.recordId,
+          reason: "response-too-large",
+          message: `the batch's response would exceed ${maxResponseBytes} bytes; lower ingestion.processorBufferSizeMB`,
+        });
+      }
+    }
   }
 
   function buildRow(

@@ -1,0 +1,93 @@
+/**
+ * Lambda's 6 MB response limit: the processor's size arithmetic must equal what
+ * the runtime serializes, and a batch whose rows would not fit gives back its
+ * last Ok records as ProcessingFailed (original data kept) instead of failing
+ * the whole invocation.
+ */
+import fc from "fast-check";
+import type { FirehoseRecordIn, Processor } from "../../../handlers/firehose-transform/processor";
+import { responseBytes } from "../../../handlers/firehose-transform/response-size";
+import { line, USER_AGENTS } from "../../helpers/cloudfront-lines";
+import { processor } from "./load";
+
+const encode = (text: string) => Buffer.from(text).toString("base64");
+
+/** A request without user agent, referrer or query: the shortest kind of line, whose row is ~5.7x its size. */
+const shortLine = (i: number) =>
+  line({
+    "x-edge-request-id": `short${String(i).padStart(8, "0")}${"Q".repeat(39)}==`,
+    "cs-user-agent": null,
+    "cs-referer": null,
+    "cs-uri-query": null,
+    "cs-accept": null,
+    "sc-content-type": null,
+  });
+
+function batch(lines: readonly string[]): FirehoseRecordIn[] {
+  return lines.map((l, i) => ({ recordId: `49546986683135544286507457936321625675700192471156785154${i}`, data: encode(`${l}\n`) }));
+}
+
+let unlimited: Processor;
+beforeAll(async () => {
+  unlimited = await processor({ geoDatabase: false });
+});
+
+describe("response size", () => {
+  it("equals the bytes of JSON.stringify({ records }) for any mix of results and record ids", () => {
+    const lineArb = fc.oneof(
+      fc.constantFrom(line(), line({ "cs-user-agent": USER_AGENTS.googlebot }), shortLine(1), line({ "cs-uri-stem": "/healthz" })),
+      fc.string({ unit: "binary", maxLength: 200 }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(lineArb, fc.string({ unit: "binary", minLength: 1, maxLength: 40 })), { maxLength: 30 }), (items) => {
+        const input = items.map(([l, id]) => ({ recordId: id, data: encode(l) }));
+        const { records } = unlimited.processRecords(input);
+        expect(responseBytes(records)).toBe(Buffer.byteLength(JSON.stringify({ records })));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a batch that would exceed the limit returns its last Ok records as ProcessingFailed, with their data as it came", async () => {
+    const input = batch(Array.from({ length: 60 }, (_, i) => (i % 7 === 3 ? "not a log line" : shortLine(i))));
+    const full = unlimited.processRecords(input);
+    const fullBytes = responseBytes(full.records);
+    const limit = Math.floor(fullBytes * 0.6);
+    const p = await processor({ geoDatabase: false, maxResponseBytes: limit });
+    const { records, stats } = p.processRecords(input);
+
+    expect(records.map((r) => r.recordId)).toEqual(input.map((r) => r.recordId));
+    expect(Buffer.byteLength(JSON.stringify({ records }))).toBeLessThanOrEqual(limit);
+    const moved = records.flatMap((r, i) => (r.result !== full.records[i]?.result ? [i] : []));
+    expect(moved.length).toBeGreaterThan(0);
+    // Only Ok records move, the last ones, and as few as fit: one more Ok record would not fit.
+    for (const i of moved) {
+      expect(full.records[i]?.result).toBe("Ok");
+      expect(records[i]).toEqual({ recordId: input[i]?.recordId, result: "ProcessingFailed", data: input[i]?.data });
+    }
+    const firstMoved = Math.min(...moved);
+    expect(records.slice(0, firstMoved)).toEqual(full.records.slice(0, firstMoved));
+    const oneLess = [...records];
+    oneLess[firstMoved] = full.records[firstMoved] as (typeof records)[number];
+    expect(responseBytes(oneLess)).toBeGreaterThan(limit);
+    // Counted, so the ProcessingFailed metric and alarm see them.
+    expect(stats.failuresByReason["response-too-large"]).toBe(moved.length);
+    expect(stats.byResult.Ok).toBe(full.stats.byResult.Ok - moved.length);
+    expect(stats.byResult.ProcessingFailed).toBe(full.stats.byResult.ProcessingFailed + moved.length);
+    expect(Object.values(stats.byEventType).reduce((a, b) => a + b, 0)).toBe(stats.byResult.Ok);
+    expect(stats.failures.some((f) => f.reason === "response-too-large" && /processorBufferSizeMB/.test(f.message))).toBe(true);
+  });
+
+  it("with Lambda's real limit, a default-sized (1 MiB) batch of the shortest lines still fits whole", async () => {
+    const lines: string[] = [];
+    for (let i = 0, bytes = 0; bytes < 1024 * 1024; i++) {
+      lines.push(shortLine(i));
+      bytes += (lines[i] as string).length + 1;
+    }
+    const p = await processor({ geoDatabase: false });
+    const { records, stats } = p.processRecords(batch(lines));
+    expect(stats.byResult.Ok).toBe(lines.length);
+    // Measured: ~6.0 MB of the 6 MiB limit (rows are ~5.7x these lines).
+    expect(responseBytes(records)).toBeLessThanOrEqual(6 * 1024 * 1024);
+  });
+});
