@@ -14,7 +14,14 @@ const metadataBytes = new WeakMap<object, number>();
 
 const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 
-/** Bytes of one record's JSON. `data` is base64 (ASCII, nothing to escape), so its length is its size. */
+/** Printable ASCII but `"` and `\\`: such a string's JSON is itself in quotes. Firehose record ids are. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const stringBytes = (s: string): number => (PLAIN.test(s) ? s.length + 2 : jsonBytes(s));
+
+/**
+ * Bytes of one record's JSON. An Ok record's `data` is this function's own base64 (ASCII, nothing to escape); any
+ * other record's is whatever came in, and is measured.
+ */
 export function recordBytes(record: FirehoseRecordOut): number {
   let meta = 0;
   if (record.metadata !== undefined) {
@@ -22,7 +29,8 @@ export function recordBytes(record: FirehoseRecordOut): number {
     metadataBytes.set(record.metadata, meta);
     meta += ',"metadata":'.length;
   }
-  return '{"recordId":,"result":,"data":""}'.length + jsonBytes(record.recordId) + jsonBytes(record.result) + record.data.length + meta;
+  const data = record.result === "Ok" ? record.data.length + 2 : stringBytes(record.data);
+  return '{"recordId":,"result":,"data":}'.length + stringBytes(record.recordId) + stringBytes(record.result) + data + meta;
 }
 
 /** Bytes of `JSON.stringify({ records })`. */
