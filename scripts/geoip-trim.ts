@@ -17,10 +17,10 @@
  */
 import { Reader, type Response } from "maxmind";
 import { geoFromRecord } from "../handlers/firehose-transform/geoip";
-import { DATA_SECTION_SEPARATOR, encode, METADATA_MARKER, type MmdbValue, readRecord, writeNode } from "./mmdb-encode";
+import { DATA_SECTION_SEPARATOR, DataSection, encode, METADATA_MARKER, readRecord, writeNode } from "./mmdb-encode";
 
 /** Bump when the output of {@link trimGeoDatabase} changes, so cached trimmed files are rebuilt. */
-export const TRIM_VERSION = 1;
+export const TRIM_VERSION = 2;
 
 export interface TrimResult {
   readonly file: Buffer;
@@ -52,7 +52,7 @@ export function trimGeoDatabase(source: Buffer): TrimResult {
 
   // Distinct trimmed records; index 0 is "no data". Each source data pointer is decoded once.
   const recordIndex = new Map<string, number>([["", 0]]);
-  const records: MmdbValue[] = [{}];
+  const records: Record<string, string>[] = [{}];
   const byPointer = new Map<number, number>();
   const path = new Uint8Array(16);
 
@@ -66,7 +66,7 @@ export function trimGeoDatabase(source: Buffer): TrimResult {
     if (index === undefined) {
       // The public API only: look up an address inside this leaf's network.
       const geo = geoFromRecord(reader.get(addressOf(path, ipVersion)) as Parameters<typeof geoFromRecord>[0]);
-      const record: { [key: string]: MmdbValue } = {};
+      const record: Record<string, string> = {};
       if (geo.country !== null) record.country_code = geo.country;
       if (geo.region !== null) record.state1 = geo.region;
       if (geo.city !== null) record.city = geo.city;
@@ -120,14 +120,10 @@ export function trimGeoDatabase(source: Buffer): TrimResult {
     count++;
   }
 
-  // Data section: each record once; offsets relative to its start.
-  const encoded = records.map((r) => encode(r));
-  const offsets: number[] = [];
-  let dataSize = 0;
-  for (const e of encoded) {
-    offsets.push(dataSize);
-    dataSize += e.length;
-  }
+  // Data section: each record once, repeated keys and values as pointers; offsets relative to its start.
+  const data = new DataSection();
+  const offsets = records.map((r) => data.addMap(r));
+  const dataSize = data.length;
   // The smallest record size that can point past every node into the data section.
   const largest = count + DATA_SECTION_SEPARATOR.length + dataSize;
   const size: 24 | 28 | 32 = largest < 2 ** 24 ? 24 : largest < 2 ** 28 ? 28 : 32;
@@ -154,7 +150,7 @@ export function trimGeoDatabase(source: Buffer): TrimResult {
     description: { en: `${sourceDescription} (trimmed to country, region and city)` },
   });
   return {
-    file: Buffer.concat([tree, DATA_SECTION_SEPARATOR, ...encoded, METADATA_MARKER, metadata]),
+    file: Buffer.concat([tree, DATA_SECTION_SEPARATOR, data.toBuffer(), METADATA_MARKER, metadata]),
     sourceNodes: nodeCount,
     nodes: count,
     recordSize: size,

@@ -85,3 +85,69 @@ export function readRecord(tree: Buffer, offset: number, recordSize: number, sid
   }
   throw new Error(`unsupported MMDB record size ${recordSize}`);
 }
+
+/** A pointer to `offset` in the data section (type 1, the smallest of its four sizes). */
+export function pointer(offset: number): Buffer {
+  if (offset < 2048) return Buffer.from([0x20 | (offset >> 8), offset & 0xff]);
+  if (offset < 2048 + 2 ** 19) {
+    const v = offset - 2048;
+    return Buffer.from([0x28 | (v >> 16), (v >> 8) & 0xff, v & 0xff]);
+  }
+  if (offset < 526336 + 2 ** 27) {
+    const v = offset - 526336;
+    return Buffer.from([0x30 | (v >>> 24), (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff]);
+  }
+  const b = Buffer.alloc(5);
+  b[0] = 0x38;
+  b.writeUInt32BE(offset, 1);
+  return b;
+}
+
+/**
+ * A data section of maps of strings in which every string (key or value) is written once and later uses point
+ * to it, when the pointer is shorter: what MaxMind's own writer does, and most of a GeoIP file's data is repeats.
+ */
+export class DataSection {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly strings = new Map<string, number>();
+
+  /** Append a map of strings; returns its offset (what a search-tree record points to, less the tree's size and 16). */
+  addMap(map: Readonly<Record<string, string>>): number {
+    const offset = this.size;
+    const entries = Object.entries(map);
+    this.push(header(7, entries.length));
+    for (const [key, value] of entries) {
+      this.pushString(key);
+      this.pushString(value);
+    }
+    return offset;
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  private pushString(s: string): void {
+    const seen = this.strings.get(s);
+    const literal = encode(s);
+    if (seen !== undefined) {
+      const p = pointer(seen);
+      if (p.length < literal.length) {
+        this.push(p);
+        return;
+      }
+    }
+    if (seen === undefined) this.strings.set(s, this.size);
+    this.push(literal);
+  }
+
+  private push(b: Buffer): void {
+    this.chunks.push(b);
+    this.size += b.length;
+  }
+}

@@ -52,7 +52,7 @@ export interface IngestionProps {
   readonly transformBundleDir: string;
   /**
    * Name of a bucket this construct creates for the function's code. The bundle carries the GeoIP
-   * databases (98 MB, ~48.5 MB zipped): too close to Lambda's 50 MB direct-upload limit, so it goes through S3.
+   * databases (90 MB, ~48 MB zipped): too close to Lambda's 50 MB direct-upload limit, so it goes through S3.
    * @default none: inline upload, for bundles up to 50 MB
    */
   readonly codeBucketName?: string;
