@@ -115,3 +115,16 @@ export function maxmindCity(country: string, region: string | null, city: string
 export function flatCity(country: string, region: string, city: string): { [key: string]: Value } {
   return { city, country_code: country, latitude: 1.5, longitude: 2.5, postcode: "", state1: region, state2: "", timezone: "" };
 }
+
+/** A small GeoLite2-City-like file: one IPv6 tree holding IPv4 networks too, MaxMind's nested records. */
+export function maxmindCityFixture(): Buffer {
+  return writeMmdb({
+    ipVersion: 6,
+    databaseType: "GeoLite2-City",
+    networks: [
+      { cidr: "203.0.113.0/24", data: maxmindCity("NL", "North Holland", "Amsterdam") },
+      { cidr: "198.51.100.0/24", data: maxmindCity("FR", null, null) },
+      { cidr: "2001:db8:1::/48", data: maxmindCity("JP", "Tokyo", "Shibuya") },
+    ],
+  });
+}

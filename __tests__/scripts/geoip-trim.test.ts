@@ -10,7 +10,7 @@ import { defaultGeoDatabases, type GeoResult, geoFromRecord } from "../../handle
 import { prng } from "../../local/generator";
 import { trimGeoDatabase } from "../../scripts/geoip-trim";
 import { pointer } from "../../scripts/mmdb-encode";
-import { flatCity, maxmindCity, writeMmdb } from "../helpers/mmdb-writer";
+import { flatCity, maxmindCityFixture, writeMmdb } from "../helpers/mmdb-writer";
 
 const geoOf = (reader: Reader<Response>, ip: string): GeoResult => geoFromRecord(reader.get(ip) as Parameters<typeof geoFromRecord>[0]);
 
@@ -69,16 +69,7 @@ describe("GeoIP trimming", () => {
   });
 
   it("turns a MaxMind City file (one IPv6 tree with IPv4 inside) into flat records with the same places", () => {
-    const source = writeMmdb({
-      ipVersion: 6,
-      databaseType: "GeoLite2-City",
-      networks: [
-        { cidr: "203.0.113.0/24", data: maxmindCity("NL", "North Holland", "Amsterdam") },
-        { cidr: "198.51.100.0/24", data: maxmindCity("FR", null, null) },
-        { cidr: "2001:db8:1::/48", data: maxmindCity("JP", "Tokyo", "Shibuya") },
-      ],
-    });
-    expectSameGeo(source, addresses(2, 2000, { v4: ["203.0.113", "198.51.100"], v6Prefixes: ["2001:db8:1", "2001:db8:2"] }));
+    expectSameGeo(maxmindCityFixture(), addresses(2, 2000, { v4: ["203.0.113", "198.51.100"], v6Prefixes: ["2001:db8:1", "2001:db8:2"] }));
   });
 
   it("a database that gives one place everywhere still has a valid tree", () => {

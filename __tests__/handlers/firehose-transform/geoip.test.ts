@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { defaultGeoDatabases, GeoIp, geoFromRecord, normalizeIp, prefetchGeoDatabases } from "../../../handlers/firehose-transform/geoip";
 import { line } from "../../helpers/cloudfront-lines";
-import { flatCity, maxmindCity, writeMmdb } from "../../helpers/mmdb-writer";
+import { flatCity, maxmindCityFixture, writeMmdb } from "../../helpers/mmdb-writer";
 import { processor, rowOf } from "./load";
 
 const dir = mkdtempSync(path.join(tmpdir(), "geoip-"));
@@ -19,18 +19,7 @@ function file(name: string, content: Buffer): string {
 }
 
 /** A GeoLite2-City-like file: one IPv6 tree holding IPv4 networks too, MaxMind's nested records. */
-const maxmindFile = file(
-  "GeoLite2-City-test.mmdb",
-  writeMmdb({
-    ipVersion: 6,
-    databaseType: "GeoLite2-City",
-    networks: [
-      { cidr: "203.0.113.0/24", data: maxmindCity("NL", "North Holland", "Amsterdam") },
-      { cidr: "198.51.100.0/24", data: maxmindCity("FR", null, null) },
-      { cidr: "2001:db8:1::/48", data: maxmindCity("JP", "Tokyo", "Shibuya") },
-    ],
-  }),
-);
+const maxmindFile = file("GeoLite2-City-test.mmdb", maxmindCityFixture());
 /** ip-location-db style: one file per IP version, flat records. */
 const flatV4 = file(
   "city-ipv4.mmdb",
