@@ -768,6 +768,16 @@ export class TruthBuilder {
       }
     }
     const rows = (c: Counter, f: (e: ReturnType<Counter["list"]>[number]) => Row) => c.list().map(f);
+    /** documents/by_<dimension>.sql: completed downloads per document and one dimension, in that query's order. */
+    const documentsBy = (c: Counter, dimension: string) =>
+      sortRows(
+        rows(c, (e) => ({ document_id: e.key[0] as string, [dimension]: e.key[1] as string, completed_downloads: e.counts[0] as number })),
+        [
+          ["document_id", "asc"],
+          ["completed_downloads", "desc"],
+          [dimension, "asc"],
+        ],
+      );
     const queries: Record<string, Row[]> = {
       documents_daily: sortRows(
         rows(this.docDaily, (e) => ({
@@ -794,42 +804,9 @@ export class TruthBuilder {
           ["document_id", "asc"],
         ],
       ).slice(0, 100),
-      documents_by_country: sortRows(
-        rows(this.docCountry, (e) => ({
-          document_id: e.key[0] as string,
-          country: e.key[1] as string,
-          completed_downloads: e.counts[0] as number,
-        })),
-        [
-          ["document_id", "asc"],
-          ["completed_downloads", "desc"],
-          ["country", "asc"],
-        ],
-      ),
-      documents_by_device: sortRows(
-        rows(this.docDevice, (e) => ({
-          document_id: e.key[0] as string,
-          device_class: e.key[1] as string,
-          completed_downloads: e.counts[0] as number,
-        })),
-        [
-          ["document_id", "asc"],
-          ["completed_downloads", "desc"],
-          ["device_class", "asc"],
-        ],
-      ),
-      documents_by_referrer: sortRows(
-        rows(this.docReferrer, (e) => ({
-          document_id: e.key[0] as string,
-          referrer_host: e.key[1] as string,
-          completed_downloads: e.counts[0] as number,
-        })),
-        [
-          ["document_id", "asc"],
-          ["completed_downloads", "desc"],
-          ["referrer_host", "asc"],
-        ],
-      ),
+      documents_by_country: documentsBy(this.docCountry, "country"),
+      documents_by_device: documentsBy(this.docDevice, "device_class"),
+      documents_by_referrer: documentsBy(this.docReferrer, "referrer_host"),
       qr_daily: sortRows(
         rows(this.qrDaily, (e) => ({
           day: e.key[0] as string,
