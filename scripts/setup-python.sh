@@ -29,5 +29,6 @@ want="$(cat glue/requirements.txt glue/requirements-dev.txt | sha256sum | cut -d
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   exit 0
 fi
-.venv/bin/python -m pip install "${quiet[@]}" --disable-pip-version-check -r glue/requirements-dev.txt
+# pip asks the public index before the local mirror; where there is no internet, fail fast and fall through.
+.venv/bin/python -m pip install "${quiet[@]}" --disable-pip-version-check --retries 0 --timeout 5 -r glue/requirements-dev.txt
 echo "$want" >"$stamp"
