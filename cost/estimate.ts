@@ -5,11 +5,11 @@
  * so the arithmetic is tested on fixed inputs.
  */
 import * as z from "zod";
+import { ALARMS } from "../config/alarms";
 import { GLUE_JOB_LIMITS } from "../config/compaction";
 import type { EnvironmentConfig } from "../config/schema";
 import { QUERIES } from "../queries/dashboards";
 import { EVENT_TYPES } from "../schemas/event";
-import { ALARMS } from "../stacks/constructs/alarms-catalog";
 
 export const PriceSchema = z.strictObject({
   usd: z.number().nonnegative(),

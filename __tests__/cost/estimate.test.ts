@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { KinesisStream } from "@cdktf/provider-aws/lib/kinesis-stream";
 import { Testing } from "cdktf";
+import { ALARMS } from "../../config/alarms";
 import { loadConfig } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
 import { formatEstimate, loadPrices, PRICES_FILE, parseUsage, UsageError } from "../../cost/cli";
@@ -21,7 +22,6 @@ import {
 } from "../../cost/estimate";
 import { QUERIES } from "../../queries/dashboards";
 import { createStacks } from "../../stacks/app";
-import { ALARMS } from "../../stacks/constructs/alarms-catalog";
 import { testConfig } from "../helpers/config";
 import { fixtureBundles, resourcesOfType, synthJson, testApp } from "../helpers/synth";
 

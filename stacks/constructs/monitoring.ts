@@ -18,10 +18,10 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { ALARMS, type AlarmSpec } from "../../config/alarms";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
 import type { OpsConfig } from "../../config/ops";
 import { suppressRule } from "../rules/aspect";
-import { ALARMS, type AlarmSpec } from "./alarms-catalog";
 import { PolicyDocument } from "./iam";
 import { type DashboardTargets, dashboardBody } from "./monitoring-dashboard";
 

@@ -4,7 +4,7 @@
  * README's Operations section documents it (a test checks they agree), and
  * the cost estimate counts it. No cdktf here.
  */
-import type { OpsConfig } from "../../config/ops";
+import type { OpsConfig } from "./ops";
 
 export type AlarmStage = "edge" | "ingestion" | "compaction" | "api";
 
