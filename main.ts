@@ -13,7 +13,8 @@ try {
   createStacks(app, loadConfig(env, process.env.ANALYTICS_CONFIG_DIR));
   app.synth();
 } catch (e) {
-  if (e instanceof ConfigError || (e instanceof Error && e.name === "RuleViolationError")) {
+  // Errors the user fixes by config or by a command print one line; anything else keeps its stack trace.
+  if (e instanceof ConfigError || (e instanceof Error && (e.name === "RuleViolationError" || e.name === "MissingBundleError"))) {
     console.error(e.message);
     process.exit(1);
   }

@@ -24,12 +24,14 @@ import {
 import * as path from "node:path";
 import archiver from "archiver";
 import { buildSync } from "esbuild";
+import { BUNDLE_ENTRY, bundleDir, bundleZip, REPO_ROOT } from "../config/handler-bundles";
 import { BUNDLED_GEO_DATABASES, BUNDLED_GEO_PACKAGE } from "../handlers/firehose-transform/env";
 import { TRIM_VERSION, trimGeoDatabase } from "./geoip-trim";
 
-export const ROOT = path.resolve(__dirname, "..");
+// The path convention is shared with the stacks, which read the bundles without importing this bundler.
+export { bundleDir, bundleZip };
+export const ROOT = REPO_ROOT;
 export const HANDLERS_DIR = path.join(ROOT, "handlers");
-export const DIST_DIR = path.join(ROOT, "dist", "handlers");
 
 /** A file that travels beside a handler's code. */
 export interface ExtraFile {
@@ -79,17 +81,12 @@ export function handlerNames(): string[] {
   return readdirSync(HANDLERS_DIR).filter((d) => existsSync(path.join(HANDLERS_DIR, d, "index.ts")));
 }
 
-/** The bundle directory of one handler. */
-export function bundleDir(name: string): string {
-  return path.join(DIST_DIR, name);
-}
-
 export function buildHandler(name: string): { file: string; bytes: number } {
   const outdir = bundleDir(name);
   rmSync(outdir, { recursive: true, force: true });
   rmSync(bundleZip(outdir), { force: true });
   mkdirSync(outdir, { recursive: true });
-  const file = path.join(outdir, "index.js");
+  const file = path.join(outdir, BUNDLE_ENTRY);
   buildSync({
     entryPoints: [path.join(HANDLERS_DIR, name, "index.ts")],
     outfile: file,
@@ -106,11 +103,6 @@ export function buildHandler(name: string): { file: string; bytes: number } {
   });
   for (const extra of EXTRA_FILES[name] ?? []) placeExtraFile(extra, outdir);
   return { file, bytes: statSync(file).size };
-}
-
-/** The zip of a bundle directory, written by {@link zipBundle}: `<bundleDir>.zip`. */
-export function bundleZip(dir: string): string {
-  return `${dir}.zip`;
 }
 
 /** A DOS-epoch date for every entry, so the same files always give the same zip (and asset hash). */

@@ -4,8 +4,8 @@
  */
 import type { App } from "cdktf";
 import { dashboardsStatus } from "../config/dashboards";
+import { bundleDir, type HandlerName } from "../config/handler-bundles";
 import type { EnvironmentConfig } from "../config/schema";
-import { bundleDir } from "../scripts/build-handlers";
 import { ApiStack } from "./api-stack";
 import { announceDashboards, DashboardsStack } from "./dashboards-stack";
 import { EdgeStack } from "./edge-stack";
@@ -19,7 +19,7 @@ export interface AppOptions {
    * Tests point this at a small fixture so no bundle is built during synth.
    * @default dist/handlers/<name>, written by `npm run build:handlers`
    */
-  readonly handlerBundleDir?: (handlerName: string) => string;
+  readonly handlerBundleDir?: (handlerName: HandlerName) => string;
 }
 
 export interface AnalyticsStacks {
@@ -33,8 +33,7 @@ export interface AnalyticsStacks {
 }
 
 export function createStacks(app: App, config: EnvironmentConfig, options: AppOptions = {}): AnalyticsStacks {
-  const bundles = options.handlerBundleDir ?? bundleDir;
-  void bundles; // used by the stacks that deploy Lambda functions
+  const bundles: (name: HandlerName) => string = options.handlerBundleDir ?? bundleDir;
   const state = new StateStack(app, "state", config);
   // Before the edge stack: the site's config.js carries the usage API's URL.
   const api = new ApiStack(app, "api", { config, bundleDir: bundles("usage-stats") });

@@ -10,8 +10,8 @@ import { LambdaFunction as TfLambdaFunction } from "@cdktf/provider-aws/lib/lamb
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import { bundleEntry, bundleZip, MissingBundleError, missingBundleMessage } from "../../config/handler-bundles";
 import { LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "../../config/limits";
-import { bundleZip } from "../../scripts/build-handlers";
 import { type IGrantable, type PolicyStatement, ServiceRole } from "./iam";
 
 export interface NodeFunctionProps {
@@ -64,9 +64,7 @@ export class NodeFunction extends Construct implements IGrantable {
 
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
-    if (!existsSync(path.join(props.bundleDir, "index.js"))) {
-      throw new Error(`${this.node.path}: no bundle at ${props.bundleDir}/index.js: run \`npm run build:handlers\` first`);
-    }
+    if (!existsSync(bundleEntry(props.bundleDir))) throw new MissingBundleError(missingBundleMessage(props.bundleDir, this.node.path));
     const retention = props.logRetentionDays ?? 30;
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
       throw new Error(`${this.node.path}: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}; got ${retention}`);
@@ -101,7 +99,7 @@ export class NodeFunction extends Construct implements IGrantable {
       throw new Error(`${this.node.path}: the bundle ${props.bundleDir} is ${mb(bundleBytes)}; Lambda allows 250 MB unzipped`);
     }
     const zip = bundleZip(props.bundleDir);
-    const prebuilt = existsSync(zip) && statSync(zip).mtimeMs >= statSync(path.join(props.bundleDir, "index.js")).mtimeMs;
+    const prebuilt = existsSync(zip) && statSync(zip).mtimeMs >= statSync(bundleEntry(props.bundleDir)).mtimeMs;
     // Without a zip yet, the unzipped size is the upper bound of the zipped one.
     const uploadBytes = prebuilt ? statSync(zip).size : bundleBytes;
     if (!props.codeBucket && uploadBytes > LAMBDA_LIMITS.directUploadZipBytes) {
