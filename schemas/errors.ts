@@ -5,13 +5,13 @@
  * so a failed record stays visible in Athena and can be replayed.
  *
  * Columns are snake_case; the JSON keys Firehose writes are their camelCase
- * form, mapped by the JSON SerDe (see {@link ERRORS_SERDE}).
+ * form, mapped by the JSON SerDe (see {@link ERRORS_STORAGE}).
  * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-failure-handling.html
  * @see https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion-error-handling.html
  */
 import * as z from "zod";
 import { col, columnsOf } from "./columns";
-import type { PartitionProjection } from "./generators/glue";
+import { type PartitionProjection, projectionParameters, type TableSpec, type TableStorage } from "./generators/glue";
 import { EVENT_PARTITIONS, firehoseErrorPrefix, LAKE_PREFIXES } from "./lake";
 
 export const ERRORS_TABLE = "errors";
@@ -63,9 +63,12 @@ const PREFIX_EXPRESSIONS: Record<string, string> = {
   day: "!{timestamp:dd}",
 };
 
-/** Partition projection of the `errors` table: the output type, then the arrival date like `events`. */
+/**
+ * Partition projection of the `errors` table: the output type (a bare folder, as Firehose writes it),
+ * then the arrival date like `events`.
+ */
 export const ERROR_PARTITIONS: readonly PartitionProjection[] = [
-  { name: "error_type", kind: "enum", values: ERROR_OUTPUT_TYPES },
+  { name: "error_type", kind: "enum", values: ERROR_OUTPUT_TYPES, bareValue: true },
   ...EVENT_PARTITIONS.filter((p) => p.name !== "event_type"),
 ];
 
@@ -87,21 +90,12 @@ export function errorPartitionPrefix(values: { error_type: string; year: string;
 }
 
 /**
- * Table parameters for partition projection over the error prefix. The
- * template holds literal `${...}`: a Terraform caller must escape it (`$${`).
+ * Table parameters for partition projection over the error prefix (the generic projection of
+ * {@link ERROR_PARTITIONS}; a test checks its template is the Firehose error prefix). The template
+ * holds literal `${...}`: a Terraform caller must escape it (`$${`).
  */
 export function errorsProjectionParameters(bucket: string): Record<string, string> {
-  const params: Record<string, string> = { "projection.enabled": "true" };
-  for (const p of ERROR_PARTITIONS) {
-    params[`projection.${p.name}.type`] = p.kind;
-    if (p.kind === "enum") params[`projection.${p.name}.values`] = p.values.join(",");
-    else {
-      params[`projection.${p.name}.range`] = `${p.min},${p.max}`;
-      if (p.digits !== undefined) params[`projection.${p.name}.digits`] = String(p.digits);
-    }
-  }
-  params["storage.location.template"] = `s3://${bucket}/${fillErrorPrefix((name) => `\${${name}}`)}`;
-  return params;
+  return projectionParameters(errorsLocation(bucket), ERROR_PARTITIONS);
 }
 
 /**
@@ -110,18 +104,32 @@ export function errorsProjectionParameters(bucket: string): Record<string, strin
  * conversion failures), so the mapping targets are lower-case.
  * @see https://docs.aws.amazon.com/athena/latest/ug/openx-json-serde.html
  */
-export const ERRORS_SERDE = {
+export const ERRORS_STORAGE: TableStorage = {
+  classification: "json",
   serializationLibrary: "org.openx.data.jsonserde.JsonSerDe",
   inputFormat: "org.apache.hadoop.mapred.TextInputFormat",
   outputFormat: "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-  parameters: (): Record<string, string> => ({
+  serdeParameters: {
     "case.insensitive": "true",
     "ignore.malformed.json": "true",
     ...Object.fromEntries(columnsOf(ErrorRecordSchema).map((c) => [`mapping.${c.name}`, jsonKeyOf(c.name).toLowerCase()])),
-  }),
-} as const;
+  },
+};
 
 /** Base location of the `errors` table in the lake bucket. */
 export function errorsLocation(bucket: string): string {
   return `s3://${bucket}/${LAKE_PREFIXES.errors}`;
+}
+
+/** The `errors` table spec for a database and a bucket name: the one definition the Glue table derives from. */
+export function errorsTableSpec(database: string, bucket: string): TableSpec {
+  return {
+    database,
+    table: ERRORS_TABLE,
+    schema: ErrorRecordSchema,
+    partitions: ERROR_PARTITIONS,
+    location: errorsLocation(bucket),
+    comment: "Records Firehose could not process or convert, with their original bytes (base64) for replay.",
+    storage: ERRORS_STORAGE,
+  };
 }

@@ -13,8 +13,7 @@
  */
 import * as z from "zod";
 import { col } from "./columns";
-import type { AthenaTableSpec } from "./generators/athena";
-import type { TablePartition } from "./generators/glue";
+import { PARQUET_STORAGE, type TablePartition, type TableSpec } from "./generators/glue";
 import { FIRST_YEAR, LAKE_PREFIXES } from "./lake";
 
 export const GaReportRowSchema = z.strictObject({
@@ -85,7 +84,7 @@ export function gaPartitionValue(runTime: Date): string {
 }
 
 /** The GA table spec for a database, a bucket and the flow that writes the data. */
-export function gaTableSpec(database: string, bucket: string, flowName: string): AthenaTableSpec {
+export function gaTableSpec(database: string, bucket: string, flowName: string): TableSpec {
   return {
     database,
     table: GA_TABLE,
@@ -93,5 +92,6 @@ export function gaTableSpec(database: string, bucket: string, flowName: string):
     partitions: GA_PARTITIONS,
     location: `s3://${bucket}/${gaFlowPrefix(flowName)}`,
     comment: "Google Analytics 4 daily report (pages, countries, devices, sources), imported by AppFlow.",
+    storage: PARQUET_STORAGE,
   };
 }

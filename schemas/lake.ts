@@ -4,8 +4,7 @@
  * compaction job all derive their paths from here.
  */
 import { EVENT_TYPES, EventRowSchema, PARTITION_KEYS } from "./event";
-import type { AthenaTableSpec } from "./generators/athena";
-import type { PartitionProjection } from "./generators/glue";
+import { PARQUET_STORAGE, type PartitionProjection, type TableSpec } from "./generators/glue";
 
 /** Top-level prefixes of the lake bucket. Each ends with `/`. */
 export const LAKE_PREFIXES = {
@@ -23,10 +22,11 @@ export const LAKE_PREFIXES = {
 export const FIRST_YEAR = 2020;
 export const LAST_YEAR = 2099;
 
-const RANGES: Record<string, { min: number; max: number; digits?: number }> = {
-  year: { min: FIRST_YEAR, max: LAST_YEAR },
-  month: { min: 1, max: 12, digits: 2 },
-  day: { min: 1, max: 31, digits: 2 },
+/** The date partitions: their range, padding and the UTC date field each value is (as partitionKeysFor writes it). */
+const RANGES: Record<string, { min: number; max: number; digits?: number; datePart: "year" | "month" | "day" }> = {
+  year: { min: FIRST_YEAR, max: LAST_YEAR, datePart: "year" },
+  month: { min: 1, max: 12, digits: 2, datePart: "month" },
+  day: { min: 1, max: 31, digits: 2, datePart: "day" },
 };
 
 /** Partition projection of the `events` table, derived from the partition-key schema. */
@@ -49,8 +49,8 @@ export function firehoseErrorPrefix(): string {
   return `${LAKE_PREFIXES.errors}!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/`;
 }
 
-/** The `events` table spec for a database and a bucket name. */
-export function eventsTableSpec(database: string, bucket: string): AthenaTableSpec {
+/** The `events` table spec for a database and a bucket name: the one definition the Glue table and the DDL derive from. */
+export function eventsTableSpec(database: string, bucket: string): TableSpec {
   return {
     database,
     table: EVENTS_TABLE,
@@ -58,5 +58,6 @@ export function eventsTableSpec(database: string, bucket: string): AthenaTableSp
     partitions: EVENT_PARTITIONS,
     location: `s3://${bucket}/${LAKE_PREFIXES.events}`,
     comment: "Website requests served by CloudFront, enriched; one row per request.",
+    storage: PARQUET_STORAGE,
   };
 }

@@ -44,10 +44,15 @@ PARTITIONED BY (
   `day` string
 )
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+WITH SERDEPROPERTIES (
+  'serialization.format'='1'
+)
 STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'
 LOCATION 's3://example-lake-bucket/events/'
 TBLPROPERTIES (
+  'classification'='parquet',
+  'parquet.compression'='SNAPPY',
   'projection.enabled'='true',
   'projection.event_type.type'='enum',
   'projection.event_type.values'='document_download,qr_scan,page_view,asset,api_call,other',
@@ -59,6 +64,5 @@ TBLPROPERTIES (
   'projection.day.type'='integer',
   'projection.day.range'='1,31',
   'projection.day.digits'='2',
-  'storage.location.template'='s3://example-lake-bucket/events/event_type=${event_type}/year=${year}/month=${month}/day=${day}/',
-  'parquet.compression'='SNAPPY'
+  'storage.location.template'='s3://example-lake-bucket/events/event_type=${event_type}/year=${year}/month=${month}/day=${day}/'
 );

@@ -2,18 +2,10 @@
  * Athena `CREATE EXTERNAL TABLE` DDL for a Parquet table with partition
  * projection, rendered from the same Glue forms the stacks deploy.
  */
-import type * as z from "zod";
-import { type GlueColumn, glueColumns, gluePartitionKeys, PARQUET_STORAGE, projectionParameters, type TablePartition } from "./glue";
+import { type GlueColumn, glueTableDefinition, type TableSpec } from "./glue";
 
-export interface AthenaTableSpec {
-  readonly database: string;
-  readonly table: string;
-  readonly schema: z.ZodObject;
-  readonly partitions: readonly TablePartition[];
-  /** s3://bucket/prefix/ */
-  readonly location: string;
-  readonly comment?: string;
-}
+/** The spec of one table: the same object the stacks deploy the Glue table from. */
+export type AthenaTableSpec = TableSpec;
 
 /** Hive DDL string literal: backslash-escape quotes and backslashes. */
 function literal(s: string): string {
@@ -29,28 +21,33 @@ function columnLines(cols: readonly GlueColumn[], withComment: boolean): string 
   return cols.map((c) => `  ${ident(c.name)} ${c.type}${withComment ? ` COMMENT ${literal(c.comment)}` : ""}`).join(",\n");
 }
 
-export function createTableDdl(spec: AthenaTableSpec): string {
-  const params = {
-    ...projectionParameters(spec.location, spec.partitions),
-    "parquet.compression": "SNAPPY",
-  };
-  const props = Object.entries(params)
+function properties(params: Readonly<Record<string, string>>): string {
+  return Object.entries(params)
     .map(([k, v]) => `  ${literal(k)}=${literal(v)}`)
     .join(",\n");
+}
+
+/** `CREATE EXTERNAL TABLE` for a table spec, rendered from its Glue definition (so the two cannot drift). */
+export function createTableDdl(spec: TableSpec): string {
+  const def = glueTableDefinition(spec);
+  // EXTERNAL is the DDL's own keyword, not a property.
+  const { EXTERNAL: _external, ...tableProperties } = def.parameters;
+  const serde = Object.keys(def.serdeParameters).length > 0 ? ["WITH SERDEPROPERTIES (", properties(def.serdeParameters), ")"] : [];
   return [
-    `CREATE EXTERNAL TABLE IF NOT EXISTS ${ident(spec.database)}.${ident(spec.table)} (`,
-    columnLines(glueColumns(spec.schema), true),
+    `CREATE EXTERNAL TABLE IF NOT EXISTS ${ident(def.database)}.${ident(def.name)} (`,
+    columnLines(def.columns, true),
     ")",
-    ...(spec.comment ? [`COMMENT ${literal(spec.comment)}`] : []),
+    `COMMENT ${literal(def.description)}`,
     "PARTITIONED BY (",
-    columnLines(gluePartitionKeys(spec.partitions), false),
+    columnLines(def.partitionKeys, false),
     ")",
-    `ROW FORMAT SERDE ${literal(PARQUET_STORAGE.serializationLibrary)}`,
-    `STORED AS INPUTFORMAT ${literal(PARQUET_STORAGE.inputFormat)}`,
-    `OUTPUTFORMAT ${literal(PARQUET_STORAGE.outputFormat)}`,
-    `LOCATION ${literal(spec.location)}`,
+    `ROW FORMAT SERDE ${literal(def.serializationLibrary)}`,
+    ...serde,
+    `STORED AS INPUTFORMAT ${literal(def.inputFormat)}`,
+    `OUTPUTFORMAT ${literal(def.outputFormat)}`,
+    `LOCATION ${literal(def.location)}`,
     "TBLPROPERTIES (",
-    props,
+    properties(tableProperties),
     ");",
     "",
   ].join("\n");

@@ -17,10 +17,25 @@ export function glueColumns(schema: z.ZodObject): GlueColumn[] {
   return columnsOf(schema).map((c) => ({ name: c.name, type: c.lakeType, comment: c.description }));
 }
 
-/** One partition key and how Athena projects its values (no crawler, no MSCK REPAIR). */
+/** The UTC date field a partition value is, for writers that derive it from an event time (the compaction job). */
+export type DatePart = "year" | "month" | "day";
+
+/**
+ * One partition key and how Athena projects its values (no crawler, no MSCK REPAIR).
+ * `bareValue`: the path segment is the bare value (`processing-failed/`), not `name=value/`, for writers
+ * that do not write Hive-style folders (Firehose's error-output-type). @default false
+ */
 export type PartitionProjection =
-  | { readonly name: string; readonly kind: "enum"; readonly values: readonly string[] }
-  | { readonly name: string; readonly kind: "integer"; readonly min: number; readonly max: number; readonly digits?: number };
+  | { readonly name: string; readonly kind: "enum"; readonly values: readonly string[]; readonly bareValue?: boolean }
+  | {
+      readonly name: string;
+      readonly kind: "integer";
+      readonly min: number;
+      readonly max: number;
+      readonly digits?: number;
+      /** Which UTC date field of the row's time the value is. @default not a date part */
+      readonly datePart?: DatePart;
+    };
 
 /** A partition key projected as dates, one partition per interval. */
 export interface DatePartitionProjection {
@@ -49,7 +64,7 @@ export function gluePartitionKeys(projections: readonly TablePartition[]): GlueC
 
 /** Path of the partitions below a base location (Hive-style `name=value/` unless bareValue), with `${name}` placeholders in key order. */
 export function partitionPathTemplate(projections: readonly TablePartition[]): string {
-  return projections.map((p) => (p.kind === "date" && p.bareValue ? `\${${p.name}}/` : `${p.name}=\${${p.name}}/`)).join("");
+  return projections.map((p) => ("bareValue" in p && p.bareValue ? `\${${p.name}}/` : `${p.name}=\${${p.name}}/`)).join("");
 }
 
 /**
@@ -79,9 +94,78 @@ export function projectionParameters(location: string, projections: readonly Tab
   return params;
 }
 
-/** Hadoop classes Glue and Athena need for a Parquet table. */
-export const PARQUET_STORAGE = {
+/** How a table's files are stored: what Glue, Athena and Firehose's format conversion need to read them. */
+export interface TableStorage {
+  /** The `classification` table parameter (Glue's file format tag). */
+  readonly classification: string;
+  readonly inputFormat: string;
+  readonly outputFormat: string;
+  readonly serializationLibrary: string;
+  readonly serdeParameters: Readonly<Record<string, string>>;
+  /** More table parameters the format implies. @default none */
+  readonly tableParameters?: Readonly<Record<string, string>>;
+}
+
+/** Hadoop classes Glue and Athena need for a Parquet table; Snappy is what Firehose and the compaction job write. */
+export const PARQUET_STORAGE: TableStorage = {
+  classification: "parquet",
   inputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
   outputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
   serializationLibrary: "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-} as const;
+  serdeParameters: { "serialization.format": "1" },
+  tableParameters: { "parquet.compression": "SNAPPY" },
+};
+
+/**
+ * One table of the lake, specified once: the Glue table the stacks deploy, the Athena DDL and the
+ * local runner all derive from it (see {@link glueTableDefinition}).
+ */
+export interface TableSpec {
+  readonly database: string;
+  readonly table: string;
+  /** The zod table schema (built with `col`): the columns, in order. */
+  readonly schema: z.ZodObject;
+  readonly partitions: readonly TablePartition[];
+  /** `s3://bucket/prefix/` */
+  readonly location: string;
+  /** What the table holds: the Glue description and the DDL's COMMENT. */
+  readonly comment: string;
+  readonly storage: TableStorage;
+}
+
+/** A table's Glue catalog definition as plain data: what `aws_glue_catalog_table` takes and the DDL renders. */
+export interface GlueTableDefinition {
+  readonly database: string;
+  readonly name: string;
+  readonly description: string;
+  readonly location: string;
+  readonly columns: readonly GlueColumn[];
+  readonly partitionKeys: readonly GlueColumn[];
+  /** Table parameters: EXTERNAL, classification, the format's own and partition projection (with literal `${...}`). */
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly inputFormat: string;
+  readonly outputFormat: string;
+  readonly serializationLibrary: string;
+  readonly serdeParameters: Readonly<Record<string, string>>;
+}
+
+export function glueTableDefinition(spec: TableSpec): GlueTableDefinition {
+  return {
+    database: spec.database,
+    name: spec.table,
+    description: spec.comment,
+    location: spec.location,
+    columns: glueColumns(spec.schema),
+    partitionKeys: gluePartitionKeys(spec.partitions),
+    parameters: {
+      EXTERNAL: "TRUE",
+      classification: spec.storage.classification,
+      ...spec.storage.tableParameters,
+      ...projectionParameters(spec.location, spec.partitions),
+    },
+    inputFormat: spec.storage.inputFormat,
+    outputFormat: spec.storage.outputFormat,
+    serializationLibrary: spec.storage.serializationLibrary,
+    serdeParameters: spec.storage.serdeParameters,
+  };
+}

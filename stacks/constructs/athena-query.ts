@@ -13,18 +13,10 @@ import { Construct } from "constructs";
 import { ATHENA_LIMITS } from "../../config/athena";
 import { DASHBOARDS } from "../../queries/dashboards";
 import { querySource, renderQuery } from "../../queries/render";
-import {
-  ERROR_PARTITIONS,
-  ERRORS_SERDE,
-  ERRORS_TABLE,
-  ErrorRecordSchema,
-  errorsLocation,
-  errorsProjectionParameters,
-} from "../../schemas/errors";
-import { glueColumns, gluePartitionKeys } from "../../schemas/generators/glue";
+import { errorsTableSpec } from "../../schemas/errors";
 import { LAKE_PREFIXES } from "../../schemas/lake";
 import { suppressRule } from "../rules/aspect";
-import { checkGlueColumns, escapeTerraformTemplate, type LakeCatalog } from "./catalog";
+import { glueTableConfig, type LakeCatalog } from "./catalog";
 import type { IGrantable } from "./iam";
 import { SecureBucket } from "./secure-bucket";
 
@@ -116,28 +108,12 @@ export class AthenaQueryLayer extends Construct {
       },
     });
 
-    const columns = glueColumns(ErrorRecordSchema);
-    const partitionKeys = gluePartitionKeys(ERROR_PARTITIONS);
-    checkGlueColumns(where, [...columns, ...partitionKeys]);
-    this.errorsTable = new GlueCatalogTable(this, "errors", {
-      name: ERRORS_TABLE,
-      databaseName: props.catalog.databaseName,
-      tableType: "EXTERNAL_TABLE",
-      description: "Records Firehose could not process or convert, with their original bytes (base64) for replay.",
-      parameters: {
-        EXTERNAL: "TRUE",
-        classification: "json",
-        ...Object.fromEntries(Object.entries(errorsProjectionParameters(props.lake.name)).map(([k, v]) => [k, escapeTerraformTemplate(v)])),
-      },
-      partitionKeys: partitionKeys.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
-      storageDescriptor: {
-        location: errorsLocation(props.lake.name),
-        inputFormat: ERRORS_SERDE.inputFormat,
-        outputFormat: ERRORS_SERDE.outputFormat,
-        serDeInfo: { serializationLibrary: ERRORS_SERDE.serializationLibrary, parameters: ERRORS_SERDE.parameters() },
-        columns: columns.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
-      },
-    });
+    // The table over Firehose's error prefix, from its one spec (schemas/errors.ts).
+    this.errorsTable = new GlueCatalogTable(
+      this,
+      "errors",
+      glueTableConfig(where, errorsTableSpec(props.catalog.databaseName, props.lake.name)),
+    );
 
     const namedQueries: Record<string, AthenaNamedQuery> = {};
     for (const dashboard of DASHBOARDS) {

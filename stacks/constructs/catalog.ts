@@ -1,7 +1,7 @@
 /**
- * The lake's Glue catalog: one database and the `events` table, generated
- * from schemas/ only (columns, partition keys, partition projection, Parquet
- * storage). Firehose converts JSON to Parquet with this table's schema and
+ * The lake's Glue catalog: one database and the `events` table, derived
+ * from its spec in schemas/lake.ts only (columns, partition keys, partition
+ * projection, Parquet storage). Firehose converts JSON to Parquet with this table's schema and
  * Athena reads it with partition projection, so no crawler and no
  * MSCK REPAIR are needed.
  */
@@ -10,20 +10,8 @@ import { GlueCatalogDatabase } from "@cdktf/provider-aws/lib/glue-catalog-databa
 import { GlueCatalogTable, type GlueCatalogTableConfig } from "@cdktf/provider-aws/lib/glue-catalog-table";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
-import type * as z from "zod";
 import { GLUE_LIMITS } from "../../config/limits";
-import {
-  EVENT_PARTITIONS,
-  EVENTS_TABLE,
-  EventRowSchema,
-  type GlueColumn,
-  glueColumns,
-  gluePartitionKeys,
-  LAKE_PREFIXES,
-  PARQUET_STORAGE,
-  projectionParameters,
-  type TablePartition,
-} from "../../schemas";
+import { eventsTableSpec, type GlueColumn, glueTableDefinition, type TableSpec } from "../../schemas";
 import type { IGrantable } from "./iam";
 
 export interface LakeCatalogProps {
@@ -58,48 +46,29 @@ export function checkGlueColumns(where: string, columns: readonly GlueColumn[]):
   }
 }
 
-export interface ParquetTableSpec {
-  readonly name: string;
-  readonly databaseName: string;
-  readonly description: string;
-  /** `s3://bucket/prefix/` */
-  readonly location: string;
-  /** The zod table schema (built with `col`): the columns. */
-  readonly schema: z.ZodObject;
-  /** Partition keys and their projection. */
-  readonly partitions: readonly TablePartition[];
-  /** More table parameters. @default none */
-  readonly parameters?: Record<string, string>;
-}
+const column = (c: GlueColumn) => ({ name: c.name, type: c.type, comment: c.comment });
 
 /**
- * The configuration of a Parquet Glue table with partition projection,
- * derived from a zod table schema: the one way the lake's Parquet tables are
- * declared. `where` names the construct in synth errors.
+ * The `aws_glue_catalog_table` configuration of a table spec (schemas/): the one way the lake's
+ * tables are declared, so the deployed table and the generated DDL come from the same definition.
+ * `where` names the construct in synth errors.
  */
-export function parquetTableConfig(where: string, spec: ParquetTableSpec): GlueCatalogTableConfig {
-  const columns = glueColumns(spec.schema);
-  const partitionKeys = gluePartitionKeys(spec.partitions);
-  checkGlueColumns(where, [...columns, ...partitionKeys]);
-  const projection = projectionParameters(spec.location, spec.partitions);
+export function glueTableConfig(where: string, spec: TableSpec): GlueCatalogTableConfig {
+  const def = glueTableDefinition(spec);
+  checkGlueColumns(where, [...def.columns, ...def.partitionKeys]);
   return {
-    name: spec.name,
-    databaseName: spec.databaseName,
+    name: def.name,
+    databaseName: def.database,
     tableType: "EXTERNAL_TABLE",
-    description: spec.description,
-    parameters: {
-      EXTERNAL: "TRUE",
-      classification: "parquet",
-      ...spec.parameters,
-      ...Object.fromEntries(Object.entries(projection).map(([k, v]) => [k, escapeTerraformTemplate(v)])),
-    },
-    partitionKeys: partitionKeys.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
+    description: def.description,
+    parameters: Object.fromEntries(Object.entries(def.parameters).map(([k, v]) => [k, escapeTerraformTemplate(v)])),
+    partitionKeys: def.partitionKeys.map(column),
     storageDescriptor: {
-      location: spec.location,
-      inputFormat: PARQUET_STORAGE.inputFormat,
-      outputFormat: PARQUET_STORAGE.outputFormat,
-      serDeInfo: { serializationLibrary: PARQUET_STORAGE.serializationLibrary, parameters: { "serialization.format": "1" } },
-      columns: columns.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
+      location: def.location,
+      inputFormat: def.inputFormat,
+      outputFormat: def.outputFormat,
+      serDeInfo: { serializationLibrary: def.serializationLibrary, parameters: { ...def.serdeParameters } },
+      columns: def.columns.map(column),
     },
   };
 }
@@ -126,15 +95,7 @@ export class LakeCatalog extends Construct {
     this.eventsTable = new GlueCatalogTable(
       this,
       "events",
-      parquetTableConfig(this.node.path, {
-        name: EVENTS_TABLE,
-        databaseName: this.database.name,
-        description: "Website requests served by CloudFront, enriched; one row per request.",
-        location: `s3://${props.bucketName}/${LAKE_PREFIXES.events}`,
-        schema: EventRowSchema,
-        partitions: EVENT_PARTITIONS,
-        parameters: { "parquet.compression": "SNAPPY" },
-      }),
+      glueTableConfig(this.node.path, eventsTableSpec(this.database.name, props.bucketName)),
     );
   }
 

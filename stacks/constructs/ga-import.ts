@@ -23,16 +23,15 @@ import type { GaAuthConfig, GaImportStatus } from "../../config/ga";
 import { GA_COMPARISON_VIEW, gaComparisonViewDdl } from "../../queries/ga";
 import {
   GA_INCREMENTAL_FIELD,
-  GA_PARTITIONS,
   GA_REPORT_FIELDS,
   GA_REPORT_LIMITS,
-  GA_TABLE,
   type GaReportRow,
   GaReportRowSchema,
   gaFlowPrefix,
+  gaTableSpec,
   LAKE_PREFIXES,
 } from "../../schemas";
-import { type LakeCatalog, parquetTableConfig } from "./catalog";
+import { glueTableConfig, type LakeCatalog } from "./catalog";
 import type { SecureBucket } from "./secure-bucket";
 
 /** How AppFlow addresses the GA4 connector. @see https://github.com/cdklabs/cdk-appflow (src/googleanalytics4) */
@@ -175,14 +174,7 @@ export class GaImport extends Construct {
     this.table = new GlueCatalogTable(
       this,
       "table",
-      parquetTableConfig(this.node.path, {
-        name: GA_TABLE,
-        databaseName: props.catalog.databaseName,
-        description: "Google Analytics 4 daily report (pages, countries, devices, sources), imported by AppFlow.",
-        location: `s3://${props.lake.name}/${prefix}`,
-        schema: GaReportRowSchema,
-        partitions: GA_PARTITIONS,
-      }),
+      glueTableConfig(this.node.path, gaTableSpec(props.catalog.databaseName, props.lake.name, props.flowName)),
     );
 
     if (props.workgroupName !== undefined) {
