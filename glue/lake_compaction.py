@@ -25,7 +25,8 @@ deletes). All I/O goes through ``pyarrow.fs``, so tests run the same code on
 local files that Glue runs on S3.
 
 The expected schema is derived from the generated JSON Schema
-(``schemas/generated/events.schema.json``): column order, lake types, partition keys.
+(``schemas/generated/events.schema.json``): column order, lake types, partition keys
+and which UTC date field each date key is. Nothing here names a column or a key.
 Runs on AWS Glue 5.0 (Python 3.11).
 """
 
@@ -86,10 +87,16 @@ class CompactionError(Exception):
 # Schema and layout
 
 
+#: The UTC date fields a partition key can be (``datePart`` in the generated schema).
+DATE_PARTS = ("year", "month", "day")
+
+
 @dataclass(frozen=True)
 class PartitionKey:
     name: str
     digits: int | None = None
+    #: Which UTC date field of the row's time the value is (``year``, ``month``, ``day``); None for any other key.
+    date_part: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,10 @@ def schema_from_json(doc: dict) -> LakeSchema:
     timestamps = [f.name for f in fields if pa.types.is_timestamp(f.type)]
     if not timestamps:
         raise ValueError("the table has no timestamp column to sort by")
-    keys = tuple(PartitionKey(k["name"], k.get("digits")) for k in doc["x-partition-keys"])
+    keys = tuple(PartitionKey(k["name"], k.get("digits"), k.get("datePart")) for k in doc["x-partition-keys"])
+    for k in keys:
+        if k.date_part is not None and k.date_part not in DATE_PARTS:
+            raise ValueError(f"partition key {k.name}: unknown datePart {k.date_part!r}")
     return LakeSchema(arrow=pa.schema(fields), partition_keys=keys, sort_column=timestamps[0])
 
 
@@ -150,7 +160,11 @@ class Partition:
         return "/".join(f"{k}={v}" for k, v in self.values)
 
 
-_DATE_KEYS = {"year": 4, "month": 2, "day": 2}
+def date_value(key: PartitionKey, day: dt.date) -> str:
+    """The value of a date partition key on a day, zero-padded to the key's digits (as the transform writes it)."""
+    if key.date_part is None:
+        raise ValueError(f"partition key {key.name} is not a date part")
+    return f"{getattr(day, key.date_part):0{key.digits or 0}d}"
 
 
 def partitions_for_day(lake: Lake, schema: LakeSchema, day: dt.date) -> list[Partition]:
@@ -160,9 +174,8 @@ def partitions_for_day(lake: Lake, schema: LakeSchema, day: dt.date) -> list[Par
         nxt: list[tuple[tuple[str, str], ...]] = []
         for prefix in found:
             base = lake.path(lake.events_prefix, Partition(prefix).rel)
-            if key.name in _DATE_KEYS:
-                width = key.digits or _DATE_KEYS[key.name]
-                value = f"{getattr(day, key.name):0{width}d}"
+            if key.date_part is not None:
+                value = date_value(key, day)
                 info = lake.filesystem.get_file_info(f"{base}/{key.name}={value}")
                 if info.type == pafs.FileType.Directory:
                     nxt.append((*prefix, (key.name, value)))

@@ -5,15 +5,16 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { createTableDdl, EVENT_PARTITIONS, EventRowSchema, eventsTableSpec, tableJsonSchema } from "../schemas";
+import { createTableDdl, EVENT_PARTITIONS, EVENTS_TABLE, EventRowSchema, eventsTableSpec, tableJsonSchema } from "../schemas";
+import { GENERATED_DIR, GENERATED_FILES } from "../schemas/generated-files";
 
-export const GENERATED_DIR = path.resolve(__dirname, "../schemas/generated");
+export { GENERATED_DIR };
 
 /** File name -> content. Example names only: the deployed DDL uses the environment's database and bucket. */
 export function generatedFiles(): Record<string, string> {
   return {
-    "events.schema.json": `${JSON.stringify(tableJsonSchema("events", EventRowSchema, EVENT_PARTITIONS), null, 2)}\n`,
-    "events.ddl.sql": createTableDdl(eventsTableSpec("analytics", "example-lake-bucket")),
+    [GENERATED_FILES.eventsSchema]: `${JSON.stringify(tableJsonSchema(EVENTS_TABLE, EventRowSchema, EVENT_PARTITIONS), null, 2)}\n`,
+    [GENERATED_FILES.eventsDdl]: createTableDdl(eventsTableSpec("analytics", "example-lake-bucket")),
   };
 }
 

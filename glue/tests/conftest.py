@@ -37,8 +37,8 @@ def lake(tmp_path: Path) -> lc.Lake:
 
 
 def partition(schema: lc.LakeSchema, event_type: str = "page_view", day: dt.date = DAY) -> lc.Partition:
-    values = {"event_type": event_type, "year": f"{day.year:04d}", "month": f"{day.month:02d}", "day": f"{day.day:02d}"}
-    return lc.Partition(tuple((k.name, values[k.name]) for k in schema.partition_keys))
+    """The partition of an event type on a day; the date keys (and their padding) come from the generated schema."""
+    return lc.Partition(tuple((k.name, event_type if k.date_part is None else lc.date_value(k, day)) for k in schema.partition_keys))
 
 
 def part_dir(lake: lc.Lake, part: lc.Partition) -> Path:

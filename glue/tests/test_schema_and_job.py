@@ -7,6 +7,7 @@ import json
 import random
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pytest
 
 import compaction_job
@@ -77,3 +78,37 @@ def test_the_entry_point_compacts_a_local_lake_and_fails_loudly_on_a_bad_partiti
     assert f"compacted      {good.rel}  inputs=3 outputs=1 rows=30" in out.out
     assert len(files_in(lake, good)) == 1
     assert sorted(files_in(lake, bad)) == ["broken.parquet", "ok.parquet"]
+
+
+def test_date_partition_keys_and_their_padding_come_from_the_generated_schema(schema):
+    doc = json.loads(SCHEMA_JSON.read_text())
+    generated = {k["name"]: (k.get("digits"), k.get("datePart")) for k in doc["x-partition-keys"]}
+    assert {k.name: (k.digits, k.date_part) for k in schema.partition_keys} == generated
+    assert any(part is not None for _, part in generated.values()), "the generated schema marks the date keys"
+
+
+def test_the_job_finds_partitions_by_the_generated_keys_not_by_fixed_names(tmp_path):
+    # Prepare: the generated schema with the date keys renamed and re-padded; no code names them.
+    doc = json.loads(SCHEMA_JSON.read_text())
+    renamed = {"year": "y", "month": "m", "day": "d"}
+    for k in doc["x-partition-keys"]:
+        if k.get("datePart"):
+            k["name"] = renamed[k["datePart"]]
+            k["digits"] = 3
+    schema = lc.schema_from_json(doc)
+    lake = lc.Lake(pafs.LocalFileSystem(), str(tmp_path), EVENTS, MANIFESTS)
+    other = next(k.name for k in schema.partition_keys if k.date_part is None)
+    for day in (DAY, DAY - dt.timedelta(days=1)):
+        rel = "/".join(f"{k.name}={'page_view' if k.date_part is None else lc.date_value(k, day)}" for k in schema.partition_keys)
+        (tmp_path / EVENTS / rel).mkdir(parents=True)
+    # Act
+    found = lc.partitions_for_day(lake, schema, DAY)
+    # Assess: the partition of DAY only, under the generated names and padding.
+    assert [p.rel for p in found] == [f"{other}=page_view/y=2026/m=001/d=005"]
+
+
+def test_an_unknown_date_part_is_an_error():
+    doc = json.loads(SCHEMA_JSON.read_text())
+    next(k for k in doc["x-partition-keys"] if k.get("datePart"))["datePart"] = "week"
+    with pytest.raises(ValueError, match="unknown datePart 'week'"):
+        lc.schema_from_json(doc)

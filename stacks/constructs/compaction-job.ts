@@ -22,6 +22,7 @@ import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
 import { GLUE_JOB_LIMITS, glueCronProblem } from "../../config/compaction";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
+import { generatedFile } from "../../schemas/generated-files";
 import { LAKE_PREFIXES } from "../../schemas/lake";
 import { suppressRule } from "../rules/aspect";
 import { PolicyDocument, ServiceRole } from "./iam";
@@ -33,7 +34,7 @@ const ROOT = path.resolve(__dirname, "../..");
 export const COMPACTION_FILES = {
   script: path.join(ROOT, "glue/compaction_job.py"),
   library: path.join(ROOT, "glue/lake_compaction.py"),
-  schema: path.join(ROOT, "schemas/generated/events.schema.json"),
+  schema: generatedFile("eventsSchema"),
   requirements: path.join(ROOT, "glue/requirements.txt"),
 } as const;
 
