@@ -13,6 +13,16 @@ export const PageId = z
   .max(64, "is longer than 64 characters")
   .regex(PAGE_ID_PATTERN, "must be lower-case letters, digits and hyphens, starting and ending with a letter or digit");
 
+/** Environment variables of the usage Lambda: the stack sets them, the handler's entry reads them. */
+export const USAGE_ENV = {
+  /** The counters table (required). */
+  tableName: "TABLE_NAME",
+  /** Comma-separated page-id allow-list; unset: any valid page id. */
+  pageIds: "PAGE_IDS",
+  /** Seconds an idempotency record is kept; unset: 86400. */
+  idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
+} as const;
+
 /** The path parameter both routes share. */
 export const PAGE_ID_PARAM = "pageId";
 

@@ -2,10 +2,10 @@
  * Lambda entry of the usage API (API Gateway HTTP API, payload 2.0). Only
  * wiring: read the environment once, build the store, delegate to app.ts.
  *
- * Environment: TABLE_NAME (required), PAGE_IDS (comma-separated allow-list,
- * optional), IDEMPOTENCY_TTL_SECONDS (optional, default 86400).
+ * Environment: see USAGE_ENV in schemas/usage.ts (the stack sets the same names).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { USAGE_ENV } from "../../schemas/usage";
 import { createUsageApi } from "./app";
 import { CounterStore } from "./store";
 
@@ -15,12 +15,14 @@ function required(name: string): string {
   return value;
 }
 
-const pageIds = process.env.PAGE_IDS?.split(",")
+const pageIds = process.env[USAGE_ENV.pageIds]
+  ?.split(",")
   .map((s) => s.trim())
   .filter(Boolean);
-const ttl = process.env.IDEMPOTENCY_TTL_SECONDS ? Number(process.env.IDEMPOTENCY_TTL_SECONDS) : undefined;
+const ttlSetting = process.env[USAGE_ENV.idempotencyTtlSeconds];
+const ttl = ttlSetting ? Number(ttlSetting) : undefined;
 
 export const handler = createUsageApi({
-  store: new CounterStore({ client: new DynamoDBClient({}), tableName: required("TABLE_NAME"), idempotencyTtlSeconds: ttl }),
+  store: new CounterStore({ client: new DynamoDBClient({}), tableName: required(USAGE_ENV.tableName), idempotencyTtlSeconds: ttl }),
   allowedPageIds: pageIds?.length ? new Set(pageIds) : undefined,
 });

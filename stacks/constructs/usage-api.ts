@@ -14,7 +14,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_ROUTES } from "../../schemas/usage";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_ENV, USAGE_ROUTES } from "../../schemas/usage";
 import { NodeFunction } from "./lambda-function";
 import type { UsageCounterTable } from "./usage-table";
 
@@ -96,9 +96,9 @@ export class UsageApi extends Construct {
       logRetentionDays: retention,
       reservedConcurrency: props.reservedConcurrency,
       environment: {
-        TABLE_NAME: props.table.name,
-        IDEMPOTENCY_TTL_SECONDS: String(props.idempotencyTtlSeconds ?? 86_400),
-        ...(props.pageIds?.length ? { PAGE_IDS: props.pageIds.join(",") } : {}),
+        [USAGE_ENV.tableName]: props.table.name,
+        [USAGE_ENV.idempotencyTtlSeconds]: String(props.idempotencyTtlSeconds ?? 86_400),
+        ...(props.pageIds?.length ? { [USAGE_ENV.pageIds]: props.pageIds.join(",") } : {}),
       },
     });
     props.table.grantCounterAccess(this.function);
