@@ -40,9 +40,16 @@ const TOOLS = any(LAYERS.tools);
 /** The metric catalogue sits in queries/ but below it: the core pattern must not catch it. */
 const CORE_ONLY = `^(?!queries/dashboards[.]ts$)(${CORE})`;
 
+/**
+ * A package's files, wherever node_modules resolves to (a symlinked node_modules resolves to its
+ * real path, e.g. `../main/node_modules/cdktf/...`).
+ */
+const pkg = (names) => `(^|/)node_modules/(${names})/`;
+const NODE_MODULES = "(^|/)node_modules/";
 /** cdktf, its provider bindings, the constructs base library and the AWS SDK: what contract and core never import. */
-const FRAMEWORK = "^(node_modules/)?(cdktf|@cdktf/[^/]+|constructs)(/|$)";
-const AWS_SDK = "^(node_modules/)?(@aws-sdk/[^/]+|aws-sdk)(/|$)";
+const FRAMEWORK = pkg("cdktf|@cdktf/[^/]+|constructs");
+const AWS_SDK = pkg("@aws-sdk/[^/]+|aws-sdk");
+const BUNDLER = pkg("esbuild");
 
 /**
  * Cycles known today and allowed until their fix merges: a cycle made only of these files passes,
@@ -60,7 +67,7 @@ module.exports = {
       name: "no-circular",
       severity: "error",
       comment: "Circular import: a module cannot be understood, tested or bundled without the other. Move the shared part down a layer.",
-      from: { pathNot: "^node_modules/" },
+      from: { pathNot: NODE_MODULES },
       to: { circular: true, ...(KNOWN_CYCLES.length ? { via: { pathNot: any(KNOWN_CYCLES) } } : {}) },
     },
     {
@@ -97,7 +104,7 @@ module.exports = {
       name: "framework-outside-infrastructure",
       severity: "error",
       comment: "cdktf, @cdktf/* and constructs are imported only by main.ts and stacks/ (upstream CDKTF is archived: one layer to change).",
-      from: { pathNot: `${INFRASTRUCTURE}|^__tests__/|^node_modules/` },
+      from: { pathNot: `${INFRASTRUCTURE}|^__tests__/|${NODE_MODULES}` },
       to: { path: FRAMEWORK },
     },
     {
@@ -111,9 +118,25 @@ module.exports = {
       name: "aws-sdk-in-pure-core",
       severity: "error",
       comment:
-        "Core is pure functions over the contract; the AWS SDK is allowed only in a handler's thin entry (handlers/<name>/index.ts), which wires the real clients.",
-      from: { path: CORE_ONLY, pathNot: "^handlers/[^/]+/index[.]ts$" },
+        "Core is pure functions over the contract; the AWS SDK is allowed only in a handler's I/O edge: its entry (handlers/<name>/index.ts) and its store adapter (handlers/<name>/store.ts).",
+      from: { path: CORE_ONLY, pathNot: "^handlers/[^/]+/(index|store)[.]ts$" },
       to: { path: AWS_SDK },
+    },
+    {
+      name: "synth-reaches-bundler",
+      severity: "error",
+      comment:
+        "Synth consumes built bundles: nothing main.ts or stacks/ import, however indirectly, may load esbuild (run `npm run build:handlers` before synth instead).",
+      from: { path: INFRASTRUCTURE },
+      to: { path: BUNDLER, reachable: true },
+    },
+    {
+      name: "tool-reaches-framework",
+      severity: "error",
+      comment:
+        "Tools and core run without cdktf: nothing they import, however indirectly, may load cdktf, @cdktf/* or constructs. Move the fact they need down to config/ or schemas/.",
+      from: { path: `${TOOLS}|${CORE}|${CONTRACT}` },
+      to: { path: FRAMEWORK, reachable: true },
     },
     {
       name: "not-to-unresolvable",
