@@ -225,7 +225,7 @@ describe("local HTML report in headless Chromium", () => {
     const q = truth.queries;
     expect(await table("traffic-top-pages")).toEqual((q.traffic_top_pages ?? []).slice(0, 20));
     const daily = await points("traffic-daily");
-    expect(daily.filter((p) => p.series === "page views").map((p) => ({ day: p.day, page_views: p.value }))).toEqual(
+    expect(daily.filter((p) => p.series === "Page views").map((p) => ({ day: p.day, page_views: p.value }))).toEqual(
       (q.traffic_daily ?? []).map((r) => ({ day: r.day, page_views: r.page_views })),
     );
     expect((await bars("health-errors-daily")).map((b) => b.value).reduce((a, b) => a + b, 0)).toBe(truth.malformed);
