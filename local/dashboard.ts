@@ -13,6 +13,7 @@ import {
   CATALOGUE,
   type Catalogue,
   type Chart,
+  checkedCatalogue,
   columnLabel,
   columnOf,
   dashboardsOn,
@@ -158,6 +159,7 @@ export function buildReport(
   lakeDir = "",
   catalogue: Catalogue = CATALOGUE,
 ): ReportModel {
+  checkedCatalogue(catalogue);
   const days = daysBetween(window.from, window.to);
   const sections: ReportSection[] = dashboardsOn(catalogue, "report").map((d) => {
     const metrics = metricsOf(catalogue, d.id).filter((m) => m.charts.some((c) => c.on.includes("report")));

@@ -443,7 +443,8 @@ export function columnOf(m: Metric, name: string): ResultColumn {
   return c;
 }
 
-export function metricsOf(catalogue: Catalogue, dashboard: DashboardId): Metric[] {
+/** The dashboard's metrics, in catalogue order (none for an unknown id). */
+export function metricsOf(catalogue: Catalogue, dashboard: string): Metric[] {
   return catalogue.metrics.filter((m) => m.dashboard === dashboard);
 }
 
@@ -534,4 +535,11 @@ export function catalogueProblems(catalogue: Catalogue): string[] {
     }
   }
   return problems;
+}
+
+/** The catalogue if it is consistent; otherwise an error listing {@link catalogueProblems}. */
+export function checkedCatalogue(catalogue: Catalogue): Catalogue {
+  const problems = catalogueProblems(catalogue);
+  if (problems.length > 0) throw new Error(`the metric catalogue is inconsistent:\n  ${problems.join("\n  ")}`);
+  return catalogue;
 }

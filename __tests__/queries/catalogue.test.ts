@@ -87,7 +87,13 @@ describe("metric catalogue", () => {
       ],
       kpis: [{ id: "traffic-broken", label: "x", column: "bytes" }],
     };
-    expect(catalogueProblems(withMetric(CATALOGUE, broken))).toEqual([
+    const catalogue = withMetric(CATALOGUE, broken);
+    // Every consumer refuses it, listing the problems.
+    expect(() => buildReport({}, { from: "2025-06-01", to: "2025-06-01" }, "", catalogue)).toThrow(
+      /metric catalogue is inconsistent:\n {2}chart traffic-daily is declared twice\n/,
+    );
+    expect(() => new PipelineStack(testApp(), "pipeline", { config: testConfig(), catalogue })).toThrow(/metric catalogue is inconsistent/);
+    expect(catalogueProblems(catalogue)).toEqual([
       "chart traffic-daily is declared twice",
       "metric traffic_broken: kpi traffic-broken names column bytes, which the query does not return",
       "metric traffic_broken: chart traffic-daily names column path, which the query does not return",

@@ -11,7 +11,7 @@ import { GlueCatalogTable } from "@cdktf/provider-aws/lib/glue-catalog-table";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { ATHENA_LIMITS } from "../../config/athena";
-import { CATALOGUE, type Catalogue, findDashboard } from "../../queries/catalogue";
+import { CATALOGUE, type Catalogue, checkedCatalogue, findDashboard } from "../../queries/catalogue";
 import { querySource, renderQuery } from "../../queries/render";
 import {
   ERROR_PARTITIONS,
@@ -142,7 +142,7 @@ export class AthenaQueryLayer extends Construct {
     });
 
     const namedQueries: Record<string, AthenaNamedQuery> = {};
-    const catalogue = props.catalogue ?? CATALOGUE;
+    const catalogue = checkedCatalogue(props.catalogue ?? CATALOGUE);
     for (const q of catalogue.metrics) {
       const sql = renderQuery(q, { database: props.databaseName }, { lastDays: props.queryWindowDays });
       const name = `${findDashboard(catalogue, q.dashboard).title}: ${q.title}`;

@@ -30,6 +30,7 @@ type Block = { readonly [key: string]: unknown };
 export function quickSightDashboards(catalogue: Catalogue = CATALOGUE): string[] {
   return dashboardsOn(catalogue, "quicksight").map((d) => d.id);
 }
+
 /** Queries whose `day` column (YYYY-MM-DD) the data set casts to a date, so time series get a date axis. */
 export const DATE_COLUMNS: Readonly<Record<string, string>> = { day: "yyyy-MM-dd" };
 
@@ -192,9 +193,7 @@ function visual(m: Metric, c: Chart): VisualSpec {
 
 /** The visuals of a dashboard: its metrics' QuickSight charts, in catalogue order. */
 export function dashboardVisuals(id: string, catalogue: Catalogue = CATALOGUE): VisualSpec[] {
-  return metricsOf(catalogue, id as Metric["dashboard"]).flatMap((m) =>
-    m.charts.filter((c) => c.on.includes("quicksight")).map((c) => visual(m, c)),
-  );
+  return metricsOf(catalogue, id).flatMap((m) => m.charts.filter((c) => c.on.includes("quicksight")).map((c) => visual(m, c)));
 }
 
 /** Columns per row of QuickSight's grid layout. */

@@ -15,7 +15,15 @@ import { QuicksightRefreshSchedule } from "@cdktf/provider-aws/lib/quicksight-re
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { DEFAULT_REFRESH, QUICKSIGHT_LIMITS, type RefreshConfig } from "../../config/dashboards";
-import { CATALOGUE, type Catalogue, findDashboard, type Metric, metricsOn, type ResultType } from "../../queries/catalogue";
+import {
+  CATALOGUE,
+  type Catalogue,
+  checkedCatalogue,
+  findDashboard,
+  type Metric,
+  metricsOn,
+  type ResultType,
+} from "../../queries/catalogue";
 import { renderQuery } from "../../queries/render";
 import { DATE_COLUMNS, dashboardDefinition, quickSightDashboards } from "./dashboards-definition";
 import { type IGrantable, ServiceRole } from "./iam";
@@ -149,7 +157,7 @@ export class QuickSightDashboards extends Construct {
     const dataSets: Record<string, QuicksightDataSet> = {};
     const schedules: QuicksightRefreshSchedule[] = [];
     const refresh = props.refresh ?? DEFAULT_REFRESH;
-    const catalogue = props.catalogue ?? CATALOGUE;
+    const catalogue = checkedCatalogue(props.catalogue ?? CATALOGUE);
     for (const q of metricsOn(catalogue, "quicksight")) {
       const title = findDashboard(catalogue, q.dashboard).title;
       const sql = renderQuery(q, { database: props.databaseName }, { lastDays: props.queryWindowDays });
