@@ -8,32 +8,61 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { DASHBOARDS, type DashboardDef } from "../queries/dashboards";
+import {
+  type BarChart,
+  CATALOGUE,
+  type Catalogue,
+  type Chart,
+  checkedCatalogue,
+  columnLabel,
+  columnOf,
+  dashboardsOn,
+  isNumeric,
+  type LineChart,
+  type Metric,
+  metricsOf,
+  metricsOn,
+  type PieChart,
+  type TableChart,
+} from "../queries/catalogue";
 import { LocalLake, type ResultRow } from "../queries/duckdb";
 import { parseFlags, runMain, UsageError } from "./cli";
-import { type BarItem, type Panel, type ReportModel, type ReportSection, renderReportHtml } from "./report-html";
+import { type Panel, type ReportModel, type ReportSection, renderReportHtml } from "./report-html";
 
-/** Results of every dashboard query by query id. */
+/** Results of the dashboard queries by metric id. */
 export type Results = Readonly<Record<string, readonly ResultRow[]>>;
 
-/** At most this many bars per bar chart (largest first); the tables hold the rest. */
+/** At most this many bars per bar chart (largest first) unless the chart sets a limit; the tables hold the rest. */
 export const MAX_BARS = 20;
-/** At most this many rows per top-N table. */
-export const MAX_TABLE_ROWS = 20;
 
 const num = (v: unknown): number => (typeof v === "number" ? v : 0);
 const str = (v: unknown): string => (v === null || v === undefined ? "" : String(v));
 
-/** Sum `value` per `key` over rows; largest first, ties by label. */
-export function totals(rows: readonly ResultRow[], key: string, value: string): BarItem[] {
-  const sums = new Map<string, number>();
-  for (const r of rows) sums.set(str(r[key]), (sums.get(str(r[key])) ?? 0) + num(r[value]));
-  return [...sums].map(([label, v]) => ({ label, value: v })).sort((a, b) => b.value - a.value || (a.label < b.label ? -1 : 1));
-}
-
-/** The largest MAX_BARS totals: a bar chart's items. */
-export function topBars(rows: readonly ResultRow[], key: string, value: string): BarItem[] {
-  return totals(rows, key, value).slice(0, MAX_BARS);
+/**
+ * Rows grouped by `keys` with the `values` columns summed, largest first `values[0]` first, ties by the keys. A ratio
+ * column is recomputed from the sums of its parts (a sum of ratios would be wrong); a group of one row keeps the
+ * query's own value.
+ */
+export function aggregate(metric: Metric, rows: readonly ResultRow[], keys: readonly string[], values: readonly string[]): ResultRow[] {
+  const cols = values.map((v) => columnOf(metric, v));
+  const groups = new Map<string, ResultRow[]>();
+  for (const r of rows) {
+    const id = JSON.stringify(keys.map((k) => str(r[k])));
+    groups.set(id, [...(groups.get(id) ?? []), r]);
+  }
+  const total = (group: readonly ResultRow[], col: string) => group.reduce((sum, r) => sum + num(r[col]), 0);
+  const out = [...groups.values()].map((group) => {
+    const row: ResultRow = Object.fromEntries(keys.map((k) => [k, str(group[0]?.[k])]));
+    for (const c of cols) {
+      if (!c.ratioOf) row[c.name] = total(group, c.name);
+      else if (group.length === 1) row[c.name] = num(group[0]?.[c.name]);
+      else row[c.name] = total(group, c.ratioOf[1]) ? total(group, c.ratioOf[0]) / total(group, c.ratioOf[1]) : 0;
+    }
+    return row;
+  });
+  const first = values[0];
+  const label = (r: ResultRow) => keys.map((k) => str(r[k])).join("\u0000");
+  return out.sort((x, y) => (first ? num(y[first]) - num(x[first]) : 0) || (label(x) < label(y) ? -1 : label(x) > label(y) ? 1 : 0));
 }
 
 /** Every UTC day from `from` to `to`, inclusive. */
@@ -45,223 +74,108 @@ export function daysBetween(from: string, to: string): string[] {
   return out;
 }
 
-/** One series per value of `seriesKey`, over all days (0 where a day has no row). */
-function dailySeries(rows: readonly ResultRow[], days: readonly string[], seriesKey: string | undefined, value: string) {
-  const names = seriesKey ? [...new Set(rows.map((r) => str(r[seriesKey])))].sort() : [value];
-  return names.map((name) => {
-    const byDay = new Map<string, number>();
-    for (const r of rows) {
-      if (seriesKey && str(r[seriesKey]) !== name) continue;
-      byDay.set(str(r.day), (byDay.get(str(r.day)) ?? 0) + num(r[value]));
-    }
-    return { name, values: days.map((d) => byDay.get(d) ?? 0) };
-  });
+/** One series per measure, or per value of the chart's series column; a value for every day (0 where no row). */
+function linePanel(m: Metric, c: LineChart, rows: readonly ResultRow[], days: readonly string[]): Panel {
+  /** Day-by-day values of `measure` over the rows `keep` selects. */
+  const daily = (measure: string, keep: (r: ResultRow) => boolean) => {
+    const byDay = new Map(aggregate(m, rows.filter(keep), ["day"], [measure]).map((r) => [str(r.day), num(r[measure])]));
+    return days.map((d) => byDay.get(d) ?? 0);
+  };
+  const { series: key } = c;
+  const series = key
+    ? [...new Set(rows.map((r) => str(r[key])))].sort().map((name) => ({
+        name,
+        values: daily(c.measures[0] as string, (r) => str(r[key]) === name),
+      }))
+    : c.measures.map((measure) => ({ name: columnLabel(columnOf(m, measure)), values: daily(measure, () => true) }));
+  return { kind: "lines", id: c.id, title: c.title, categories: days, series };
 }
 
-const sumOf = (rows: readonly ResultRow[], col: string) => rows.reduce((s, r) => s + num(r[col]), 0);
+function tablePanel(m: Metric, c: TableChart, rows: readonly ResultRow[]): Panel {
+  const cols = c.columns.map((x) => columnOf(m, x));
+  const keys = cols.filter((x) => !isNumeric(x)).map((x) => x.name);
+  const values = cols.filter(isNumeric).map((x) => x.name);
+  // A table as fine as the query shows the query's rows in its order; a coarser one sums them up.
+  const finer = m.columns.some((x) => !isNumeric(x) && !keys.includes(x.name));
+  const shown = finer ? aggregate(m, rows, keys, values) : rows;
+  return {
+    kind: "table",
+    id: c.id,
+    title: c.title,
+    columns: cols.map((x) => ({
+      name: x.name,
+      label: columnLabel(x),
+      ...(isNumeric(x) ? { numeric: true } : {}),
+      ...(x.share ? { percent: true } : {}),
+    })),
+    rows: (c.limit === undefined ? shown : shown.slice(0, c.limit)).map((r) =>
+      Object.fromEntries(cols.map((x) => [x.name, r[x.name] ?? null])),
+    ),
+  };
+}
 
+function barsPanel(m: Metric, c: BarChart | PieChart, rows: readonly ResultRow[], days: readonly string[]): Panel {
+  const measure = columnOf(m, c.measure);
+  const sums = aggregate(m, rows, [c.category], [c.measure]);
+  const percent = measure.share ? { percent: true } : {};
+  const axis = c.kind === "bar" ? c.axis : undefined;
+  if (axis === undefined) {
+    const limit = (c.kind === "bar" ? c.limit : undefined) ?? MAX_BARS;
+    const items = sums.slice(0, limit).map((r) => ({ label: str(r[c.category]), value: num(r[c.measure]) }));
+    return { kind: "bars", id: c.id, title: c.title, items, ...percent };
+  }
+  const byLabel = new Map(sums.map((r) => [str(r[c.category]), num(r[c.measure])]));
+  if (axis === "days") {
+    return { kind: "bars", id: c.id, title: c.title, items: days.map((d) => ({ label: d, value: byLabel.get(d) ?? 0 })), ...percent };
+  }
+  const width = String(axis.to).length;
+  const items = Array.from({ length: axis.to - axis.from + 1 }, (_, i) => {
+    const v = axis.from + i;
+    return { label: String(v).padStart(width, "0"), value: byLabel.get(String(v)) ?? 0 };
+  });
+  return { kind: "bars", id: c.id, title: c.title, items, columns: true, ...percent };
+}
+
+function panel(m: Metric, c: Chart, rows: readonly ResultRow[], days: readonly string[]): Panel {
+  if (c.kind === "line") return linePanel(m, c, rows, days);
+  if (c.kind === "table") return tablePanel(m, c, rows);
+  return barsPanel(m, c, rows, days);
+}
+
+/** The results of one metric; an error naming it when the results lack it. */
 function rowsOf(results: Results, id: string): readonly ResultRow[] {
   const rows = results[id];
   if (!rows) throw new Error(`no results for query ${id}`);
   return rows;
 }
 
-/** The report's sections from the query results: which chart shows which query, and how. */
-export function buildReport(results: Results, window: { from: string; to: string }, lakeDir = ""): ReportModel {
+/**
+ * The report from the query results: one section per dashboard with a report chart, its headline numbers and one
+ * panel per chart of the catalogue (queries/catalogue.ts) on the "report" surface, in catalogue order.
+ */
+export function buildReport(
+  results: Results,
+  window: { from: string; to: string },
+  lakeDir = "",
+  catalogue: Catalogue = CATALOGUE,
+): ReportModel {
+  checkedCatalogue(catalogue);
   const days = daysBetween(window.from, window.to);
-  const r = (id: string) => rowsOf(results, id);
-  const bars = (id: string, title: string, items: BarItem[], opts: { percent?: boolean; columns?: boolean } = {}): Panel => ({
-    kind: "bars",
-    id,
-    title,
-    items,
-    ...opts,
+  const sections: ReportSection[] = dashboardsOn(catalogue, "report").map((d) => {
+    const metrics = metricsOf(catalogue, d.id).filter((m) => m.charts.some((c) => c.on.includes("report")));
+    return {
+      id: d.id,
+      title: d.title,
+      kpis: metrics.flatMap((m) =>
+        (m.kpis ?? []).map((k) => ({
+          id: k.id,
+          label: k.label,
+          value: rowsOf(results, m.id).reduce((sum, r) => sum + num(r[k.column]), 0),
+        })),
+      ),
+      panels: metrics.flatMap((m) => m.charts.filter((c) => c.on.includes("report")).map((c) => panel(m, c, rowsOf(results, m.id), days))),
+    };
   });
-
-  const qrTop = totals(r("qr_daily"), "qr_code", "scans").map((t) => ({
-    qr_code: t.label,
-    scans: t.value,
-    visitors: sumOf(
-      r("qr_daily").filter((x) => x.qr_code === t.label),
-      "visitors",
-    ),
-  }));
-  const hours = new Map(r("qr_by_hour").map((x) => [num(x.hour_utc), num(x.scans)]));
-
-  const sections: ReportSection[] = [
-    {
-      id: "documents",
-      title: "Documents",
-      kpis: [
-        { id: "documents-completed", label: "completed downloads", value: sumOf(r("documents_daily"), "completed_downloads") },
-        { id: "documents-requests", label: "download requests", value: sumOf(r("documents_daily"), "requests") },
-      ],
-      panels: [
-        {
-          kind: "lines",
-          id: "documents-daily",
-          title: "Completed downloads per day, by document",
-          categories: days,
-          series: dailySeries(r("documents_daily"), days, "document_id", "completed_downloads"),
-        },
-        {
-          kind: "table",
-          id: "documents-top",
-          title: "Top documents",
-          columns: [
-            { name: "document_id", label: "Document" },
-            { name: "completed_downloads", label: "Completed downloads", numeric: true },
-            { name: "visitors", label: "Visitors", numeric: true },
-          ],
-          rows: r("documents_top").slice(0, MAX_TABLE_ROWS),
-        },
-        bars("documents-country", "Completed downloads by country", topBars(r("documents_by_country"), "country", "completed_downloads")),
-        bars(
-          "documents-device",
-          "Completed downloads by device class",
-          topBars(r("documents_by_device"), "device_class", "completed_downloads"),
-        ),
-        bars(
-          "documents-referrer",
-          "Completed downloads by referrer",
-          topBars(r("documents_by_referrer"), "referrer_host", "completed_downloads"),
-        ),
-      ],
-    },
-    {
-      id: "qr",
-      title: "QR scans",
-      kpis: [
-        { id: "qr-scans", label: "scans", value: sumOf(r("qr_daily"), "scans") },
-        { id: "qr-converted", label: "scans followed by a download within 30 min", value: sumOf(r("qr_conversion"), "converted_scans") },
-      ],
-      panels: [
-        {
-          kind: "lines",
-          id: "qr-daily",
-          title: "Scans per day, by code",
-          categories: days,
-          series: dailySeries(r("qr_daily"), days, "qr_code", "scans"),
-        },
-        {
-          kind: "table",
-          id: "qr-top",
-          title: "Top QR codes",
-          columns: [
-            { name: "qr_code", label: "Code" },
-            { name: "scans", label: "Scans", numeric: true },
-            { name: "visitors", label: "Visitors", numeric: true },
-          ],
-          rows: qrTop.slice(0, MAX_TABLE_ROWS),
-        },
-        bars("qr-country", "Scans by country", topBars(r("qr_by_location"), "country", "scans")),
-        bars("qr-device", "Scans by device class", topBars(r("qr_by_device"), "device_class", "scans")),
-        bars(
-          "qr-hour",
-          "Scans by hour of day (UTC)",
-          Array.from({ length: 24 }, (_, h) => ({ label: String(h).padStart(2, "0"), value: hours.get(h) ?? 0 })),
-          { columns: true },
-        ),
-        {
-          kind: "table",
-          id: "qr-conversion",
-          title: "Scan-to-download conversion (30 minutes)",
-          columns: [
-            { name: "qr_code", label: "Code" },
-            { name: "scans", label: "Scans", numeric: true },
-            { name: "converted_scans", label: "Converted", numeric: true },
-            { name: "conversion_rate", label: "Rate", numeric: true, percent: true },
-          ],
-          rows: r("qr_conversion"),
-        },
-      ],
-    },
-    {
-      id: "traffic",
-      title: "Traffic",
-      kpis: [
-        { id: "traffic-page-views", label: "page views", value: sumOf(r("traffic_daily"), "page_views") },
-        { id: "traffic-visitors", label: "visitor-days", value: sumOf(r("traffic_daily"), "visitors") },
-      ],
-      panels: [
-        {
-          kind: "lines",
-          id: "traffic-daily",
-          title: "Page views and visitors per day",
-          categories: days,
-          series: [
-            { name: "page views", values: dailySeries(r("traffic_daily"), days, undefined, "page_views")[0]?.values ?? [] },
-            { name: "visitors", values: dailySeries(r("traffic_daily"), days, undefined, "visitors")[0]?.values ?? [] },
-          ],
-        },
-        {
-          kind: "table",
-          id: "traffic-top-pages",
-          title: "Top pages",
-          columns: [
-            { name: "path", label: "Page" },
-            { name: "page_views", label: "Page views", numeric: true },
-            { name: "visitors", label: "Visitors", numeric: true },
-          ],
-          rows: r("traffic_top_pages").slice(0, MAX_TABLE_ROWS),
-        },
-        bars("traffic-referrers", "Page views by referrer", topBars(r("traffic_referrers"), "referrer_host", "page_views")),
-        {
-          kind: "table",
-          id: "traffic-campaigns",
-          title: "UTM campaigns",
-          columns: [
-            { name: "utm_campaign", label: "Campaign" },
-            { name: "utm_source", label: "Source" },
-            { name: "utm_medium", label: "Medium" },
-            { name: "page_views", label: "Page views", numeric: true },
-            { name: "visitors", label: "Visitors", numeric: true },
-          ],
-          rows: r("traffic_campaigns").slice(0, MAX_TABLE_ROWS),
-        },
-        bars(
-          "traffic-bot-share",
-          "Share of automated requests per day",
-          r("traffic_bots").map((x) => ({ label: str(x.day), value: num(x.bot_share) })),
-          { percent: true },
-        ),
-      ],
-    },
-    {
-      id: "health",
-      title: "Pipeline health",
-      kpis: [
-        { id: "health-error-records", label: "records Firehose could not process", value: sumOf(r("health_errors_daily"), "records") },
-      ],
-      panels: [
-        bars(
-          "health-errors-daily",
-          "Error records per arrival day",
-          days.map((d) => ({
-            label: d,
-            value: sumOf(
-              r("health_errors_daily").filter((x) => x.day === d),
-              "records",
-            ),
-          })),
-        ),
-        {
-          kind: "table",
-          id: "health-errors",
-          title: "Error records by type",
-          columns: [
-            { name: "day", label: "Day" },
-            { name: "error_type", label: "Type" },
-            { name: "error_code", label: "Code" },
-            { name: "records", label: "Records", numeric: true },
-            { name: "first_arrival", label: "First" },
-            { name: "last_arrival", label: "Last" },
-          ],
-          rows: r("health_errors_daily"),
-        },
-      ],
-    },
-  ];
   return {
     title: "Website analytics",
     subtitle: `${window.from} .. ${window.to} (UTC days)${lakeDir ? `, lake ${lakeDir}` : ""}`,
@@ -269,20 +183,18 @@ export function buildReport(results: Results, window: { from: string; to: string
   };
 }
 
-/** Run every query of the four dashboards over the lake (its whole day range unless a window is given). */
+/** Run every metric the report shows over the lake (its whole day range unless a window is given). */
 export async function runReportQueries(
   lakeDir: string,
   window?: { from: string; to: string },
+  catalogue: Catalogue = CATALOGUE,
 ): Promise<{ window: { from: string; to: string }; results: Results }> {
   const lake = await LocalLake.open(lakeDir);
   try {
     const w = window ?? lake.dayRange();
     if (!w) throw new Error(`the lake ${lakeDir} holds no events or errors yet: run npm run local first`);
     const results: Record<string, ResultRow[]> = {};
-    const ids: DashboardDef["id"][] = ["documents", "qr", "traffic", "health"];
-    for (const d of DASHBOARDS.filter((x) => ids.includes(x.id))) {
-      for (const res of await lake.runDashboard(d.id, w)) results[res.query.id] = res.rows;
-    }
+    for (const m of metricsOn(catalogue, "report")) results[m.id] = (await lake.runQuery(m, w)).rows;
     return { window: w, results };
   } finally {
     lake.close();

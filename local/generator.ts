@@ -1,7 +1,8 @@
 /**
  * Sample traffic for the sample site (site/catalog.json) as CloudFront
  * real-time log lines, deterministic for a seed, and the true counts of what
- * was generated: per dashboard query, the rows it must return.
+ * was generated: per dashboard metric, the rows it must return (counted by the
+ * truth functions in ./truth.ts from the facts this file decides).
  *
  * The truth comes from what the generator decided (this visitor is a bot, this
  * range download reached the last byte), never from running the pipeline. A
@@ -16,9 +17,10 @@
  */
 
 import { formatLogLine, type RealtimeLogField } from "../schemas/cloudfront";
-import type { EventType } from "../schemas/event";
 import catalog from "../site/catalog.json";
-import { leadingTimestampMs, PROCESSING_FAILED } from "./firehose";
+import { type Device, type Fact, METRIC_TRUTHS, type MetricTruth, type Truth, TruthBuilder } from "./truth";
+
+export type { Truth } from "./truth";
 
 export interface GeneratorOptions {
   /** First UTC day, YYYY-MM-DD. @default "2025-06-01" */
@@ -28,25 +30,6 @@ export interface GeneratorOptions {
   readonly seed: number;
   /** Sessions per day (bots, health checks and malformed lines come on top). @default 300 */
   readonly sessionsPerDay?: number;
-}
-
-type Row = Record<string, string | number>;
-
-export interface Truth {
-  readonly seed: number;
-  readonly start: string;
-  readonly days: number;
-  readonly lines: number;
-  /** Lines the transform must reject (ProcessingFailed). */
-  readonly malformed: number;
-  /** Health checks a drop rule removes (Dropped). */
-  readonly dropped: number;
-  /** Ok records per event type. */
-  readonly eventTypes: Record<string, number>;
-  /** Per dashboard query id: the rows it must return, in its order. */
-  readonly queries: Record<string, Row[]>;
-  /** QR scans per code and country (the city comes from GeoIP, which the generator does not predict). */
-  readonly qrScansByCountry: Row[];
 }
 
 // ---------------------------------------------------------------- randomness
@@ -99,7 +82,6 @@ const DAY_MS = 86_400_000;
 /** Response header bytes CloudFront counts in sc-bytes. */
 const HEADER_BYTES = 320;
 
-type Device = "desktop" | "mobile" | "tablet";
 interface Agent {
   readonly ua: string;
   readonly device: Device;
@@ -231,25 +213,6 @@ const DOCUMENTS: readonly Doc[] = catalog.documents.map((d) => ({
 const QR_CODES = catalog.qrCodes;
 
 // ---------------------------------------------------------------- events
-
-/** What the generator decided about one line; the truth is counted from these. */
-interface Fact {
-  readonly ts: number;
-  readonly line: string;
-  readonly kind: "event" | "dropped" | "malformed";
-  readonly eventType?: EventType;
-  readonly isBot?: boolean;
-  readonly visitor?: string;
-  readonly path?: string;
-  readonly documentId?: string;
-  readonly qrCode?: string;
-  readonly status?: number;
-  readonly complete?: boolean;
-  readonly country?: string;
-  readonly device?: Device;
-  readonly referrerHost?: string | null;
-  readonly utm?: { source: string; medium: string; campaign: string } | null;
-}
 
 interface Visitor {
   readonly key: string;
@@ -641,282 +604,15 @@ function hostOf(url: string | null | undefined): string | null {
   return new URL(url).hostname.toLowerCase();
 }
 
-// ---------------------------------------------------------------- truth
-
-const dayOf = (ts: number) => new Date(ts).toISOString().slice(0, 10);
-
-class Counter {
-  readonly rows = new Map<string, { key: (string | number)[]; counts: number[]; sets: Set<string>[] }>();
-  add(key: (string | number)[], counts: number[], sets: (string | undefined)[] = []): void {
-    const k = JSON.stringify(key);
-    let e = this.rows.get(k);
-    if (!e) {
-      e = { key, counts: counts.map(() => 0), sets: sets.map(() => new Set<string>()) };
-      this.rows.set(k, e);
-    }
-    counts.forEach((c, i) => {
-      (e.counts[i] as number) += c;
-    });
-    sets.forEach((s, i) => {
-      if (s !== undefined) e.sets[i]?.add(s);
-    });
-  }
-  list() {
-    return [...this.rows.values()];
-  }
-}
-
-/** Compare like SQL ORDER BY: numbers numerically, strings by code unit; `desc` marks descending keys. */
-function sortRows(rows: Row[], order: readonly (readonly [string, "asc" | "desc"])[]): Row[] {
-  return rows.sort((a, b) => {
-    for (const [col, dir] of order) {
-      const x = a[col] as string | number;
-      const y = b[col] as string | number;
-      if (x === y) continue;
-      const cmp = x < y ? -1 : 1;
-      return dir === "asc" ? cmp : -cmp;
-    }
-    return 0;
-  });
-}
-
-const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
-
-export class TruthBuilder {
-  private lines = 0;
-  private malformed = 0;
-  private dropped = 0;
-  private lastArrival: number | undefined;
-  private readonly eventTypes: Record<string, number> = {};
-  private readonly docDaily = new Counter();
-  private readonly docTop = new Counter();
-  private readonly docCountry = new Counter();
-  private readonly docDevice = new Counter();
-  private readonly docReferrer = new Counter();
-  private readonly qrDaily = new Counter();
-  private readonly qrCountry = new Counter();
-  private readonly qrDevice = new Counter();
-  private readonly qrHour = new Counter();
-  private readonly qrConversion = new Counter();
-  private readonly trafficDaily = new Counter();
-  private readonly topPages = new Counter();
-  private readonly referrers = new Counter();
-  private readonly campaigns = new Counter();
-  private readonly bots = new Counter();
-  private readonly errors = new Map<string, { day: string; records: number; first: number; last: number }>();
-  /** Per human visitor: scan times by code and complete download times. */
-  private readonly journeys = new Map<string, { scans: { ts: number; code: string }[]; downloads: number[] }>();
-
-  add(f: Fact): void {
-    this.lines++;
-    const arrival = leadingTimestampMs(f.line) ?? this.lastArrival;
-    if (arrival !== undefined) this.lastArrival = arrival;
-    if (f.kind === "malformed") {
-      this.malformed++;
-      if (arrival === undefined) throw new Error("a malformed line came before any timestamp: the arrival day is undefined");
-      const day = dayOf(arrival);
-      const e = this.errors.get(day) ?? { day, records: 0, first: arrival, last: arrival };
-      e.records++;
-      e.first = Math.min(e.first, arrival);
-      e.last = Math.max(e.last, arrival);
-      this.errors.set(day, e);
-      return;
-    }
-    if (f.kind === "dropped") {
-      this.dropped++;
-      return;
-    }
-    const type = f.eventType as EventType;
-    this.eventTypes[type] = (this.eventTypes[type] ?? 0) + 1;
-    const day = dayOf(f.ts);
-    this.bots.add([day], [1, f.isBot ? 1 : 0]);
-    if (f.isBot) return;
-    const visitor = `${day}|${f.visitor}`;
-    const journey = this.journeys.get(visitor) ?? { scans: [], downloads: [] };
-    this.journeys.set(visitor, journey);
-    if (type === "document_download") {
-      const doc = f.documentId as string;
-      const complete = f.complete === true ? 1 : 0;
-      this.docDaily.add([day, doc], [1, complete, f.status === 206 ? 1 : 0], [visitor]);
-      this.docTop.add([doc], [complete], [visitor]);
-      if (complete) {
-        this.docCountry.add([doc, f.country ?? "--"], [1]);
-        this.docDevice.add([doc, f.device ?? "other"], [1]);
-        this.docReferrer.add([doc, f.referrerHost ?? "(direct)"], [1]);
-        journey.downloads.push(f.ts);
-      }
-    } else if (type === "qr_scan") {
-      const code = f.qrCode as string;
-      this.qrDaily.add([day, code], [1], [visitor]);
-      this.qrCountry.add([code, f.country ?? "--"], [1]);
-      this.qrDevice.add([code, f.device ?? "other"], [1]);
-      this.qrHour.add([new Date(f.ts).getUTCHours()], [1]);
-      journey.scans.push({ ts: f.ts, code });
-    } else if (type === "page_view") {
-      this.trafficDaily.add([day], [1], [visitor]);
-      this.topPages.add([f.path as string], [1], [visitor]);
-      this.referrers.add([f.referrerHost ?? "(direct)"], [1]);
-      if (f.utm) this.campaigns.add([f.utm.campaign, f.utm.source, f.utm.medium], [1], [visitor]);
-    }
-  }
-
-  build(meta: { seed: number; start: string; days: number }): Truth {
-    for (const { scans, downloads } of this.journeys.values()) {
-      for (const s of scans) {
-        const converted = downloads.some((t) => t >= s.ts && t <= s.ts + 30 * 60_000);
-        this.qrConversion.add([s.code], [1, converted ? 1 : 0]);
-      }
-    }
-    const rows = (c: Counter, f: (e: ReturnType<Counter["list"]>[number]) => Row) => c.list().map(f);
-    /** documents/by_<dimension>.sql: completed downloads per document and one dimension, in that query's order. */
-    const documentsBy = (c: Counter, dimension: string) =>
-      sortRows(
-        rows(c, (e) => ({ document_id: e.key[0] as string, [dimension]: e.key[1] as string, completed_downloads: e.counts[0] as number })),
-        [
-          ["document_id", "asc"],
-          ["completed_downloads", "desc"],
-          [dimension, "asc"],
-        ],
-      );
-    const queries: Record<string, Row[]> = {
-      documents_daily: sortRows(
-        rows(this.docDaily, (e) => ({
-          day: e.key[0] as string,
-          document_id: e.key[1] as string,
-          requests: e.counts[0] as number,
-          completed_downloads: e.counts[1] as number,
-          range_parts: e.counts[2] as number,
-          visitors: e.sets[0]?.size ?? 0,
-        })),
-        [
-          ["day", "asc"],
-          ["document_id", "asc"],
-        ],
-      ),
-      documents_top: sortRows(
-        rows(this.docTop, (e) => ({
-          document_id: e.key[0] as string,
-          completed_downloads: e.counts[0] as number,
-          visitors: e.sets[0]?.size ?? 0,
-        })),
-        [
-          ["completed_downloads", "desc"],
-          ["document_id", "asc"],
-        ],
-      ).slice(0, 100),
-      documents_by_country: documentsBy(this.docCountry, "country"),
-      documents_by_device: documentsBy(this.docDevice, "device_class"),
-      documents_by_referrer: documentsBy(this.docReferrer, "referrer_host"),
-      qr_daily: sortRows(
-        rows(this.qrDaily, (e) => ({
-          day: e.key[0] as string,
-          qr_code: e.key[1] as string,
-          scans: e.counts[0] as number,
-          visitors: e.sets[0]?.size ?? 0,
-        })),
-        [
-          ["day", "asc"],
-          ["qr_code", "asc"],
-        ],
-      ),
-      qr_by_device: sortRows(
-        rows(this.qrDevice, (e) => ({ qr_code: e.key[0] as string, device_class: e.key[1] as string, scans: e.counts[0] as number })),
-        [
-          ["qr_code", "asc"],
-          ["scans", "desc"],
-          ["device_class", "asc"],
-        ],
-      ),
-      qr_by_hour: sortRows(
-        rows(this.qrHour, (e) => ({ hour_utc: e.key[0] as number, scans: e.counts[0] as number })),
-        [["hour_utc", "asc"]],
-      ),
-      qr_conversion: sortRows(
-        rows(this.qrConversion, (e) => ({
-          qr_code: e.key[0] as string,
-          scans: e.counts[0] as number,
-          converted_scans: e.counts[1] as number,
-          conversion_rate: round4((e.counts[1] as number) / (e.counts[0] as number)),
-        })),
-        [["qr_code", "asc"]],
-      ),
-      traffic_daily: sortRows(
-        rows(this.trafficDaily, (e) => ({ day: e.key[0] as string, page_views: e.counts[0] as number, visitors: e.sets[0]?.size ?? 0 })),
-        [["day", "asc"]],
-      ),
-      traffic_top_pages: sortRows(
-        rows(this.topPages, (e) => ({ path: e.key[0] as string, page_views: e.counts[0] as number, visitors: e.sets[0]?.size ?? 0 })),
-        [
-          ["page_views", "desc"],
-          ["path", "asc"],
-        ],
-      ).slice(0, 100),
-      traffic_referrers: sortRows(
-        rows(this.referrers, (e) => ({ referrer_host: e.key[0] as string, page_views: e.counts[0] as number })),
-        [
-          ["page_views", "desc"],
-          ["referrer_host", "asc"],
-        ],
-      ).slice(0, 100),
-      traffic_campaigns: sortRows(
-        rows(this.campaigns, (e) => ({
-          utm_campaign: e.key[0] as string,
-          utm_source: e.key[1] as string,
-          utm_medium: e.key[2] as string,
-          page_views: e.counts[0] as number,
-          visitors: e.sets[0]?.size ?? 0,
-        })),
-        [
-          ["page_views", "desc"],
-          ["utm_campaign", "asc"],
-          ["utm_source", "asc"],
-          ["utm_medium", "asc"],
-        ],
-      ),
-      traffic_bots: sortRows(
-        rows(this.bots, (e) => ({
-          day: e.key[0] as string,
-          requests: e.counts[0] as number,
-          bot_requests: e.counts[1] as number,
-          bot_share: round4((e.counts[1] as number) / (e.counts[0] as number)),
-        })),
-        [["day", "asc"]],
-      ),
-      health_errors_daily: [...this.errors.values()]
-        .sort((a, b) => (a.day < b.day ? -1 : 1))
-        .map((e) => ({
-          day: e.day,
-          error_type: "processing-failed",
-          error_code: PROCESSING_FAILED.code,
-          records: e.records,
-          first_arrival: new Date(e.first).toISOString(),
-          last_arrival: new Date(e.last).toISOString(),
-        })),
-    };
-    const qrScansByCountry = sortRows(
-      rows(this.qrCountry, (e) => ({ qr_code: e.key[0] as string, country: e.key[1] as string, scans: e.counts[0] as number })),
-      [
-        ["qr_code", "asc"],
-        ["country", "asc"],
-      ],
-    );
-    return {
-      ...meta,
-      lines: this.lines,
-      malformed: this.malformed,
-      dropped: this.dropped,
-      eventTypes: this.eventTypes,
-      queries,
-      qrScansByCountry,
-    };
-  }
-}
-
 /**
  * Generate the traffic: `sink` receives every line (no newline) in time order;
  * returns the truth. Deterministic for a seed.
  */
-export function generateTraffic(options: GeneratorOptions, sink: (line: string) => void): Truth {
+export function generateTraffic(
+  options: GeneratorOptions,
+  sink: (line: string) => void,
+  truths: Readonly<Record<string, MetricTruth>> = METRIC_TRUTHS,
+): Truth {
   const start = options.start ?? "2025-06-01";
   const days = options.days ?? 7;
   const sessions = options.sessionsPerDay ?? 300;
@@ -926,7 +622,7 @@ export function generateTraffic(options: GeneratorOptions, sink: (line: string) 
   if (!(Number.isInteger(sessions) && sessions >= 1)) throw new Error(`--sessions must be a whole number >= 1: ${sessions}`);
   if (!Number.isInteger(options.seed)) throw new Error(`--seed must be a whole number: ${options.seed}`);
   const gen = new TrafficGenerator(options.seed);
-  const truth = new TruthBuilder();
+  const truth = new TruthBuilder(truths);
   for (let d = 0; d < days; d++) {
     for (const f of gen.day(startMs + d * DAY_MS, sessions)) {
       truth.add(f);

@@ -129,10 +129,10 @@ export class LocalLake {
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
-  /** Run one dashboard query over a window; rows carry exactly the query's declared columns. */
-  async runQuery(id: string, window: DayWindow): Promise<QueryResult> {
-    const query = queryDef(id);
-    const sql = toDuckDb(renderQuery(id, { database: this.database }, window));
+  /** Run one dashboard query (by id, or a metric as given) over a window; rows carry exactly the query's declared columns. */
+  async runQuery(id: QueryDef | string, window: DayWindow): Promise<QueryResult> {
+    const query = typeof id === "string" ? queryDef(id) : id;
+    const sql = toDuckDb(renderQuery(query, { database: this.database }, window));
     const raw = await this.sql(sql);
     return { query, sql, rows: raw.map((r) => typedRow(query, r)) };
   }

@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ERRORS_TABLE } from "../schemas/errors";
 import { EVENTS_TABLE } from "../schemas/lake";
-import { type QueryDef, queryDef } from "./dashboards";
+import type { Metric } from "./catalogue";
+import { queryDef } from "./dashboards";
 
 export const SQL_DIR = path.join(__dirname, "sql");
 
@@ -59,26 +60,40 @@ export function windowBounds(window: DayWindow): { from_day: string; to_day: str
   return { from_day: from, to_day: to };
 }
 
-/** The query's SQL file, as written. */
-export function querySource(q: QueryDef | string): string {
-  const def = typeof q === "string" ? queryDef(q) : q;
-  return readFileSync(path.join(SQL_DIR, def.file), "utf8");
+/** The placeholders filled at render time rather than by a metric's template parameters. */
+const RENDER_PLACEHOLDERS = ["events", "errors", "from_day", "to_day"] as const;
+
+/** A metric by id (in the catalogue) or as given (e.g. a test's own metric). */
+const metricOf = (q: Metric | string): Metric => (typeof q === "string" ? queryDef(q) : q);
+
+/** The metric's SQL as written: its file with the template parameters filled, tables and window still placeholders. */
+export function querySource(q: Metric | string): string {
+  const def = metricOf(q);
+  const params = def.sql.params ?? {};
+  for (const name of RENDER_PLACEHOLDERS) {
+    if (name in params) throw new Error(`${def.id}: template parameter {{${name}}} is filled at render time`);
+  }
+  const keep = Object.fromEntries(RENDER_PLACEHOLDERS.map((name) => [name, `{{${name}}}`]));
+  return fillPlaceholders(readFileSync(path.join(SQL_DIR, def.sql.file), "utf8"), { ...keep, ...params }, def.sql.file);
 }
 
 /** Fill `{{name}}` placeholders; an unknown placeholder is an error, so a typo never renders silently. */
 export function fillPlaceholders(sql: string, values: Readonly<Record<string, string>>, source = "query"): string {
-  const out = sql.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_m, name: string) => {
+  const placeholder = /\{\{\s*([a-z_]+)\s*\}\}/g;
+  // Checked on the input, so a value may itself be a placeholder (kept for a later fill).
+  const rest = sql.replace(placeholder, "");
+  if (rest.includes("{{"))
+    throw new Error(`${source}: malformed placeholder near ${rest.slice(rest.indexOf("{{"), rest.indexOf("{{") + 30)}`);
+  return sql.replace(placeholder, (_m, name: string) => {
     const v = values[name];
     if (v === undefined) throw new Error(`${source}: unknown placeholder {{${name}}}; known: ${Object.keys(values).join(", ")}`);
     return v;
   });
-  if (out.includes("{{")) throw new Error(`${source}: malformed placeholder near ${out.slice(out.indexOf("{{"), out.indexOf("{{") + 30)}`);
-  return out;
 }
 
 /** A dashboard query in Athena (Trino) SQL with the tables and window filled in. */
-export function renderQuery(id: string, names: TableNames, window: DayWindow): string {
-  const def = queryDef(id);
+export function renderQuery(id: Metric | string, names: TableNames, window: DayWindow): string {
+  const def = metricOf(id);
   const db = ident(names.database, "database");
   return fillPlaceholders(
     querySource(def),
@@ -87,7 +102,7 @@ export function renderQuery(id: string, names: TableNames, window: DayWindow): s
       errors: `${db}.${ident(names.errors ?? ERRORS_TABLE, "errors table")}`,
       ...windowBounds(window),
     },
-    def.file,
+    def.sql.file,
   ).trim();
 }
 

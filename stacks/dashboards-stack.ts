@@ -7,6 +7,7 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { DashboardsStatus } from "../config/dashboards";
 import type { EnvironmentConfig } from "../config/schema";
+import type { Catalogue } from "../queries/catalogue";
 import { AnalyticsStack } from "./base-stack";
 import { type DashboardQuerySource, QuickSightDashboards } from "./constructs/dashboards";
 import { catalogName } from "./names";
@@ -15,6 +16,8 @@ export interface DashboardsStackProps {
   readonly config: EnvironmentConfig;
   /** The pipeline's Athena query layer (PipelineStack.query). */
   readonly query: DashboardQuerySource;
+  /** The metrics whose QuickSight charts become data sets and visuals. @default CATALOGUE (queries/catalogue.ts) */
+  readonly catalogue?: Catalogue;
 }
 
 export class DashboardsStack extends AnalyticsStack {
@@ -34,6 +37,7 @@ export class DashboardsStack extends AnalyticsStack {
       viewers: d.viewers,
       importMode: d.importMode,
       refresh: d.refresh,
+      ...(props.catalogue ? { catalogue: props.catalogue } : {}),
     });
     new TerraformOutput(this, "quicksight-athena-role-arn", {
       value: this.dashboards.athenaRole.arn,

@@ -5,6 +5,7 @@
 import type { Construct } from "constructs";
 import { gaImportStatus } from "../config/ga";
 import type { EnvironmentConfig } from "../config/schema";
+import type { Catalogue } from "../queries/catalogue";
 import { GA_FLOW_SUFFIX, LAKE_PREFIXES } from "../schemas";
 import { AnalyticsStack } from "./base-stack";
 import { AthenaQueryLayer } from "./constructs/athena-query";
@@ -28,6 +29,8 @@ export interface PipelineStackProps {
     /** Bundle directory of handlers/firehose-transform (holds index.js). */
     readonly transformBundleDir: string;
   };
+  /** The metrics published as Athena named queries. @default CATALOGUE (queries/catalogue.ts) */
+  readonly catalogue?: Catalogue;
 }
 
 export class PipelineStack extends AnalyticsStack {
@@ -75,6 +78,7 @@ export class PipelineStack extends AnalyticsStack {
       resultsBucketName: `${resourceName(config, "athena-results")}-${this.accountId}`,
       accountId: this.accountId,
       ...config.athena,
+      ...(props.catalogue ? { catalogue: props.catalogue } : {}),
     });
     const ga = gaImportStatus(config.ga);
     announceGaImport(this, ga);

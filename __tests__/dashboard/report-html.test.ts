@@ -4,8 +4,9 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { buildReport, daysBetween, MAX_BARS, totals } from "../../local/dashboard";
+import { aggregate, buildReport, daysBetween, MAX_BARS } from "../../local/dashboard";
 import { escapeHtml, formatNumber, renderReportHtml } from "../../local/report-html";
+import { CATALOGUE, findMetric } from "../../queries/catalogue";
 import { QUERIES } from "../../queries/dashboards";
 
 const emptyResults = Object.fromEntries(QUERIES.map((q) => [q.id, []]));
@@ -49,10 +50,23 @@ describe("report model", () => {
       { document_id: "a", country: "US", completed_downloads: 5 },
       { document_id: "a", country: "FR", completed_downloads: 5 },
     ];
-    expect(totals(rows, "country", "completed_downloads")).toEqual([
-      { label: "DE", value: 5 },
-      { label: "FR", value: 5 },
-      { label: "US", value: 5 },
+    expect(aggregate(findMetric(CATALOGUE, "documents_by_country"), rows, ["country"], ["completed_downloads"])).toEqual([
+      { country: "DE", completed_downloads: 5 },
+      { country: "FR", completed_downloads: 5 },
+      { country: "US", completed_downloads: 5 },
+    ]);
+  });
+
+  it("recomputes a ratio from the sums of its parts when it groups rows, and keeps the query's value for one row", () => {
+    const conversion = findMetric(CATALOGUE, "qr_conversion");
+    const rows = [
+      { qr_code: "a", scans: 1, converted_scans: 1, conversion_rate: 1 },
+      { qr_code: "a", scans: 3, converted_scans: 0, conversion_rate: 0 },
+      { qr_code: "b", scans: 3, converted_scans: 1, conversion_rate: 0.3333 },
+    ];
+    expect(aggregate(conversion, rows, ["qr_code"], ["scans", "conversion_rate"])).toEqual([
+      { qr_code: "a", scans: 4, conversion_rate: 0.25 },
+      { qr_code: "b", scans: 3, conversion_rate: 0.3333 },
     ]);
   });
 

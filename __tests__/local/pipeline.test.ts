@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { generateTraffic, type Truth } from "../../local/generator";
 import { type LocalRunSummary, runLocal } from "../../local/pipeline";
-import { QUERIES } from "../../queries/dashboards";
+import { comparedRows, truthCoverage } from "../../local/truth";
+import { CATALOGUE } from "../../queries/catalogue";
 import { LocalLake, type ResultRow } from "../../queries/duckdb";
 
 describe("local pipeline against the generator's true counts", () => {
@@ -43,24 +44,19 @@ describe("local pipeline against the generator's true counts", () => {
     expect(lake.dayRange()).toEqual(window);
   });
 
-  const compared = QUERIES.map((q) => q.id).filter((id) => id !== "qr_by_location");
-  it.each(compared)("%s returns the true rows", async (id) => {
-    const { rows } = await lake.runQuery(id, window);
-    expect(rows.length).toBeGreaterThan(0);
-    expect(rows).toEqual(truth.queries[id]);
+  it("has a truth function for every metric of the catalogue, and none without a metric", () => {
+    expect(truthCoverage()).toEqual([]);
   });
 
-  it("qr_by_location: scans per code and country are the true ones; cities come from GeoIP", async () => {
+  // The truth comparison harness: one row per metric of the catalogue.
+  it.each(CATALOGUE.metrics)("$id returns the true rows", async (metric) => {
+    const { rows } = await lake.runQuery(metric, window);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(comparedRows(metric, rows)).toEqual(truth.queries[metric.id]);
+  });
+
+  it("qr_by_location: GeoIP names a city for most scans (the generator draws IPs from each country's operator blocks)", async () => {
     const { rows } = await lake.runQuery("qr_by_location", window);
-    const byCountry = new Map<string, number>();
-    for (const r of rows) {
-      const key = `${r.qr_code}|${r.country}`;
-      byCountry.set(key, (byCountry.get(key) ?? 0) + (r.scans as number));
-    }
-    expect(Object.fromEntries(byCountry)).toEqual(
-      Object.fromEntries(truth.qrScansByCountry.map((r) => [`${r.qr_code}|${r.country}`, r.scans])),
-    );
-    // The generator draws IPs from each country's operator blocks, so GeoIP agrees and names a city for most scans.
     const named = rows.filter((r: ResultRow) => r.city !== "(unknown)").reduce((s, r) => s + (r.scans as number), 0);
     expect(named / rows.reduce((s, r) => s + (r.scans as number), 0)).toBeGreaterThan(0.5);
   });

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
+import { CATALOGUE } from "../../queries/catalogue";
 import { DASHBOARDS, QUERIES } from "../../queries/dashboards";
 import { querySource, renderQuery, SQL_DIR, toDuckDb, windowBounds } from "../../queries/render";
 import { duckQuery } from "../helpers/duckdb";
@@ -13,14 +14,27 @@ const names = { database: "webstats_dev_analytics" };
 const week = { from: "2025-06-01", to: "2025-06-07" };
 
 describe("dashboard catalogue", () => {
-  it("has one .sql file per query and no stray .sql file", () => {
+  it("reads an existing .sql file (or template) for every metric, and leaves no .sql file unused", () => {
     const files = readdirSync(SQL_DIR, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".sql"));
-    const owned = DASHBOARDS.flatMap((d) => d.queries.map((q) => q.file));
+    const owned = new Set(CATALOGUE.metrics.map((m) => m.sql.file));
     for (const f of owned) expect(existsSync(path.join(SQL_DIR, f))).toBe(true);
     // Other components may add dashboards of their own in their own folders (e.g. ga/).
     const mine = files.filter((f) => DASHBOARDS.some((d) => f.startsWith(`${d.id}${path.sep}`)));
     expect(mine.sort()).toEqual([...owned].sort());
     expect(new Set(QUERIES.map((q) => q.id)).size).toBe(QUERIES.length);
+  });
+
+  it("fills a template's parameters, keeping the table and window placeholders for render time", () => {
+    const byCountry = querySource("documents_by_country");
+    expect(byCountry).toMatch(/^-- Documents: completed downloads per document and viewer country \(humans only\)\.\n/);
+    expect(byCountry).toContain("coalesce(country, '--') AS country,");
+    expect(byCountry).toContain("GROUP BY 1, 2\nORDER BY 1, 3 DESC, 2");
+    expect(byCountry).toContain("FROM {{events}}");
+    // Two dimensions: the measure moves to the fourth column.
+    expect(querySource("qr_by_location")).toContain("coalesce(city, '(unknown)') AS city,\n  count(*) AS scans");
+    expect(querySource("qr_by_location")).toContain("GROUP BY 1, 2, 3\nORDER BY 1, 4 DESC, 2, 3");
+    const clash = { ...CATALOGUE.metrics[2], sql: { file: "documents/by_dimension.sql", params: { events: "x" } } } as never;
+    expect(() => querySource(clash)).toThrow(/template parameter \{\{events\}\} is filled at render time/);
   });
 
   it("covers the four dashboards of the issue", () => {

@@ -12,7 +12,7 @@ import { QuicksightRefreshSchedule } from "@cdktf/provider-aws/lib/quicksight-re
 import { Testing } from "cdktf";
 import { ConfigError, parseConfig } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
-import { dashboard } from "../../queries/dashboards";
+import { CATALOGUE, findMetric, metricsOn } from "../../queries/catalogue";
 import { renderQuery } from "../../queries/render";
 import { createStacks } from "../../stacks/app";
 import { QUICKSIGHT_ACTIONS } from "../../stacks/constructs/dashboards";
@@ -25,7 +25,8 @@ import { fixtureBundles, synthJson, testApp } from "../helpers/synth";
 
 const OWNER = "arn:aws:quicksight:eu-west-1:111122223333:group/default/analytics-admins";
 const VIEWER = "arn:aws:quicksight:eu-west-1:111122223333:user/default/alice";
-const QUERY_IDS = [...dashboard("documents").queries, ...dashboard("qr").queries].map((q) => q.id);
+/** Metrics with a QuickSight chart: today every Documents and QR metric. */
+const QUERY_IDS = metricsOn(CATALOGUE, "quicksight").map((q) => q.id);
 
 function stacks(dashboards: EnvironmentConfigInput["dashboards"], extra: Partial<EnvironmentConfigInput> = {}) {
   const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
@@ -56,9 +57,10 @@ describe("QuickSight dashboards (on)", () => {
   });
 
   it("creates one data set per Documents and QR query, its custom SQL rendered from the query's .sql file", () => {
+    expect(new Set(QUERY_IDS.map((id) => findMetric(CATALOGUE, id).dashboard))).toEqual(new Set(["documents", "qr"]));
     expect(dataSets.map((d) => d.data_set_id).sort()).toEqual(QUERY_IDS.map((id) => `webstats-test-${id}`).sort());
     for (const id of QUERY_IDS) {
-      const def = [...dashboard("documents").queries, ...dashboard("qr").queries].find((q) => q.id === id);
+      const def = findMetric(CATALOGUE, id);
       expect(synthesized).toHaveResourceWithProperties(QuicksightDataSet, {
         data_set_id: `webstats-test-${id}`,
         import_mode: "SPICE",
@@ -68,7 +70,7 @@ describe("QuickSight dashboards (on)", () => {
             custom_sql: expect.objectContaining({
               // The same text as the Athena named query: database and 30-day window from the config.
               sql_query: renderQuery(id, { database: "webstats_test_analytics" }, { lastDays: 30 }),
-              columns: def?.columns.map((c) => ({
+              columns: def.columns.map((c) => ({
                 name: c.name,
                 type: { string: "STRING", integer: "INTEGER", double: "DECIMAL", timestamp: "DATETIME" }[c.type],
               })),

@@ -9,7 +9,7 @@ import { GlueCatalogTable } from "@cdktf/provider-aws/lib/glue-catalog-table";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { Testing } from "cdktf";
 import { ConfigError, parseConfig } from "../../config/load";
-import { QUERIES } from "../../queries/dashboards";
+import { CATALOGUE } from "../../queries/catalogue";
 import { renderQuery } from "../../queries/render";
 import { ERROR_OUTPUT_TYPES, ErrorRecordSchema, glueColumns } from "../../schemas";
 import { ATHENA_ENGINE_VERSION } from "../../stacks/constructs/athena-query";
@@ -97,7 +97,7 @@ describe("Athena query layer", () => {
 
   it("publishes every dashboard query as a named query in the workgroup, rendered with the database and the configured window", () => {
     const named = Object.values(json.resource.aws_athena_named_query ?? {});
-    expect(named).toHaveLength(QUERIES.length);
+    expect(named).toHaveLength(CATALOGUE.metrics.length);
     for (const q of named) expect(q.workgroup).toMatch(/^\$\{aws_athena_workgroup\.query_workgroup_[A-Za-z0-9]+\.name\}$/);
     const custom = synthJson(pipeline({ athena: { queryWindowDays: 14 } }));
     const daily = Object.values(custom.resource.aws_athena_named_query ?? {}).find(

@@ -2,8 +2,8 @@
  * The query layer in AWS: an Athena workgroup (engine v3, configuration
  * enforced, encrypted results in their own expiring bucket, a per-query scan
  * limit, CloudWatch metrics), the `errors` Glue table over Firehose's error
- * prefix, and every dashboard query (queries/sql) as a named query in this
- * workgroup, rendered with the generated database and table names.
+ * prefix, and every metric of the catalogue (queries/catalogue.ts) as a named
+ * query in this workgroup, rendered with the generated database and table names.
  */
 import { AthenaNamedQuery } from "@cdktf/provider-aws/lib/athena-named-query";
 import { AthenaWorkgroup } from "@cdktf/provider-aws/lib/athena-workgroup";
@@ -11,7 +11,7 @@ import { GlueCatalogTable } from "@cdktf/provider-aws/lib/glue-catalog-table";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { ATHENA_LIMITS } from "../../config/athena";
-import { DASHBOARDS } from "../../queries/dashboards";
+import { CATALOGUE, type Catalogue, checkedCatalogue, findDashboard } from "../../queries/catalogue";
 import { querySource, renderQuery } from "../../queries/render";
 import { errorsTableSpec } from "../../schemas/errors";
 import { LAKE_PREFIXES } from "../../schemas/lake";
@@ -50,13 +50,15 @@ export interface AthenaQueryLayerProps {
   readonly queryWindowDays: number;
   /** Let `terraform destroy` delete a results bucket that still holds results. @default false */
   readonly forceDestroyResults?: boolean;
+  /** The metrics published as named queries, one per metric. @default CATALOGUE (queries/catalogue.ts) */
+  readonly catalogue?: Catalogue;
 }
 
 export class AthenaQueryLayer extends Construct {
   readonly workgroup: AthenaWorkgroup;
   readonly results: SecureBucket;
   readonly errorsTable: GlueCatalogTable;
-  /** Named queries by query id (queries/dashboards.ts). */
+  /** Named queries by metric id (queries/catalogue.ts). */
   readonly namedQueries: Readonly<Record<string, AthenaNamedQuery>>;
   private readonly catalog: LakeCatalog;
   private readonly lake: SecureBucket;
@@ -116,27 +118,26 @@ export class AthenaQueryLayer extends Construct {
     );
 
     const namedQueries: Record<string, AthenaNamedQuery> = {};
-    for (const dashboard of DASHBOARDS) {
-      for (const q of dashboard.queries) {
-        const sql = renderQuery(q.id, { database: props.databaseName }, { lastDays: props.queryWindowDays });
-        const name = `${dashboard.title}: ${q.title}`;
-        const description = firstComment(querySource(q)) ?? q.title;
-        if (name.length > ATHENA_LIMITS.namedQueryName)
-          throw new Error(`${where}: named query name over ${ATHENA_LIMITS.namedQueryName} characters: ${name}`);
-        if (description.length > ATHENA_LIMITS.namedQueryDescription)
-          throw new Error(`${where}: ${q.id}: description over ${ATHENA_LIMITS.namedQueryDescription} characters`);
-        if (sql.length > ATHENA_LIMITS.namedQueryString)
-          throw new Error(`${where}: ${q.id}: query over ${ATHENA_LIMITS.namedQueryString} characters`);
-        namedQueries[q.id] = new AthenaNamedQuery(this, `query-${q.id}`, {
-          name,
-          description,
-          // The database reference (not the plain name) orders creation after the database and its tables.
-          database: props.catalog.databaseName,
-          workgroup: this.workgroup.name,
-          query: sql,
-          dependsOn: [this.errorsTable, props.catalog.eventsTable],
-        });
-      }
+    const catalogue = checkedCatalogue(props.catalogue ?? CATALOGUE);
+    for (const q of catalogue.metrics) {
+      const sql = renderQuery(q, { database: props.databaseName }, { lastDays: props.queryWindowDays });
+      const name = `${findDashboard(catalogue, q.dashboard).title}: ${q.title}`;
+      const description = firstComment(querySource(q)) ?? q.title;
+      if (name.length > ATHENA_LIMITS.namedQueryName)
+        throw new Error(`${where}: named query name over ${ATHENA_LIMITS.namedQueryName} characters: ${name}`);
+      if (description.length > ATHENA_LIMITS.namedQueryDescription)
+        throw new Error(`${where}: ${q.id}: description over ${ATHENA_LIMITS.namedQueryDescription} characters`);
+      if (sql.length > ATHENA_LIMITS.namedQueryString)
+        throw new Error(`${where}: ${q.id}: query over ${ATHENA_LIMITS.namedQueryString} characters`);
+      namedQueries[q.id] = new AthenaNamedQuery(this, `query-${q.id}`, {
+        name,
+        description,
+        // The database reference (not the plain name) orders creation after the database and its tables.
+        database: props.catalog.databaseName,
+        workgroup: this.workgroup.name,
+        query: sql,
+        dependsOn: [this.errorsTable, props.catalog.eventsTable],
+      });
     }
     this.namedQueries = namedQueries;
   }

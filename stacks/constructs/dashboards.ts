@@ -1,8 +1,8 @@
 /**
  * The Documents and QR-scan dashboards in Amazon QuickSight, as code: an
- * Athena data source on the project's workgroup, one data set per dashboard
- * query (custom SQL rendered from the same `.sql` file Athena's named queries
- * use), a SPICE refresh schedule or direct query, the two dashboards, and
+ * Athena data source on the project's workgroup, one data set per catalogue
+ * metric with a QuickSight chart (custom SQL rendered from the same `.sql` file
+ * Athena's named queries use), a SPICE refresh schedule or direct query, the two dashboards, and
  * permissions for the configured QuickSight owners and viewers.
  *
  * The account's QuickSight subscription is a prerequisite and is deliberately
@@ -15,9 +15,17 @@ import { QuicksightRefreshSchedule } from "@cdktf/provider-aws/lib/quicksight-re
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { DEFAULT_REFRESH, QUICKSIGHT_LIMITS, type RefreshConfig } from "../../config/dashboards";
-import { dashboard, type QueryDef, type ResultType } from "../../queries/dashboards";
+import {
+  CATALOGUE,
+  type Catalogue,
+  checkedCatalogue,
+  findDashboard,
+  type Metric,
+  metricsOn,
+  type ResultType,
+} from "../../queries/catalogue";
 import { renderQuery } from "../../queries/render";
-import { DATE_COLUMNS, dashboardDefinition, QUICKSIGHT_DASHBOARDS, type QuickSightDashboardId } from "./dashboards-definition";
+import { DATE_COLUMNS, dashboardDefinition, quickSightDashboards } from "./dashboards-definition";
 import { type IGrantable, ServiceRole } from "./iam";
 
 /** The query layer the data source reads: AthenaQueryLayer satisfies it. */
@@ -47,6 +55,8 @@ export interface QuickSightDashboardsProps {
   readonly importMode?: "SPICE" | "DIRECT_QUERY";
   /** SPICE refresh schedule; only with importMode "SPICE". @default daily at 06:00 UTC */
   readonly refresh?: RefreshConfig;
+  /** The metrics: one data set per metric with a QuickSight chart, one dashboard per dashboard with one. @default CATALOGUE */
+  readonly catalogue?: Catalogue;
 }
 
 /**
@@ -98,10 +108,11 @@ export class QuickSightDashboards extends Construct {
    */
   readonly athenaRole: ServiceRole;
   readonly dataSource: QuicksightDataSource;
-  /** Data sets by query id. */
+  /** Data sets by metric id. */
   readonly dataSets: Readonly<Record<string, QuicksightDataSet>>;
   readonly refreshSchedules: readonly QuicksightRefreshSchedule[];
-  readonly dashboards: Readonly<Record<QuickSightDashboardId, QuicksightDashboard>>;
+  /** Dashboards by dashboard id (queries/catalogue.ts). */
+  readonly dashboards: Readonly<Record<string, QuicksightDashboard>>;
 
   constructor(scope: Construct, id: string, props: QuickSightDashboardsProps) {
     super(scope, id);
@@ -146,9 +157,10 @@ export class QuickSightDashboards extends Construct {
     const dataSets: Record<string, QuicksightDataSet> = {};
     const schedules: QuicksightRefreshSchedule[] = [];
     const refresh = props.refresh ?? DEFAULT_REFRESH;
-    const queries = QUICKSIGHT_DASHBOARDS.flatMap((d) => dashboard(d).queries.map((q) => ({ q, title: dashboard(d).title })));
-    for (const { q, title } of queries) {
-      const sql = renderQuery(q.id, { database: props.databaseName }, { lastDays: props.queryWindowDays });
+    const catalogue = checkedCatalogue(props.catalogue ?? CATALOGUE);
+    for (const q of metricsOn(catalogue, "quicksight")) {
+      const title = findDashboard(catalogue, q.dashboard).title;
+      const sql = renderQuery(q, { database: props.databaseName }, { lastDays: props.queryWindowDays });
       if (sql.length > QUICKSIGHT_LIMITS.customSqlQuery) {
         throw new Error(`${where}: ${q.id}: query over ${QUICKSIGHT_LIMITS.customSqlQuery} characters (QuickSight custom SQL limit)`);
       }
@@ -203,14 +215,14 @@ export class QuickSightDashboards extends Construct {
     this.refreshSchedules = schedules;
 
     const arns = Object.fromEntries(Object.entries(dataSets).map(([qid, ds]) => [qid, ds.arn]));
-    const dashboards = {} as Record<QuickSightDashboardId, QuicksightDashboard>;
-    for (const d of QUICKSIGHT_DASHBOARDS) {
+    const dashboards: Record<string, QuicksightDashboard> = {};
+    for (const d of quickSightDashboards(catalogue)) {
       dashboards[d] = new QuicksightDashboard(this, `dashboard-${d}`, {
         dashboardId: checkId(`${props.namePrefix}-${d}`, "dashboard id"),
-        name: `${dashboard(d).title} (${props.namePrefix})`,
+        name: `${findDashboard(catalogue, d).title} (${props.namePrefix})`,
         awsAccountId: props.accountId,
         versionDescription: "Defined in code: stacks/constructs/dashboards-definition.ts",
-        definition: dashboardDefinition(d, arns),
+        definition: dashboardDefinition(d, arns, catalogue),
         dashboardPublishOptions: {
           adHocFilteringOption: { availabilityStatus: "ENABLED" },
           exportToCsvOption: { availabilityStatus: "ENABLED" },
@@ -227,7 +239,7 @@ export class QuickSightDashboards extends Construct {
 }
 
 /** The data set's logical table: the custom SQL, with YYYY-MM-DD day columns cast to dates. */
-function logicalTable(q: QueryDef) {
+function logicalTable(q: Metric) {
   const casts = q.columns
     .filter((c) => c.type === "string" && DATE_COLUMNS[c.name])
     .map((c) => ({ castColumnTypeOperation: { columnName: c.name, newColumnType: "DATETIME", format: DATE_COLUMNS[c.name] } }));
