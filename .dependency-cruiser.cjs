@@ -12,7 +12,8 @@ const LAYERS = {
   contract: [
     "^schemas/", // zod schemas of the lake, the log fields and the usage API, and the generators derived from them: the facts everything else derives
     "^config/", // the environment config schema, service limits and the alarm catalogue: validated data, no behaviour
-    "^queries/dashboards[.]ts$", // the metric catalogue (each dashboard metric declared once): plain data the queries, stacks and report read
+    "^queries/catalogue[.]ts$", // the metric catalogue (each dashboard metric declared once): plain data the queries, stacks and report read
+    "^queries/dashboards[.]ts$", // the catalogue seen dashboard by dashboard: derived data, no behaviour
     "^site/catalog[.]json$", // the sample site's document catalogue: data the generator and the schemas' page ids read
   ],
   core: [
@@ -37,8 +38,8 @@ const CONTRACT = any(LAYERS.contract);
 const CORE = any(LAYERS.core);
 const INFRASTRUCTURE = any(LAYERS.infrastructure);
 const TOOLS = any(LAYERS.tools);
-/** The metric catalogue sits in queries/ but below it: the core pattern must not catch it. */
-const CORE_ONLY = `^(?!queries/dashboards[.]ts$)(${CORE})`;
+/** The metric catalogue (and its per-dashboard view) sits in queries/ but below it: the core pattern must not catch it. */
+const CORE_ONLY = `^(?!queries/(catalogue|dashboards)[.]ts$)(${CORE})`;
 
 /**
  * A package's files, wherever node_modules resolves to (a symlinked node_modules resolves to its
