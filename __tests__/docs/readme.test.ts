@@ -119,6 +119,12 @@ describe("README.md", () => {
     });
   });
 
+  it("links every page of docs/, so none is orphaned", () => {
+    const linked = new Set([...prose(readme).matchAll(/\]\((docs\/[^)#\s]+\.md)/g)].map((m) => m[1]));
+    const docs = readdirSync(DOCS).filter((f) => f.endsWith(".md"));
+    expect(docs.filter((f) => !linked.has(`docs/${f}`))).toEqual([]);
+  });
+
   it("names every top-level key of the environment config, and only those", () => {
     const table = section(readme, "Configuration")
       .split("\n")
