@@ -1,7 +1,7 @@
 /**
  * Every alarm of the pipeline, as plain data: what it watches, what it means
  * and what to do. The monitoring construct creates the alarms from it, the
- * README's Operations section documents it (a test checks they agree), and
+ * docs/ops.md documents it (a test checks they agree), and
  * the cost estimate counts it. No cdktf here.
  */
 import type { OpsConfig } from "./ops";
@@ -9,7 +9,7 @@ import type { OpsConfig } from "./ops";
 export type AlarmStage = "edge" | "ingestion" | "compaction" | "api";
 
 export interface AlarmSpec {
-  /** Suffix of the alarm name (`<project>-<environment>-<id>`), also its README heading. */
+  /** Suffix of the alarm name (`<project>-<environment>-<id>`), also its entry in docs/ops.md. */
   readonly id: string;
   readonly stage: AlarmStage;
   /** The config key under ops.thresholds that sets it; none for event rules. */

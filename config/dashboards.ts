@@ -127,7 +127,7 @@ export function dashboardsStatus(d: DashboardsConfig): DashboardsStatus {
     return {
       on: false,
       reason:
-        "dashboards.enabled is not true (QuickSight needs an account subscription, made once outside these stacks; see README, Dashboards)",
+        "dashboards.enabled is not true (QuickSight needs an account subscription, made once outside these stacks; see docs/dashboards.md)",
     };
   }
   return { on: true };

@@ -79,7 +79,7 @@ export type GaImportStatus =
 
 export function gaImportStatus(ga: GaConfig): GaImportStatus {
   if (ga.propertyId === undefined && ga.auth === undefined) {
-    return { on: false, reason: "the config sets no ga.propertyId and no ga.auth (see README, Google Analytics 4 import)" };
+    return { on: false, reason: "the config sets no ga.propertyId and no ga.auth (see docs/ga-import.md)" };
   }
   if (ga.propertyId === undefined) return { on: false, reason: "ga.auth is set but ga.propertyId is not" };
   if (ga.auth === undefined) {

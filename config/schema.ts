@@ -94,7 +94,7 @@ export const IngestionConfig = z
      * Name of an existing SSM SecureString parameter holding the visitor-id key, encrypted with the
      * AWS managed key aws/ssm (a customer managed key would also need kms:Decrypt). When unset, the
      * stack creates `/<project>/<environment>/visitor-id-key` with a placeholder value that you
-     * replace once (see README). @default created by the stack
+     * replace once (see docs/pipeline.md). @default created by the stack
      */
     visitorKeyParameter: z
       .string()

@@ -13,7 +13,7 @@
  * Every address resolves to the same country, region and city as in the source
  * (checked by __tests__/scripts/geoip-trim.test.ts, on the real files too).
  * DB-IP Lite is CC BY 4.0, which allows this adaptation with attribution
- * (README, "GeoIP data").
+ * (docs/transform.md, "GeoIP data").
  */
 import { Reader, type Response } from "maxmind";
 import { geoFromRecord } from "../handlers/firehose-transform/geoip";

@@ -41,7 +41,7 @@ export class DashboardsStack extends AnalyticsStack {
     });
     new TerraformOutput(this, "quicksight-athena-role-arn", {
       value: this.dashboards.athenaRole.arn,
-      description: "Role for QuickSight's Athena access (least privilege); select it in QuickSight, see README, Dashboards",
+      description: "Role for QuickSight's Athena access (least privilege); select it in QuickSight, see docs/dashboards.md",
     });
   }
 }

@@ -72,7 +72,7 @@ describe("GA import off (the default)", () => {
       log.mockRestore();
     }
     expect(lines).toEqual([
-      "Google Analytics 4 import: off, the config sets no ga.propertyId and no ga.auth (see README, Google Analytics 4 import)",
+      "Google Analytics 4 import: off, the config sets no ga.propertyId and no ga.auth (see docs/ga-import.md)",
       'Google Analytics 4 import: off, ga.propertyId is set but ga.auth is not (type "connection", "terraform-variables" or "secrets-manager")',
     ]);
   });

@@ -83,7 +83,7 @@ export interface IngestionProps {
 
 /**
  * The value of a visitor-key parameter this construct creates. The real key is set once outside
- * Terraform (README); the handler refuses any key starting with the placeholder prefix.
+ * Terraform (docs/pipeline.md); the handler refuses any key starting with the placeholder prefix.
  */
 export const VISITOR_KEY_PLACEHOLDER = `${VISITOR_KEY_PLACEHOLDER_PREFIX}: set with aws ssm put-parameter --overwrite`;
 

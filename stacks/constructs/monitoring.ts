@@ -219,7 +219,7 @@ export class Monitoring extends Construct {
         arn: this.alarmTopic.arn,
         inputTransformer: {
           inputPaths: { job: "$.detail.jobName", state: "$.detail.state", run: "$.detail.jobRunId", message: "$.detail.message" },
-          inputTemplate: '"ALARM compaction-failed: Glue job <job> ended <state> (run <run>): <message>. See the README, Operations."',
+          inputTemplate: '"ALARM compaction-failed: Glue job <job> ended <state> (run <run>): <message>. See docs/ops.md."',
         },
       });
 
