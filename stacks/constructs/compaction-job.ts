@@ -6,7 +6,7 @@
  * scheduled trigger and a role that may touch only the lake's events and
  * manifest prefixes and read its own code.
  *
- * Why Glue 5.0 and not a Python shell job: see the README's "Compaction" section.
+ * Why Glue 5.0 and not a Python shell job: see docs/compaction.md.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";

@@ -104,7 +104,7 @@ export class QuickSightDashboards extends Construct {
   /**
    * A role QuickSight can assume that may only run queries in the workgroup and read the lake, the results and the
    * catalog tables. AWS provider 5.100.0 cannot attach it to the data source (`parameters.athena` has no `role_arn`
-   * before provider 6.x), so until then select it once as QuickSight's role for Athena (see README, Dashboards).
+   * before provider 6.x), so until then select it once as QuickSight's role for Athena (see docs/dashboards.md).
    */
   readonly athenaRole: ServiceRole;
   readonly dataSource: QuicksightDataSource;
