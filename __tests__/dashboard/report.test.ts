@@ -66,11 +66,14 @@ describe("local HTML report in headless Chromium", () => {
     await page.waitForTimeout(500);
     expect(requests).toEqual([pathToFileURL(html).href]);
     const external = await page.evaluate(() =>
-      [...document.querySelectorAll("script, link, img, iframe, object, embed, [src], [href^='http']")].map((e) =>
+      [...document.querySelectorAll("script, link, img, iframe, object, embed, [src], [href^='http']:not(a)")].map((e) =>
         e.outerHTML.slice(0, 80),
       ),
     );
     expect(external).toEqual([]);
+    // The one outside link is the GeoIP credit its licence asks for; following it is the reader's choice.
+    const links = await page.evaluate(() => [...document.querySelectorAll("a[href^='http']")].map((a) => a.getAttribute("href")));
+    expect(links).toEqual(["https://db-ip.com"]);
   });
 
   it("draws every chart: each has a visible SVG with visible marks, and no panel is empty", async () => {
