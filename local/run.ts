@@ -11,6 +11,7 @@ import { statSync } from "node:fs";
 import * as path from "node:path";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake, type QueryResult } from "../queries/duckdb";
+import { LAKE_PREFIXES } from "../schemas/lake";
 import { type CliSpec, Progress, parseCli, runMain } from "./cli";
 import { defaultWorkers, MAX_WORKERS, MIN_WORKERS, runLocal } from "./pipeline";
 
@@ -83,17 +84,18 @@ async function main(): Promise<void> {
     .map(([t, n]) => `${t} ${n}`)
     .join(", ");
   const failures = formatFailures(summary.failuresByReason);
+  const errorsDir = path.join(lakeDir, LAKE_PREFIXES.errors);
   console.log(
     `${summary.lines} lines in ${summary.batches} batches, ${summary.seconds.toFixed(1)} s: ${summary.ok} ok${types ? ` (${types})` : ""}, ` +
-      `${summary.dropped} dropped, ${summary.failed} failed${failures ? ` (${failures})` : ""} -> ${path.join(lakeDir, "errors")}/`,
+      `${summary.dropped} dropped, ${summary.failed} failed${failures ? ` (${failures})` : ""} -> ${errorsDir}`,
   );
-  console.log(`${summary.parquetFiles} Parquet files (${summary.rowGroups} row groups) under ${path.join(lakeDir, "events")}/`);
+  console.log(`${summary.parquetFiles} Parquet files (${summary.rowGroups} row groups) under ${path.join(lakeDir, LAKE_PREFIXES.events)}`);
   // Nothing parsed: not a CloudFront real-time log (a wrong file, a binary), so the run produced nothing useful.
   if (summary.ok + summary.dropped === 0)
     throw new Error(
       summary.lines === 0
         ? `${input} holds no lines`
-        : `no line of ${input} is a CloudFront real-time log record (${failures || `${summary.failed} failed`}); the failed records are under ${path.join(lakeDir, "errors")}/`,
+        : `no line of ${input} is a CloudFront real-time log record (${failures || `${summary.failed} failed`}); the failed records are under ${errorsDir}`,
     );
   if (noQueries) return;
 
