@@ -10,5 +10,8 @@ module.exports = {
   // hyparquet and hyparquet-writer ship ES modules only; let swc turn them into CommonJS for jest.
   transformIgnorePatterns: ["/node_modules/(?!(hyparquet|hyparquet-writer)/)"],
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
+  // A private TMPDIR per run, removed at the end: tests and the tools they start leave no temp folders behind.
+  globalSetup: "<rootDir>/__tests__/global-setup.ts",
+  globalTeardown: "<rootDir>/__tests__/global-teardown.ts",
   testTimeout: 60000,
 };

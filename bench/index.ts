@@ -4,31 +4,53 @@
  * TypeScript benchmarks are `bench/*.bench.ts`; Python ones `bench/*.bench.py`
  * run with the project's virtualenv (.venv, made by `npm run setup:py`).
  *
- * Usage: npm run bench [-- --only <name-substring>]
+ * Usage: npm run bench [-- --only <name-substring>] (`--help` for more)
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import * as path from "node:path";
+import { type CliSpec, parseCli, runMain, UsageError } from "../local/cli";
 
 const dir = __dirname;
-const onlyIdx = process.argv.indexOf("--only");
-const only = onlyIdx > 0 ? process.argv[onlyIdx + 1] : undefined;
 const python = existsSync(path.join(dir, "..", ".venv", "bin", "python")) ? path.join(dir, "..", ".venv", "bin", "python") : "python3";
 
-const files = readdirSync(dir)
-  .filter((f) => /\.bench\.(ts|py)$/.test(f))
-  .filter((f) => !only || f.includes(only))
-  .sort();
-
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
-let failed = 0;
-for (const f of files) {
-  console.log(`\n=== ${f} ===`);
-  const file = path.join(dir, f);
-  const [cmd, args] = f.endsWith(".py") ? [python, [file]] : [process.execPath, ["--import", "tsx", "--expose-gc", file]];
-  const result = spawnSync(cmd, args, { stdio: "inherit", cwd: path.join(dir, "..") });
-  if (result.status !== 0) failed++;
+/** Every benchmark file in bench/, sorted. */
+export function benchFiles(): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.bench\.(ts|py)$/.test(f))
+    .sort();
 }
-if (files.length === 0) console.log("no benchmarks found");
-process.exit(failed ? 1 : 0);
+
+export const BENCH_CLI: CliSpec = {
+  usage: "npm run bench [-- --only NAME]",
+  summary:
+    "Runs every benchmark in bench/ one after another (never in parallel: they measure time and memory) and prints each\n" +
+    "one's report. Exits 1 when any benchmark exits non-zero.",
+  flags: {
+    only: { value: "NAME", help: "run only the benchmarks whose file name contains NAME" },
+  },
+};
+
+function main(): void {
+  const flags = parseCli(BENCH_CLI, process.argv.slice(2));
+  const only = flags.string("only");
+  const files = benchFiles().filter((f) => !only || f.includes(only));
+  if (files.length === 0)
+    throw new UsageError(`--only: no benchmark matches ${JSON.stringify(only)}; there are ${benchFiles().join(", ")}`);
+
+  console.log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+  );
+  let failed = 0;
+  for (const f of files) {
+    console.log(`\n=== ${f} ===`);
+    const file = path.join(dir, f);
+    const [cmd, args] = f.endsWith(".py") ? [python, [file]] : [process.execPath, ["--import", "tsx", "--expose-gc", file]];
+    const result = spawnSync(cmd, args, { stdio: "inherit", cwd: path.join(dir, "..") });
+    if (result.status !== 0) failed++;
+  }
+  if (failed) process.exitCode = 1;
+}
+
+if (require.main === module) runMain(main);

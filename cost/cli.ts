@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../config/load";
+import { loadConfig } from "../config/load";
+import { type CliSpec, parseCli, runMain, UsageError } from "../local/cli";
 import { DEFAULT_USAGE, type Estimate, estimate, type PriceFile, PriceFileSchema, type Usage } from "./estimate";
 
 export const PRICES_FILE = path.join(__dirname, "prices.json");
@@ -33,24 +33,36 @@ const FLAGS: Record<string, keyof Usage> = {
   "kms-keys": "kmsKeys",
 };
 
-export class UsageError extends Error {}
+export { UsageError };
+
+/** The flags `npm run cost` takes: one per Usage number, with its default in `--help`. */
+export const COST_CLI: CliSpec = {
+  usage: "npm run cost -- --events-per-day N [--days-retained D] [--<assumption> X ...]",
+  summary:
+    "Prints the monthly estimate of an environment's configuration, line by line with unit prices. Reads\n" +
+    "config/<ANALYTICS_ENV or dev>.json (the file synth reads) and cost/prices.json.",
+  flags: Object.fromEntries(
+    Object.entries(FLAGS).map(([f, k]) => [
+      f,
+      {
+        value: "N",
+        help:
+          k === "eventsPerDay"
+            ? "requests CloudFront serves per day (required)"
+            : `default ${DEFAULT_USAGE[k as Exclude<keyof Usage, "eventsPerDay">]} (cost/estimate.ts DEFAULT_USAGE)`,
+      },
+    ]),
+  ),
+};
 
 export function parseUsage(argv: string[]): Usage {
-  const { values } = parseArgs({
-    args: argv,
-    options: Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: "string" as const }])),
-    strict: true,
-  });
+  const flags = parseCli(COST_CLI, argv);
   const usage: Record<string, number> = { ...DEFAULT_USAGE };
   for (const [flag, key] of Object.entries(FLAGS)) {
-    const raw = values[flag];
-    if (raw === undefined) continue;
-    const n = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(n) || n < 0)
-      throw new UsageError(`--${flag} must be a number >= 0; got ${JSON.stringify(raw)}`);
-    usage[key] = n;
+    const n = flags.number(flag, 0);
+    if (n !== undefined) usage[key] = n;
   }
-  if (values["events-per-day"] === undefined) throw new UsageError("--events-per-day N is required (requests CloudFront serves per day)");
+  if (!flags.has("events-per-day")) throw new UsageError("--events-per-day: required (requests CloudFront serves per day)");
   return usage as unknown as Usage;
 }
 
@@ -90,31 +102,11 @@ export function formatEstimate(e: Estimate, env: string, region: string, usage: 
   return out.join("\n");
 }
 
-const HELP = `usage: npm run cost -- --events-per-day N [--days-retained D] [--<assumption> X ...]
-Reads config/<ANALYTICS_ENV or dev>.json (the file synth reads) and cost/prices.json.
-Assumptions (defaults in cost/estimate.ts DEFAULT_USAGE):
-${Object.entries(FLAGS)
-  .map(([f, k]) => `  --${f} (default ${k === "eventsPerDay" ? "required" : DEFAULT_USAGE[k as Exclude<keyof Usage, "eventsPerDay">]})`)
-  .join("\n")}`;
-
 function main(): void {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(HELP);
-    return;
-  }
+  const usage = parseUsage(process.argv.slice(2));
   const env = process.env.ANALYTICS_ENV ?? "dev";
-  try {
-    const usage = parseUsage(argv);
-    const config = loadConfig(env, process.env.ANALYTICS_CONFIG_DIR);
-    console.log(formatEstimate(estimate(config, usage, loadPrices()), env, config.region, usage));
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError || (e instanceof TypeError && "code" in e)) {
-      console.error(`${(e as Error).message}\n\n${HELP}`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  const config = loadConfig(env, process.env.ANALYTICS_CONFIG_DIR);
+  console.log(formatEstimate(estimate(config, usage, loadPrices()), env, config.region, usage));
 }
 
-if (require.main === module) main();
+if (require.main === module) runMain(main);

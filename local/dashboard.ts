@@ -26,7 +26,7 @@ import {
   type TableChart,
 } from "../queries/catalogue";
 import { LocalLake, type ResultRow } from "../queries/duckdb";
-import { parseFlags, runMain, UsageError } from "./cli";
+import { type CliSpec, parseCli, runMain } from "./cli";
 import { type Panel, type ReportModel, type ReportSection, renderReportHtml } from "./report-html";
 
 /** Results of the dashboard queries by metric id. */
@@ -215,16 +215,24 @@ export async function writeReport(
   return html;
 }
 
+export const DASHBOARD_CLI: CliSpec = {
+  usage: "npm run dashboard -- --lake DIR --out FILE.html [--from YYYY-MM-DD --to YYYY-MM-DD]",
+  summary:
+    "Writes the Documents, QR-scan, traffic and pipeline-health dashboards as one self-contained HTML file, every number\n" +
+    "from the dashboard queries run by DuckDB over a local lake (`npm run local` writes one).",
+  flags: {
+    lake: { value: "DIR", help: "a lake written by npm run local" },
+    out: { value: "FILE.html", help: "the report to write" },
+    from: { value: "YYYY-MM-DD", help: "first day (with --to; default: the lake's first day)" },
+    to: { value: "YYYY-MM-DD", help: "last day (with --from; default: the lake's last day)" },
+  },
+};
+
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { lake: "value", out: "value", from: "value", to: "value" });
-  const lake = flags.get("lake");
-  const out = flags.get("out");
-  if (typeof lake !== "string") throw new UsageError("--lake DIR is required (a lake written by npm run local)");
-  if (typeof out !== "string") throw new UsageError("--out FILE.html is required");
-  const from = flags.get("from");
-  const to = flags.get("to");
-  if ((from === undefined) !== (to === undefined)) throw new UsageError("--from and --to go together");
-  const window = typeof from === "string" && typeof to === "string" ? { from, to } : undefined;
+  const flags = parseCli(DASHBOARD_CLI, process.argv.slice(2));
+  const lake = flags.directory("lake", "a lake written by npm run local", true);
+  const out = flags.outputFile("out", undefined, "the HTML file to write");
+  const window = flags.window();
   const html = await writeReport(lake, out, window);
   console.log(`wrote ${path.relative(process.cwd(), path.resolve(out))} (${Math.round(html.length / 1024)} KiB, self-contained)`);
 }

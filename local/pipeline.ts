@@ -24,6 +24,10 @@ export function defaultWorkers(): number {
   return cpus().length > 1 ? 1 : 0;
 }
 
+/** Transform worker threads a run may start (each holds its own GeoIP database, ~150 MB). */
+export const MIN_WORKERS = 0;
+export const MAX_WORKERS = 16;
+
 /** Firehose's default processor buffer (BufferSizeInMBs = 1): the records one Lambda invocation gets. */
 export const DEFAULT_BATCH_BYTES = 1 << 20;
 
@@ -117,8 +121,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     config: options.transformConfig,
   };
   const workers = options.workers ?? 0;
-  if (!(Number.isInteger(workers) && workers >= 0 && workers <= 16))
-    throw new Error(`workers must be a whole number from 0 to 16: ${workers}`);
+  if (!(Number.isInteger(workers) && workers >= MIN_WORKERS && workers <= MAX_WORKERS))
+    throw new Error(`workers must be a whole number from ${MIN_WORKERS} to ${MAX_WORKERS}: ${workers}`);
   const pool = workers > 0 ? await workerPool(processorOptions, workers) : await inProcessPool(processorOptions);
   const runId = new Date().toISOString().replace(/[-:.TZ]/g, "");
   const lake = new LakeWriter(options.lake, { runId, rowGroupRows: options.rowGroupRows, maxBufferedRows: options.maxBufferedRows });

@@ -7,6 +7,8 @@
  * tooltip), every table cell `data-col`, so a reader (or a test) can read the
  * numbers back from the page.
  */
+import { BUNDLED_GEO_CREDIT } from "../handlers/firehose-transform/env";
+import { NO_GEO } from "../handlers/firehose-transform/geoip";
 
 export interface BarItem {
   readonly label: string;
@@ -239,10 +241,33 @@ table.data{border-collapse:collapse;font-size:12px}
 table.data th,table.data td{padding:3px 8px;border-bottom:1px solid #f3f4f6;text-align:left}
 table.data .num{text-align:right;font-variant-numeric:tabular-nums}
 .empty{color:#9ca3af;font-style:italic}
-footer{color:#9ca3af;font-size:12px}
+footer{color:#9ca3af;font-size:12px}footer a{color:#6b7280}
 `;
 
-/** The whole page. No `<script>`, no external URL: a Content-Security-Policy forbids anything else to load. */
+/** The fields GeoIP fills in (country, region, city): a panel about one of them shows locations. */
+const LOCATION_FIELDS: readonly string[] = Object.keys(NO_GEO);
+
+/** True when a panel shows locations: its id names a GeoIP field (`qr-country`) or one of its table columns is one. */
+export function showsLocations(model: ReportModel): boolean {
+  return model.sections.some((s) =>
+    s.panels.some(
+      (p) =>
+        p.id.split("-").some((w) => LOCATION_FIELDS.includes(w)) ||
+        (p.kind === "table" && p.columns.some((c) => LOCATION_FIELDS.includes(c.name))),
+    ),
+  );
+}
+
+/** The GeoIP credit: the licence asks for it, with the link, on every page that shows locations. */
+function geoCreditHtml(): string {
+  const c = BUNDLED_GEO_CREDIT;
+  return ` <span class="credit" data-credit="geoip">Locations: <a href="${escapeHtml(c.url)}">${escapeHtml(c.text)}</a> (${escapeHtml(c.licence)}).</span>`;
+}
+
+/**
+ * The whole page. No `<script>`, nothing loaded from a URL: a Content-Security-Policy forbids it. The one external
+ * URL is the GeoIP credit's link, which loads nothing unless the reader follows it.
+ */
 export function renderReportHtml(model: ReportModel): string {
   const nav = model.sections.map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join("");
   return [
@@ -254,7 +279,7 @@ export function renderReportHtml(model: ReportModel): string {
     `<title>${escapeHtml(model.title)}</title><style>${CSS}</style></head><body>`,
     `<header><h1>${escapeHtml(model.title)}</h1><p>${escapeHtml(model.subtitle)}</p><nav>${nav}</nav></header>`,
     model.sections.map(sectionHtml).join(""),
-    "<footer>Rendered by npm run dashboard from the dashboard queries (queries/sql), run by DuckDB over the local lake.</footer>",
+    `<footer>Rendered by npm run dashboard from the dashboard queries (queries/sql), run by DuckDB over the local lake.${showsLocations(model) ? geoCreditHtml() : ""}</footer>`,
     "</body></html>",
     "",
   ].join("\n");

@@ -1,5 +1,6 @@
 /**
  * `npm run local -- --input FILE --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--no-queries] [--workers N]`
+ * (`--help` for more)
  *
  * Runs the whole data path without AWS: the real transform over the log lines
  * in FILE, Parquet and error records into DIR laid out like the S3 lake, then
@@ -10,9 +11,9 @@ import { statSync } from "node:fs";
 import * as path from "node:path";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake, type QueryResult } from "../queries/duckdb";
-import type { DayWindow } from "../queries/render";
-import { intFlag, Progress, parseFlags, runMain, UsageError } from "./cli";
-import { defaultWorkers, runLocal } from "./pipeline";
+import { LAKE_PREFIXES } from "../schemas/lake";
+import { type CliSpec, Progress, parseCli, runMain } from "./cli";
+import { defaultWorkers, MAX_WORKERS, MIN_WORKERS, runLocal } from "./pipeline";
 
 const MAX_ROWS = 12;
 
@@ -32,37 +33,49 @@ export function formatTable(result: QueryResult): string {
   return lines.map((l) => `  ${l.trimEnd()}`).join("\n");
 }
 
-async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), {
-    input: "value",
-    lake: "value",
-    overwrite: "flag",
-    from: "value",
-    to: "value",
-    "no-queries": "flag",
-    workers: "value",
-  });
-  const input = flags.get("input");
-  const lakeDir = flags.get("lake");
-  if (typeof input !== "string")
-    throw new UsageError("--input FILE is required (CloudFront real-time log lines; `npm run sample` writes some)");
-  if (typeof lakeDir !== "string") throw new UsageError("--lake DIR is required (where the Parquet lake is written)");
-  const from = flags.get("from");
-  const to = flags.get("to");
-  if ((from === undefined) !== (to === undefined)) throw new UsageError("--from and --to go together");
+export const LOCAL_CLI: CliSpec = {
+  usage: "npm run local -- --input FILE --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--no-queries] [--workers N]",
+  summary:
+    "Runs the data path without AWS: the real transform over the CloudFront real-time log lines in FILE, Parquet and error\n" +
+    "records into DIR laid out like the S3 lake, then every dashboard query (the SQL Athena runs) in DuckDB, printed.",
+  flags: {
+    input: { value: "FILE", help: "CloudFront real-time log lines, one per line (`npm run sample` writes some)" },
+    lake: { value: "DIR", help: "where the Parquet lake is written" },
+    overwrite: { type: "boolean", help: "replace the lake's events/ and errors/ if they hold files (default: refuse)" },
+    from: { value: "YYYY-MM-DD", help: "first day the queries cover (with --to; default: the lake's first day)" },
+    to: { value: "YYYY-MM-DD", help: "last day the queries cover (with --from; default: the lake's last day)" },
+    "no-queries": { type: "boolean", help: "write the lake only, run no query" },
+    workers: {
+      value: "N",
+      help: `transform worker threads, ${MIN_WORKERS} to ${MAX_WORKERS} (default ${defaultWorkers()}: 0 runs it in this thread)`,
+    },
+  },
+};
 
-  let total = 0;
-  try {
-    total = statSync(input).size;
-  } catch {
-    // runLocal reports the missing file.
-  }
-  const progress = new Progress(total, "transform");
+/** The failure counts as `reason N, reason N`, most frequent first. */
+export function formatFailures(byReason: Readonly<Record<string, number>>): string {
+  return Object.entries(byReason)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(", ");
+}
+
+async function main(): Promise<void> {
+  const flags = parseCli(LOCAL_CLI, process.argv.slice(2));
+  // Every flag is checked here, before the transform runs and before --overwrite deletes anything.
+  const input = flags.inputFile("input", "CloudFront real-time log lines; `npm run sample` writes some");
+  const lakeDir = flags.directory("lake", "where the Parquet lake is written");
+  const window = flags.window();
+  const workers = flags.int("workers", { min: MIN_WORKERS, max: MAX_WORKERS }, defaultWorkers());
+  const noQueries = flags.bool("no-queries");
+
+  const progress = new Progress(statSync(input).size, "transform");
   const summary = await runLocal({
     input,
     lake: lakeDir,
-    overwrite: flags.get("overwrite") === true,
-    workers: intFlag(flags, "workers", defaultWorkers()),
+    overwrite: flags.bool("overwrite"),
+    workers,
     onProgress: (bytes, lines) => progress.update(bytes, `${lines.toLocaleString("en-US")} lines`),
   });
   progress.done();
@@ -70,24 +83,33 @@ async function main(): Promise<void> {
     .filter(([, n]) => n > 0)
     .map(([t, n]) => `${t} ${n}`)
     .join(", ");
+  const failures = formatFailures(summary.failuresByReason);
+  const errorsDir = path.join(lakeDir, LAKE_PREFIXES.errors);
   console.log(
-    `${summary.lines} lines in ${summary.batches} batches, ${summary.seconds.toFixed(1)} s: ${summary.ok} ok (${types}), ` +
-      `${summary.dropped} dropped, ${summary.failed} failed -> ${path.join(lakeDir, "errors")}/`,
+    `${summary.lines} lines in ${summary.batches} batches, ${summary.seconds.toFixed(1)} s: ${summary.ok} ok${types ? ` (${types})` : ""}, ` +
+      `${summary.dropped} dropped, ${summary.failed} failed${failures ? ` (${failures})` : ""} -> ${errorsDir}`,
   );
-  console.log(`${summary.parquetFiles} Parquet files (${summary.rowGroups} row groups) under ${path.join(lakeDir, "events")}/`);
-  if (flags.get("no-queries") === true) return;
+  console.log(`${summary.parquetFiles} Parquet files (${summary.rowGroups} row groups) under ${path.join(lakeDir, LAKE_PREFIXES.events)}`);
+  // Nothing parsed: not a CloudFront real-time log (a wrong file, a binary), so the run produced nothing useful.
+  if (summary.ok + summary.dropped === 0)
+    throw new Error(
+      summary.lines === 0
+        ? `${input} holds no lines`
+        : `no line of ${input} is a CloudFront real-time log record (${failures || `${summary.failed} failed`}); the failed records are under ${errorsDir}`,
+    );
+  if (noQueries) return;
 
   const lake = await LocalLake.open(lakeDir);
   try {
-    const window: DayWindow | undefined = typeof from === "string" && typeof to === "string" ? { from, to } : lake.dayRange();
-    if (!window) {
+    const days = window ?? lake.dayRange();
+    if (!days) {
       console.log("the lake is empty: no queries to run");
       return;
     }
-    console.log(`\ndashboard queries in DuckDB over ${"from" in window ? `${window.from} .. ${window.to}` : "the window"}`);
+    console.log(`\ndashboard queries in DuckDB over ${days.from} .. ${days.to}`);
     for (const d of DASHBOARDS) {
       console.log(`\n== ${d.title} ==`);
-      for (const result of await lake.runDashboard(d.id, window)) {
+      for (const result of await lake.runDashboard(d.id, days)) {
         console.log(`\n${result.query.title} (${result.query.id})\n${formatTable(result)}`);
       }
     }

@@ -6,11 +6,14 @@
  * does that for the flow of one environment: it reads the flow's status and
  * starts it unless it is already active. Safe to run again.
  *
- * Usage: npm run ga:activate [-- --env <name>]   (default: ANALYTICS_ENV, else dev)
+ * Usage: npm run ga:activate [-- --env <name>]   (default: ANALYTICS_ENV, else dev; `--help` for more)
  */
+import { existsSync } from "node:fs";
+import * as path from "node:path";
 import { AppflowClient, DescribeFlowCommand, type FlowStatus, ResourceNotFoundException, StartFlowCommand } from "@aws-sdk/client-appflow";
 import { gaImportStatus } from "../config/ga";
-import { ConfigError, loadConfig } from "../config/load";
+import { CONFIG_DIR, loadConfig } from "../config/load";
+import { type CliSpec, parseCli, runMain, UsageError } from "../local/cli";
 import { GA_FLOW_SUFFIX } from "../schemas/ga";
 import { resourceName } from "../stacks/names";
 
@@ -45,13 +48,23 @@ export async function activateGaFlow(client: Pick<AppflowClient, "send">, flowNa
   return { outcome: "started", flowName, flowStatus: started.flowStatus, executionId: started.executionId };
 }
 
-function envName(argv: readonly string[]): string {
-  const i = argv.indexOf("--env");
-  return (i >= 0 ? argv[i + 1] : undefined) ?? process.env.ANALYTICS_ENV ?? "dev";
-}
+export const GA_ACTIVATE_CLI: CliSpec = {
+  usage: "npm run ga:activate [-- --env NAME]",
+  summary:
+    "Starts the Google Analytics 4 import flow of one environment after deploy (Terraform leaves a scheduled AppFlow flow\n" +
+    "in Draft). Does nothing when the flow is already active; safe to run again. Uses the AWS credentials of the shell.",
+  flags: {
+    env: { value: "NAME", help: "environment, config/NAME.json (default: ANALYTICS_ENV, else dev)" },
+  },
+};
 
 async function main(): Promise<void> {
-  const config = loadConfig(envName(process.argv), process.env.ANALYTICS_CONFIG_DIR);
+  const flags = parseCli(GA_ACTIVATE_CLI, process.argv.slice(2));
+  const env = flags.string("env");
+  const dir = process.env.ANALYTICS_CONFIG_DIR ?? CONFIG_DIR;
+  if (env !== undefined && !existsSync(path.join(dir, `${env}.json`)))
+    throw new UsageError(`--env: no configuration file ${path.relative(process.cwd(), path.join(dir, `${env}.json`))}`);
+  const config = loadConfig(env ?? process.env.ANALYTICS_ENV ?? "dev", dir);
   const ga = gaImportStatus(config.ga);
   if (!ga.on) throw new ActivationError(`the Google Analytics 4 import is off in this configuration: ${ga.reason}`);
   const flowName = resourceName(config, GA_FLOW_SUFFIX);
@@ -63,12 +76,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    if (e instanceof ActivationError || e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(1);
-    }
-    throw e;
-  });
-}
+if (require.main === module) runMain(main);

@@ -346,7 +346,7 @@ describe("prices file and CLI arguments", () => {
       logRecordBytes: 500,
     });
     expect(() => parseUsage(["--days-retained", "90"])).toThrow(UsageError);
-    expect(() => parseUsage(["--events-per-day", "lots"])).toThrow('--events-per-day must be a number >= 0; got "lots"');
+    expect(() => parseUsage(["--events-per-day", "lots"])).toThrow('--events-per-day: must be a number >= 0; got "lots"');
     expect(() => parseUsage(["--events-per-day", "1", "--bogus", "2"])).toThrow(/bogus/);
   });
 });

@@ -93,11 +93,11 @@ describe("npm run dashboard", () => {
     });
 
   it("fails with one clear line for a missing option or a missing lake", () => {
-    const noOut = cli(["--lake", "/nonexistent"]);
+    const noOut = cli(["--lake", __dirname]);
     expect(noOut.status).toBe(2);
-    expect(noOut.stderr.trim()).toBe("error: --out FILE.html is required");
+    expect(noOut.stderr.trim()).toBe("error: --out: required (the HTML file to write)");
     const noLake = cli(["--lake", "/nonexistent/lake", "--out", "/tmp/x.html"]);
-    expect(noLake.status).toBe(1);
-    expect(noLake.stderr.trim()).toBe("error: lake directory not found: /nonexistent/lake");
+    expect(noLake.status).toBe(2);
+    expect(noLake.stderr.trim()).toBe("error: --lake: directory not found: /nonexistent/lake");
   });
 });

@@ -76,7 +76,7 @@ describe("ga:activate on a configuration without the import", () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe(
-      "the Google Analytics 4 import is off in this configuration: the config sets no ga.propertyId and no ga.auth (see docs/ga-import.md)",
+      "error: the Google Analytics 4 import is off in this configuration: the config sets no ga.propertyId and no ga.auth (see docs/ga-import.md)",
     );
   });
 });

