@@ -9,28 +9,9 @@ import "./prefetch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_ENV, TRANSFORM_METRICS } from "./env";
-import {
-  createProcessor,
-  type FirehoseRecordIn,
-  type FirehoseRecordOut,
-  type FirehoseResult,
-  type Processor,
-  type ProcessStats,
-} from "./processor";
+import type { FirehoseEventIn, FirehoseEventOut, FirehoseResult } from "./firehose";
+import { createProcessor, type Processor, type ProcessStats } from "./processor";
 import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "./visitor-key";
-
-/** The Firehose data-transformation event (fields this handler reads). */
-export interface FirehoseTransformationEvent {
-  invocationId: string;
-  deliveryStreamArn: string;
-  sourceKinesisStreamArn?: string;
-  region: string;
-  records: FirehoseRecordIn[];
-}
-
-export interface FirehoseTransformationResult {
-  records: FirehoseRecordOut[];
-}
 
 const serviceName = process.env[TRANSFORM_ENV.serviceName] ?? "firehose-transform";
 const logger = new Logger({ serviceName });
@@ -95,7 +76,7 @@ function publish(stats: ProcessStats): void {
   }
 }
 
-export async function handler(event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> {
+export async function handler(event: FirehoseEventIn): Promise<FirehoseEventOut> {
   const p = await getProcessor();
   const { records, stats } = p.processRecords(event.records ?? []);
   const { failures, ...counts } = stats;
