@@ -5,9 +5,9 @@
  */
 import fc from "fast-check";
 import type { FirehoseRecordIn, Processor } from "../../../handlers/firehose-transform/processor";
-import { REALTIME_LOG_FIELDS } from "../../../schemas/cloudfront";
 import { EventRowSchema, PartitionKeysSchema, partitionKeysFor } from "../../../schemas/event";
-import { line, lineValues, USER_AGENTS } from "../../helpers/cloudfront-lines";
+import { line, lineValues } from "../../helpers/cloudfront-lines";
+import { arbitraryBytes, mangledLine, plausibleLine } from "./arbitraries";
 import { processor, rowOf } from "./load";
 
 let p: Processor;
@@ -36,47 +36,13 @@ function checkBatch(input: FirehoseRecordIn[]): void {
   expect(stats.byResult.Ok + stats.byResult.Dropped + stats.byResult.ProcessingFailed).toBe(input.length);
 }
 
-/** Arbitrary bytes, and lines that are almost right: real fields with one mangled. */
-const arbitraryBytes = fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b));
-const fieldValue = fc.oneof(
-  fc.string({ maxLength: 64 }),
-  fc.string({ unit: "grapheme", maxLength: 40 }),
-  fc.constantFrom("-", "", "%", "%E2%82", "%ZZ", "\t", "\n", "0", "-1", "1e309", "NaN", "::1", "999.999.999.999"),
-  fc.double(),
-  fc.integer(),
-);
-const mangledLine = fc
-  .record({ field: fc.constantFrom(...REALTIME_LOG_FIELDS), value: fieldValue })
-  .map(({ field, value }) => Buffer.from(line({ [field]: value })));
-const plausibleLine = fc
-  .record({
-    timestamp: fc.double({ min: 1_577_836_800, max: 1_748_800_000, noNaN: true }),
-    ua: fc.oneof(fc.constantFrom(...Object.values(USER_AGENTS)), fc.string({ maxLength: 900 })),
-    path: fc.oneof(fc.constantFrom("/", "/docs/datasheet.pdf", "/qr/flyer-spring", "/api/views", "/assets/site.css"), fc.webPath()),
-    query: fc.oneof(fc.constant(null), fc.webQueryParameters(), fc.constant("src=qr&code=booth-berlin")),
-    status: fc.constantFrom(200, 206, 304, 404, 500, 0),
-    ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(null)),
-    referrer: fc.oneof(fc.constant(null), fc.webUrl(), fc.string({ maxLength: 30 })),
-  })
-  .map((v) =>
-    Buffer.from(
-      line({
-        timestamp: v.timestamp,
-        "cs-user-agent": v.ua,
-        "cs-uri-stem": v.path,
-        "cs-uri-query": v.query,
-        "sc-status": v.status,
-        "c-ip": v.ip,
-        "cs-referer": v.referrer,
-      }),
-    ),
-  );
-
-const batch = (bytes: fc.Arbitrary<Buffer>) =>
+const batch = (bytes: fc.Arbitrary<Buffer | string>) =>
   fc
     .array(bytes, { minLength: 0, maxLength: 20 })
     .map((items) =>
-      items.map((b, i): FirehoseRecordIn => ({ recordId: `rec-${i}`, approximateArrivalTimestamp: 1, data: b.toString("base64") })),
+      items.map(
+        (b, i): FirehoseRecordIn => ({ recordId: `rec-${i}`, approximateArrivalTimestamp: 1, data: Buffer.from(b).toString("base64") }),
+      ),
     );
 
 describe("transform properties", () => {
