@@ -35,6 +35,8 @@ export interface ProcessStats {
   droppedByRule: Record<string, number>;
   /** String values of Ok rows cut to their column's maximum length (counted per value). */
   truncatedValues: number;
+  /** Records without a string recordId: answered with recordId "", which Firehose cannot match to its record. */
+  recordsWithoutId: number;
   /** The first few failures, for logs: never the record's data. */
   failures: { recordId: string; reason: FailureReason; message: string }[];
 }
@@ -78,8 +80,28 @@ function parseConfig(input: TransformConfigInput | undefined): TransformConfig {
   return result.data;
 }
 
-/** A record's line, or why it has none. */
+/**
+ * What to give back for a record that failed: its data as it came. Data that is not a string (or a record that is
+ * not an object) cannot go back as it came, so its JSON goes back, base64, for errors/ to keep it.
+ */
+function originalData(record: unknown): string {
+  const value = typeof record === "object" && record !== null ? (record as { data?: unknown }).data : record;
+  if (typeof value === "string") return value;
+  if (value === undefined) return "";
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = String(value); // a BigInt or a cycle: never in a Lambda event, which is parsed JSON
+  }
+  return json === undefined ? "" : Buffer.from(json).toString("base64");
+}
+
+/** A record's line, or why it has none. The record is checked, not trusted: one odd record must not fail the batch. */
 function decodeRecord(record: FirehoseRecordIn): string | { reason: FailureReason; message: string } {
+  if (typeof record !== "object" || record === null)
+    return { reason: "bad-record", message: `record is ${record === null ? "null" : typeof record}` };
+  if (typeof record.recordId !== "string") return { reason: "bad-record", message: "record has no recordId" };
   if (typeof record.data !== "string") return { reason: "bad-record", message: "record has no base64 data" };
   try {
     return utf8.decode(Buffer.from(record.data, "base64"));
@@ -121,6 +143,7 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
       failuresByReason: {},
       droppedByRule: {},
       truncatedValues: 0,
+      recordsWithoutId: 0,
       failures: [],
     };
     const ctx: RowContext = { ...context, nowMs: now().getTime() };
@@ -129,9 +152,11 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
     const okRecords: FirehoseRecordOut[] = [];
 
     const fail = (record: FirehoseRecordIn, reason: FailureReason, message: string): FirehoseRecordOut => {
+      const id = (record as { recordId?: unknown } | null)?.recordId;
+      const recordId = typeof id === "string" ? id : "";
       stats.failuresByReason[reason] = (stats.failuresByReason[reason] ?? 0) + 1;
-      if (stats.failures.length < MAX_FAILURE_SAMPLES) stats.failures.push({ recordId: String(record?.recordId), reason, message });
-      return { recordId: record?.recordId, result: "ProcessingFailed", data: typeof record?.data === "string" ? record.data : "" };
+      if (stats.failures.length < MAX_FAILURE_SAMPLES) stats.failures.push({ recordId, reason, message });
+      return { recordId, result: "ProcessingFailed", data: originalData(record) };
     };
 
     function transform(record: FirehoseRecordIn): FirehoseRecordOut {
@@ -157,6 +182,7 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
     }
 
     const out = records.map((record): FirehoseRecordOut => {
+      if (typeof (record as { recordId?: unknown } | null)?.recordId !== "string") stats.recordsWithoutId++;
       let result: FirehoseRecordOut;
       try {
         result = transform(record);

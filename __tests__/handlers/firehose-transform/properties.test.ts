@@ -4,7 +4,9 @@
  * and every Ok record is a valid row with valid partition keys.
  */
 import fc from "fast-check";
-import type { FirehoseRecordIn, Processor } from "../../../handlers/firehose-transform/processor";
+import type { FirehoseRecordIn, FirehoseRecordOut } from "../../../handlers/firehose-transform/firehose";
+import type { Processor } from "../../../handlers/firehose-transform/processor";
+import { responseBytes } from "../../../handlers/firehose-transform/response-size";
 import { EventRowSchema, PartitionKeysSchema, partitionKeysFor } from "../../../schemas/event";
 import { line, lineValues } from "../../helpers/cloudfront-lines";
 import { arbitraryBytes, mangledLine, plausibleLine } from "./arbitraries";
@@ -100,8 +102,65 @@ describe("transform properties", () => {
       ["n", "ProcessingFailed"],
       ["o", "ProcessingFailed"],
     ]);
-    expect(records.map((r) => r.data)).toEqual(["", "####", "", ""]);
+    // Data that is not a string goes back as its JSON, base64: errors/ keeps what came.
+    expect(records.map((r) => r.data)).toEqual(["", "####", "", Buffer.from("42").toString("base64")]);
     expect(stats.failuresByReason).toEqual({ empty: 2, "bad-record": 2 });
+    expect(stats.recordsWithoutId).toBe(0);
+  });
+
+  it("a null record, a record without recordId and one with a non-string recordId each get one output with their data", () => {
+    // Prepare
+    const good = Buffer.from(`${line()}\n`).toString("base64");
+    const input = [null, { data: good }, { recordId: 7, data: good }, { recordId: "ok", data: good }] as unknown as FirehoseRecordIn[];
+    // Act
+    const { records, stats } = p.processRecords(input);
+    // Assess
+    expect(records.map((r) => [r.recordId, r.result, r.data])).toEqual([
+      ["", "ProcessingFailed", Buffer.from("null").toString("base64")],
+      ["", "ProcessingFailed", good],
+      ["", "ProcessingFailed", good],
+      ["ok", "Ok", expect.any(String)],
+    ]);
+    expect(stats.recordsWithoutId).toBe(3);
+    expect(stats.failures.map((f) => [f.recordId, f.reason, f.message])).toEqual([
+      ["", "bad-record", "record is null"],
+      ["", "bad-record", "record has no recordId"],
+      ["", "bad-record", "record has no recordId"],
+    ]);
+    expect(responseBytes(records)).toBe(Buffer.byteLength(JSON.stringify({ records })));
+  });
+
+  it("for any JSON as a record: one output each, never a throw, the id kept when it is a string, the data carried", () => {
+    const data = fc.oneof(
+      plausibleLine.map((l) => Buffer.from(`${l}\n`).toString("base64")),
+      fc.base64String({ maxLength: 64 }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const record = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.record({ recordId: fc.oneof(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 1 })), data }, { requiredKeys: [] }),
+    );
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 15 }), (input) => {
+        const { records, stats } = p.processRecords(input as FirehoseRecordIn[]);
+        expect(records).toHaveLength(input.length);
+        let withoutId = 0;
+        input.forEach((rec, i) => {
+          const out = records[i] as FirehoseRecordOut;
+          const id = (rec as { recordId?: unknown } | null)?.recordId;
+          if (typeof id !== "string") withoutId++;
+          expect(out.recordId).toBe(typeof id === "string" ? id : "");
+          if (out.result === "Ok") expect(typeof id === "string" && typeof (rec as { data?: unknown }).data === "string").toBe(true);
+          else if (typeof (rec as { data?: unknown } | null)?.data === "string") expect(out.data).toBe((rec as { data: string }).data);
+          else expect(typeof out.data).toBe("string");
+        });
+        expect(stats.recordsWithoutId).toBe(withoutId);
+        expect(stats.byResult.Ok + stats.byResult.Dropped + stats.byResult.ProcessingFailed).toBe(input.length);
+        // The response the runtime serializes is what the size check counted: nothing undefined in it.
+        expect(responseBytes(records)).toBe(Buffer.byteLength(JSON.stringify({ records })));
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it("the same request gives the same row (deterministic), apart from nothing", () => {
