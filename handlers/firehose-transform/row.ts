@@ -9,7 +9,7 @@
  * processor's (processor.ts, batch-output.ts, response-size.ts).
  */
 import { type CloudFrontLogRecord, type ParseFailureReason, parseLogLine } from "../../schemas/cloudfront";
-import { type EventRow, EventRowSchema, type PartitionKeys, partitionKeysFor } from "../../schemas/event";
+import { type EventRow, EventRowSchema, type EventType, type PartitionKeys, partitionKeysFor } from "../../schemas/event";
 import { FIRST_YEAR, LAST_YEAR } from "../../schemas/lake";
 import type { TransformConfig } from "../../schemas/transform-config";
 import { type Classification, type RequestFacts, Rules } from "./classify";
@@ -126,6 +126,9 @@ const ms = (seconds: number | null) => (seconds === null ? null : Math.round(sec
 
 const failed = (reason: RowFailureReason, message: string): RowOutcome => ({ kind: "failed", reason, message });
 
+/** Partition keys from a `YYYY-MM-DD<event type>` cache key (a static function: no closure per row). */
+const keysOfDayAndType = (key: string): PartitionKeys => Object.freeze(partitionKeysFor(key.slice(10) as EventType, key));
+
 /** One log line (maybe with its trailing newline) to a row, a drop or a failure. Never throws. */
 export function toRow(line: string, ctx: RowContext): RowOutcome {
   const parsed = parseLogLine(line);
@@ -152,9 +155,7 @@ export function toRow(line: string, ctx: RowContext): RowOutcome {
     const issue = valid.error.issues[0];
     return failed("invalid-row", `${issue?.path.join(".") || "row"}: ${issue?.message ?? "invalid"}`);
   }
-  const partitionKeys = ctx.partitionKeys.get(classification.eventType + row.event_time.slice(0, 10), () =>
-    Object.freeze(partitionKeysFor(classification.eventType, row.event_time)),
-  );
+  const partitionKeys = ctx.partitionKeys.get(row.event_time.slice(0, 10) + classification.eventType, keysOfDayAndType);
   return { kind: "row", row: valid.data, partitionKeys, truncated: clipped.count };
 }
 
