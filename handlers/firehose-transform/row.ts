@@ -12,6 +12,7 @@ import { type CloudFrontLogRecord, type ParseFailureReason, parseLogLine } from 
 import { type EventRow, EventRowSchema, type EventType, type PartitionKeys, partitionKeysFor } from "../../schemas/event";
 import { FIRST_YEAR, LAST_YEAR } from "../../schemas/lake";
 import type { TransformConfig } from "../../schemas/transform-config";
+import { BoundedCache } from "./cache";
 import { type Classification, type RequestFacts, Rules } from "./classify";
 import { type GeoResult, NO_GEO } from "./geoip";
 import { ipPrefix, VisitorIds } from "./privacy";
@@ -85,25 +86,6 @@ export function createRowContext(o: RowContextOptions): RowContext {
     partitionKeys: new BoundedCache(1_000),
     nowMs: o.nowMs,
   };
-}
-
-/**
- * A map that forgets everything when full: real traffic repeats a few keys (user agents, referrers, days), and
- * clearing bounds memory against a flood of unique ones without an LRU's per-hit bookkeeping.
- */
-export class BoundedCache<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly maxEntries: number) {}
-
-  get(key: string, make: (key: string) => V): V {
-    let value = this.map.get(key);
-    if (value === undefined) {
-      value = make(key);
-      if (this.map.size >= this.maxEntries) this.map.clear();
-      this.map.set(key, value);
-    }
-    return value;
-  }
 }
 
 /** Timestamps further ahead than this are clock errors, not events. */
