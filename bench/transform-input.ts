@@ -3,7 +3,7 @@
  * visitors, each making several requests; ~10% bots; ~15% IPv6), deterministic for a seed.
  */
 import { line, USER_AGENTS } from "../__tests__/helpers/cloudfront-lines";
-import type { FirehoseRecordIn } from "../handlers/firehose-transform/processor";
+import type { FirehoseRecordIn } from "../handlers/firehose-transform/firehose";
 import { prng } from "../local/generator";
 import catalog from "../site/catalog.json";
 

@@ -4,6 +4,8 @@
  * - throughput: records per second on one core over 100,000 realistic lines
  *   (a realistic spread of user agents and IPs: a few thousand visitors, each
  *   making several requests; ~10% bots; ~15% IPv6) (target >= 50,000/s);
+ * - the line-to-row core (toRow, row.ts) alone over the same lines: what the
+ *   batch wrapping (base64, UTF-8, encoding, response size) adds is the difference;
  * - one Firehose batch of 3 MB (~6,000 records) (target < 150 ms), and the size
  *   of its response against Lambda's 6 MB payload limit;
  * - bundle size without the GeoIP database (target < 1 MB);
@@ -17,7 +19,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { line } from "../__tests__/helpers/cloudfront-lines";
+import { defaultGeoDatabases, GeoIp } from "../handlers/firehose-transform/geoip";
 import { createProcessor } from "../handlers/firehose-transform/processor";
+import { createRowContext, toRow } from "../handlers/firehose-transform/row";
 import { buildHandler, bundleDir } from "../scripts/build-handlers";
 import { realisticLines, toRecords } from "./transform-input";
 
@@ -120,6 +124,31 @@ async function main(): Promise<void> {
     `  per ${batchSize}-record batch (${batchRates.length} batches): median ${fmt(median(batchRates))} records/s, 90th percentile ${fmt(percentile(batchRates, 0.9))}, best ${fmt(Math.max(...batchRates))}`,
   );
   console.log(`  last batch: ${JSON.stringify(stats.byResult)} ${JSON.stringify(stats.byEventType)}`);
+
+  // The core alone: decoded lines in, rows out (no base64, no JSON text, no response).
+  const ctx = createRowContext({
+    config: p.config,
+    visitorIdKey: "benchmark-visitor-key-0123456789",
+    geo: await GeoIp.open(defaultGeoDatabases()),
+    nowMs: Date.now(),
+  });
+  const texts = lines.map((l) => `${l}\n`);
+  for (let i = 0; i < 20_000; i++) toRow(texts[i] as string, ctx); // warm-up: JIT and caches
+  const rowRates: number[] = [];
+  const rowCpuRates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    globalThis.gc?.();
+    const t = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    let rows = 0;
+    for (const text of texts) if (toRow(text, ctx).kind === "row") rows++;
+    rowRates.push(texts.length / (Number(process.hrtime.bigint() - t) / 1e9));
+    rowCpuRates.push(texts.length / (cpuSeconds(process.cpuUsage(c0)) || Number.EPSILON));
+    if (rows === 0) throw new Error("no rows");
+  }
+  console.log(
+    `toRow alone: median ${fmt(median(rowRates))} lines/s wall clock (best ${fmt(Math.max(...rowRates))}), median ${fmt(median(rowCpuRates))} lines per CPU-second (best ${fmt(Math.max(...rowCpuRates))})`,
+  );
 
   // One 3 MB batch.
   const batch = records.slice(0, batchSize);

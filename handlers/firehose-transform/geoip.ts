@@ -12,6 +12,7 @@ import { close, closeSync, existsSync, fstatSync, openSync, read } from "node:fs
 import { isIP } from "node:net";
 import * as path from "node:path";
 import { Reader, type Response } from "maxmind";
+import { BoundedCache } from "./cache";
 import { BUNDLED_GEO_DATABASES, BUNDLED_GEO_PACKAGE } from "./env";
 
 export interface GeoResult {
@@ -130,7 +131,7 @@ export function prefetchGeoDatabases(files: readonly string[]): void {
 export class GeoIp {
   private readonly v4: Reader<Response> | undefined;
   private readonly v6: Reader<Response> | undefined;
-  private readonly cache = new Map<string, GeoResult>();
+  private readonly cache: BoundedCache<GeoResult>;
   readonly databases: readonly GeoDatabaseInfo[];
 
   /**
@@ -156,10 +157,8 @@ export class GeoIp {
     );
   }
 
-  private constructor(
-    files: readonly { file: string; buffer: Buffer }[],
-    private readonly cacheSize = 10_000,
-  ) {
+  private constructor(files: readonly { file: string; buffer: Buffer }[], cacheSize = 10_000) {
+    this.cache = new BoundedCache(cacheSize);
     const infos: GeoDatabaseInfo[] = [];
     let v4: Reader<Response> | undefined;
     let v6: Reader<Response> | undefined;
@@ -181,26 +180,22 @@ export class GeoIp {
   }
 
   lookup(rawIp: string | null): GeoResult {
-    if (!rawIp) return NO_GEO;
-    const cached = this.cache.get(rawIp);
-    if (cached) return cached;
+    // Real traffic repeats IPs (one visitor, many requests).
+    return rawIp ? this.cache.get(rawIp, this.locate) : NO_GEO;
+  }
+
+  private readonly locate = (rawIp: string): GeoResult => {
     const { ip, version } = normalizeIp(rawIp);
     const reader = version === 4 ? (this.v4 ?? this.v6) : version === 6 ? this.v6 : undefined;
-    let result = NO_GEO;
-    if (reader) {
-      try {
-        // maxmind types only MaxMind's own layouts; GeoRecord also covers the flat ip-location-db one.
-        result = geoFromRecord(reader.get(ip) as GeoRecord | null);
-      } catch {
-        // A reserved or odd address the tree cannot walk: no location, not a failed record.
-        result = NO_GEO;
-      }
+    if (!reader) return NO_GEO;
+    try {
+      // maxmind types only MaxMind's own layouts; GeoRecord also covers the flat ip-location-db one.
+      return geoFromRecord(reader.get(ip) as GeoRecord | null);
+    } catch {
+      // A reserved or odd address the tree cannot walk: no location, not a failed record.
+      return NO_GEO;
     }
-    // Real traffic repeats IPs (one visitor, many requests); clearing when full keeps memory bounded without LRU bookkeeping.
-    if (this.cache.size >= this.cacheSize) this.cache.clear();
-    this.cache.set(rawIp, result);
-    return result;
-  }
+  };
 }
 
 /**

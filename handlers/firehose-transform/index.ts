@@ -9,28 +9,12 @@ import "./prefetch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_ENV, TRANSFORM_METRICS } from "./env";
-import {
-  createProcessor,
-  type FirehoseRecordIn,
-  type FirehoseRecordOut,
-  type FirehoseResult,
-  type Processor,
-  type ProcessStats,
-} from "./processor";
+import type { FirehoseEventIn, FirehoseEventOut, FirehoseResult } from "./firehose";
+
+export type { FirehoseEventIn, FirehoseEventOut } from "./firehose";
+
+import { createProcessor, type Processor, type ProcessStats } from "./processor";
 import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "./visitor-key";
-
-/** The Firehose data-transformation event (fields this handler reads). */
-export interface FirehoseTransformationEvent {
-  invocationId: string;
-  deliveryStreamArn: string;
-  sourceKinesisStreamArn?: string;
-  region: string;
-  records: FirehoseRecordIn[];
-}
-
-export interface FirehoseTransformationResult {
-  records: FirehoseRecordOut[];
-}
 
 const serviceName = process.env[TRANSFORM_ENV.serviceName] ?? "firehose-transform";
 const logger = new Logger({ serviceName });
@@ -95,12 +79,16 @@ function publish(stats: ProcessStats): void {
   }
 }
 
-export async function handler(event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> {
+export async function handler(event: FirehoseEventIn): Promise<FirehoseEventOut> {
   const p = await getProcessor();
-  const { records, stats } = p.processRecords(event.records ?? []);
+  const input = event?.records;
+  // Firehose always sends an array; anything else is answered, and logged, rather than thrown.
+  if (!Array.isArray(input)) logger.error("event has no records array", { invocationId: event?.invocationId, records: typeof input });
+  const { records, stats } = p.processRecords(Array.isArray(input) ? input : []);
   const { failures, ...counts } = stats;
-  logger.info("batch transformed", { invocationId: event.invocationId, ...counts });
-  for (const f of failures) logger.warn("record failed", { invocationId: event.invocationId, ...f });
+  logger.info("batch transformed", { invocationId: event?.invocationId, ...counts });
+  if (stats.recordsWithoutId > 0) logger.error("records without a recordId: answered with an empty id", { count: stats.recordsWithoutId });
+  for (const f of failures) logger.warn("record failed", { invocationId: event?.invocationId, ...f });
   publish(stats);
   return { records };
 }

@@ -4,7 +4,7 @@
  * serializing the batch: the processor checks it against Lambda's 6 MB
  * response limit after every batch.
  */
-import type { FirehoseRecordOut } from "./processor";
+import type { FirehoseRecordOut } from "./firehose";
 
 /** `{"records":[` and `]}`. */
 const ENVELOPE_BYTES = '{"records":[]}'.length;

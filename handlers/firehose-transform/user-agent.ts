@@ -6,6 +6,7 @@
 import { isbotMatch } from "isbot";
 import UAParser from "ua-parser-js";
 import type { DEVICE_CLASSES } from "../../schemas/event";
+import { BoundedCache } from "./cache";
 
 export type DeviceClass = (typeof DEVICE_CLASSES)[number];
 
@@ -36,19 +37,13 @@ export function parseUserAgent(ua: string | null): UserAgentInfo {
 
 /** {@link parseUserAgent} with a bounded cache. */
 export class UserAgentCache {
-  private readonly cache = new Map<string, UserAgentInfo>();
-  constructor(private readonly maxEntries = 5_000) {}
+  private readonly cache: BoundedCache<UserAgentInfo>;
+  constructor(maxEntries = 5_000) {
+    this.cache = new BoundedCache(maxEntries);
+  }
 
   get(ua: string | null): UserAgentInfo {
-    if (!ua) return UNKNOWN;
-    let info = this.cache.get(ua);
-    if (!info) {
-      info = parseUserAgent(ua);
-      // Clearing when full bounds memory against a flood of unique (forged) user agents.
-      if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(ua, info);
-    }
-    return info;
+    return ua ? this.cache.get(ua, parseUserAgent) : UNKNOWN;
   }
 
   get size(): number {

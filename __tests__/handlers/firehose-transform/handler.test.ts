@@ -85,6 +85,32 @@ describe("firehose-transform handler", () => {
     expect(logs.filter((l) => l.message === "record failed").map((l) => l.reason)).toEqual(["invalid-utf8", "field-count"]);
   });
 
+  it("answers any event shape without throwing: no records array gives no records, records without an id are logged", async () => {
+    // Prepare
+    const { entry, output } = await loadEntry({ [TRANSFORM_ENV.visitorKey]: TEST_KEY, [TRANSFORM_ENV.geoDatabase]: "none" });
+    const event = loadFixture("qr-scans");
+    const noId = { ...event, records: [null, { data: event.records[0]?.data }, ...event.records] } as unknown as Entry.FirehoseEventIn;
+    // Act
+    const empty = await entry.handler({ invocationId: "i" } as unknown as Entry.FirehoseEventIn);
+    const nullEvent = await entry.handler(null as unknown as Entry.FirehoseEventIn);
+    const result = await entry.handler(noId);
+    // Assess
+    expect(empty).toEqual({ records: [] });
+    expect(nullEvent).toEqual({ records: [] });
+    expect(result.records.map((r) => [r.recordId, r.result])).toEqual([
+      ["", "ProcessingFailed"],
+      ["", "ProcessingFailed"],
+      ...event.records.map((r) => [r.recordId, "Ok"]),
+    ]);
+    const logs = output().filter((o) => typeof o.message === "string");
+    expect(logs.filter((l) => l.message === "event has no records array")).toHaveLength(2);
+    expect(logs.find((l) => l.message === "records without a recordId: answered with an empty id")).toMatchObject({
+      level: "ERROR",
+      count: 2,
+    });
+    expect(logs.filter((l) => l.message === "batch transformed").map((l) => l.recordsWithoutId)).toEqual([0, 0, 2]);
+  });
+
   it("reads TRANSFORM_CONFIG (partial JSON) from the environment", async () => {
     const { entry } = await loadEntry({
       [TRANSFORM_ENV.visitorKey]: TEST_KEY,

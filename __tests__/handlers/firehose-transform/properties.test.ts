@@ -4,10 +4,12 @@
  * and every Ok record is a valid row with valid partition keys.
  */
 import fc from "fast-check";
-import type { FirehoseRecordIn, Processor } from "../../../handlers/firehose-transform/processor";
-import { REALTIME_LOG_FIELDS } from "../../../schemas/cloudfront";
+import type { FirehoseRecordIn, FirehoseRecordOut } from "../../../handlers/firehose-transform/firehose";
+import type { Processor } from "../../../handlers/firehose-transform/processor";
+import { responseBytes } from "../../../handlers/firehose-transform/response-size";
 import { EventRowSchema, PartitionKeysSchema, partitionKeysFor } from "../../../schemas/event";
-import { line, lineValues, USER_AGENTS } from "../../helpers/cloudfront-lines";
+import { line, lineValues } from "../../helpers/cloudfront-lines";
+import { arbitraryBytes, mangledLine, plausibleLine } from "./arbitraries";
 import { processor, rowOf } from "./load";
 
 let p: Processor;
@@ -36,47 +38,13 @@ function checkBatch(input: FirehoseRecordIn[]): void {
   expect(stats.byResult.Ok + stats.byResult.Dropped + stats.byResult.ProcessingFailed).toBe(input.length);
 }
 
-/** Arbitrary bytes, and lines that are almost right: real fields with one mangled. */
-const arbitraryBytes = fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b));
-const fieldValue = fc.oneof(
-  fc.string({ maxLength: 64 }),
-  fc.string({ unit: "grapheme", maxLength: 40 }),
-  fc.constantFrom("-", "", "%", "%E2%82", "%ZZ", "\t", "\n", "0", "-1", "1e309", "NaN", "::1", "999.999.999.999"),
-  fc.double(),
-  fc.integer(),
-);
-const mangledLine = fc
-  .record({ field: fc.constantFrom(...REALTIME_LOG_FIELDS), value: fieldValue })
-  .map(({ field, value }) => Buffer.from(line({ [field]: value })));
-const plausibleLine = fc
-  .record({
-    timestamp: fc.double({ min: 1_577_836_800, max: 1_748_800_000, noNaN: true }),
-    ua: fc.oneof(fc.constantFrom(...Object.values(USER_AGENTS)), fc.string({ maxLength: 900 })),
-    path: fc.oneof(fc.constantFrom("/", "/docs/datasheet.pdf", "/qr/flyer-spring", "/api/views", "/assets/site.css"), fc.webPath()),
-    query: fc.oneof(fc.constant(null), fc.webQueryParameters(), fc.constant("src=qr&code=booth-berlin")),
-    status: fc.constantFrom(200, 206, 304, 404, 500, 0),
-    ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(null)),
-    referrer: fc.oneof(fc.constant(null), fc.webUrl(), fc.string({ maxLength: 30 })),
-  })
-  .map((v) =>
-    Buffer.from(
-      line({
-        timestamp: v.timestamp,
-        "cs-user-agent": v.ua,
-        "cs-uri-stem": v.path,
-        "cs-uri-query": v.query,
-        "sc-status": v.status,
-        "c-ip": v.ip,
-        "cs-referer": v.referrer,
-      }),
-    ),
-  );
-
-const batch = (bytes: fc.Arbitrary<Buffer>) =>
+const batch = (bytes: fc.Arbitrary<Buffer | string>) =>
   fc
     .array(bytes, { minLength: 0, maxLength: 20 })
     .map((items) =>
-      items.map((b, i): FirehoseRecordIn => ({ recordId: `rec-${i}`, approximateArrivalTimestamp: 1, data: b.toString("base64") })),
+      items.map(
+        (b, i): FirehoseRecordIn => ({ recordId: `rec-${i}`, approximateArrivalTimestamp: 1, data: Buffer.from(b).toString("base64") }),
+      ),
     );
 
 describe("transform properties", () => {
@@ -134,8 +102,65 @@ describe("transform properties", () => {
       ["n", "ProcessingFailed"],
       ["o", "ProcessingFailed"],
     ]);
-    expect(records.map((r) => r.data)).toEqual(["", "####", "", ""]);
+    // Data that is not a string goes back as its JSON, base64: errors/ keeps what came.
+    expect(records.map((r) => r.data)).toEqual(["", "####", "", Buffer.from("42").toString("base64")]);
     expect(stats.failuresByReason).toEqual({ empty: 2, "bad-record": 2 });
+    expect(stats.recordsWithoutId).toBe(0);
+  });
+
+  it("a null record, a record without recordId and one with a non-string recordId each get one output with their data", () => {
+    // Prepare
+    const good = Buffer.from(`${line()}\n`).toString("base64");
+    const input = [null, { data: good }, { recordId: 7, data: good }, { recordId: "ok", data: good }] as unknown as FirehoseRecordIn[];
+    // Act
+    const { records, stats } = p.processRecords(input);
+    // Assess
+    expect(records.map((r) => [r.recordId, r.result, r.data])).toEqual([
+      ["", "ProcessingFailed", Buffer.from("null").toString("base64")],
+      ["", "ProcessingFailed", good],
+      ["", "ProcessingFailed", good],
+      ["ok", "Ok", expect.any(String)],
+    ]);
+    expect(stats.recordsWithoutId).toBe(3);
+    expect(stats.failures.map((f) => [f.recordId, f.reason, f.message])).toEqual([
+      ["", "bad-record", "record is null"],
+      ["", "bad-record", "record has no recordId"],
+      ["", "bad-record", "record has no recordId"],
+    ]);
+    expect(responseBytes(records)).toBe(Buffer.byteLength(JSON.stringify({ records })));
+  });
+
+  it("for any JSON as a record: one output each, never a throw, the id kept when it is a string, the data carried", () => {
+    const data = fc.oneof(
+      plausibleLine.map((l) => Buffer.from(`${l}\n`).toString("base64")),
+      fc.base64String({ maxLength: 64 }),
+      fc.jsonValue({ maxDepth: 2 }),
+    );
+    const record = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.record({ recordId: fc.oneof(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 1 })), data }, { requiredKeys: [] }),
+    );
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 15 }), (input) => {
+        const { records, stats } = p.processRecords(input as FirehoseRecordIn[]);
+        expect(records).toHaveLength(input.length);
+        let withoutId = 0;
+        input.forEach((rec, i) => {
+          const out = records[i] as FirehoseRecordOut;
+          const id = (rec as { recordId?: unknown } | null)?.recordId;
+          if (typeof id !== "string") withoutId++;
+          expect(out.recordId).toBe(typeof id === "string" ? id : "");
+          if (out.result === "Ok") expect(typeof id === "string" && typeof (rec as { data?: unknown }).data === "string").toBe(true);
+          else if (typeof (rec as { data?: unknown } | null)?.data === "string") expect(out.data).toBe((rec as { data: string }).data);
+          else expect(typeof out.data).toBe("string");
+        });
+        expect(stats.recordsWithoutId).toBe(withoutId);
+        expect(stats.byResult.Ok + stats.byResult.Dropped + stats.byResult.ProcessingFailed).toBe(input.length);
+        // The response the runtime serializes is what the size check counted: nothing undefined in it.
+        expect(responseBytes(records)).toBe(Buffer.byteLength(JSON.stringify({ records })));
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it("the same request gives the same row (deterministic), apart from nothing", () => {
