@@ -56,10 +56,7 @@ const BUNDLER = pkg("esbuild");
  * Cycles known today and allowed until their fix merges: a cycle made only of these files passes,
  * any other cycle (or one that grows through another file) fails.
  */
-const KNOWN_CYCLES = [
-  // removed when h17-core merges (the "core" engineer splits the processor <-> response-size cycle)
-  "^handlers/firehose-transform/(processor|response-size)[.]ts$",
-];
+const KNOWN_CYCLES = [];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
