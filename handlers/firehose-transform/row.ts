@@ -2,8 +2,9 @@
  * The transform's core: one CloudFront real-time log line to one lake row
  * (with its partition keys), a drop, or a typed failure. Pure given its
  * context: the GeoIP reader, the visitor-id key, the compiled rules, the clock
- * and the caches are all passed in, and the same line with the same context
- * gives the same outcome. It never throws for any line.
+ * and the caches are all passed in (only the line parser in schemas/ keeps a
+ * memo of its own, of percent-decoded values), and the same line with the same
+ * context gives the same outcome. It never throws for any line.
  *
  * Batching (Firehose records in and out), base64 and the response size are the
  * processor's (processor.ts, batch-output.ts, response-size.ts).
