@@ -1,9 +1,11 @@
 /**
  * The live usage counter API: an HTTP API with the two routes of
  * schemas/usage.ts plus a `$default` route (so unknown paths and wrong methods
- * get the handler's JSON 404/405), a throttled `$default` stage with access
- * logs, CORS for the site's origins only, and the `usage-stats` function that
- * may touch only the counter table and its own log group.
+ * get the handler's JSON 404/405), a throttled stage named `api` with access
+ * logs, CORS only for origins configured outside the site, and the
+ * `usage-stats` function that may touch only the counter table and its own log
+ * group. The site reaches it same-origin: its distribution forwards `/api/*`
+ * unchanged, and the stage segment selects this stage.
  */
 import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
@@ -16,6 +18,7 @@ import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_ENV, USAGE_ROUTES } from "../../schemas/usage";
 import { NodeFunction } from "./lambda-function";
+import type { ApiOrigin } from "./site-distribution";
 import type { UsageCounterTable } from "./usage-table";
 
 export interface UsageApiProps {
@@ -25,7 +28,11 @@ export interface UsageApiProps {
   readonly table: UsageCounterTable;
   /** Bundle directory of the `usage-stats` handler (holds index.js). */
   readonly bundleDir: string;
-  /** Browser origins allowed by CORS; never `*`. @default [] (no browser origin) */
+  /**
+   * Browser origins allowed by CORS, for pages served elsewhere that call the API directly; never `*`.
+   * The site itself calls it same-origin through its distribution and needs none.
+   * @default [] (no cross-origin caller)
+   */
   readonly allowedOrigins?: readonly string[];
   /** Stage steady-state rate, requests per second, above 0. */
   readonly throttlingRateLimit: number;
@@ -42,6 +49,15 @@ export interface UsageApiProps {
   /** Reserved concurrency of the function. @default unreserved */
   readonly reservedConcurrency?: number;
 }
+
+/**
+ * The stage's name, and so the path under which the API is served: the stage segment stays in the
+ * request path (`https://<api>.execute-api.<region>.amazonaws.com/api/v1/...`), so the site's
+ * distribution can forward `/api/*` as is, with no origin path and no rewrite. Only `$default` is
+ * served at the root.
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html
+ */
+export const USAGE_API_STAGE = "api";
 
 /** The function's timeout; the integration waits one second longer (HTTP API allows at most 30 s). */
 const FUNCTION_TIMEOUT_SECONDS = 5;
@@ -107,7 +123,8 @@ export class UsageApi extends Construct {
       name: props.name,
       protocolType: "HTTP",
       description: "Live page view counters",
-      // API Gateway answers preflights itself and ignores CORS headers from the function.
+      // API Gateway answers preflights itself and ignores CORS headers from the function. An explicit
+      // list even when empty (APIGW-CORS-EXPLICIT-ORIGINS): the site's own page is same-origin and needs none.
       corsConfiguration: {
         allowOrigins: [...origins],
         allowMethods: [...new Set(Object.values(USAGE_ROUTES).map((r) => r.method))],
@@ -141,7 +158,7 @@ export class UsageApi extends Construct {
     });
     this.stage = new Apigatewayv2Stage(this, "stage", {
       apiId: this.api.id,
-      name: "$default",
+      name: USAGE_API_STAGE,
       autoDeploy: true,
       defaultRouteSettings: { throttlingRateLimit: rate, throttlingBurstLimit: burst, detailedMetricsEnabled: true },
       accessLogSettings: { destinationArn: this.accessLogs.arn, format: ACCESS_LOG_FORMAT },
@@ -156,8 +173,13 @@ export class UsageApi extends Construct {
     });
   }
 
-  /** The base URL the site calls (`$default` stage: no stage segment), e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
+  /** The stage's URL, for direct (cross-origin) callers, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/api`. */
   get url(): string {
-    return this.api.apiEndpoint;
+    return this.stage.invokeUrl;
+  }
+
+  /** Where a CloudFront distribution forwards `<basePath>/*` to reach this API's routes unchanged. */
+  get origin(): ApiOrigin {
+    return { endpoint: this.api.apiEndpoint, basePath: `/${USAGE_API_STAGE}` };
   }
 }
