@@ -16,7 +16,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_ENV, USAGE_ROUTES } from "../../schemas/usage";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_API_STAGE, USAGE_ENV, USAGE_ROUTES } from "../../schemas/usage";
 import { NodeFunction } from "./lambda-function";
 import type { ApiOrigin } from "./site-distribution";
 import type { UsageCounterTable } from "./usage-table";
@@ -49,15 +49,6 @@ export interface UsageApiProps {
   /** Reserved concurrency of the function. @default unreserved */
   readonly reservedConcurrency?: number;
 }
-
-/**
- * The stage's name, and so the path under which the API is served: the stage segment stays in the
- * request path (`https://<api>.execute-api.<region>.amazonaws.com/api/v1/...`), so the site's
- * distribution can forward `/api/*` as is, with no origin path and no rewrite. Only `$default` is
- * served at the root.
- * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html
- */
-export const USAGE_API_STAGE = "api";
 
 /** The function's timeout; the integration waits one second longer (HTTP API allows at most 30 s). */
 const FUNCTION_TIMEOUT_SECONDS = 5;
