@@ -30,7 +30,6 @@ describe("jest run hygiene", () => {
       log.mockRestore();
     }
     expect(synthNotices()).toEqual([
-      expect.stringMatching(/^Usage API: no browser origin allowed /),
       expect.stringMatching(/^Google Analytics 4 import: off, /),
       expect.stringMatching(/^QuickSight dashboards: off, /),
     ]);

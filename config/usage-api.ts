@@ -31,9 +31,9 @@ const API_GATEWAY_ACCOUNT_LIMITS = { rate: 10_000, burst: 5_000 } as const;
 export const UsageApiConfig = z
   .strictObject({
     /**
-     * Origins whose pages may call the API from a browser (CORS), e.g. the site's
-     * `https://dxxxx.cloudfront.net` and custom domain.
-     * @default [] (no browser origin: the product page's counter stays empty until you add the site's origin)
+     * Origins of pages served elsewhere that call the API's stage URL from a browser (CORS), e.g.
+     * `https://www.example.com`. The site itself needs none: it calls `/api` on its own origin.
+     * @default [] (no cross-origin caller)
      */
     allowedOrigins: z
       .array(Origin)

@@ -23,6 +23,16 @@ export const USAGE_ENV = {
   idempotencyTtlSeconds: "IDEMPOTENCY_TTL_SECONDS",
 } as const;
 
+/**
+ * The HTTP API's stage name, and so the path under which the API is served, on its own endpoint and
+ * on the site (the distribution's `/api/*` behaviour): the stage segment stays in the
+ * request path (`https://<api>.execute-api.<region>.amazonaws.com/api/v1/...`), so the site's
+ * distribution can forward `/api/*` as is, with no origin path and no rewrite. Only `$default` is
+ * served at the root.
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html
+ */
+export const USAGE_API_STAGE = "api";
+
 /** The path parameter both routes share. */
 export const PAGE_ID_PARAM = "pageId";
 

@@ -1,12 +1,14 @@
 /**
  * The usage API stack: live page view counters for the product page
- * (HTTP API -> Lambda `usage-stats` -> DynamoDB). Its `url` goes to the edge
- * stack, which writes it into the site's config.js.
+ * (HTTP API -> Lambda `usage-stats` -> DynamoDB). Its `origin` goes to the edge
+ * stack, whose distribution forwards `/api/*` to it: the product page calls its
+ * own origin, so this stack needs nothing from the edge stack (no cycle, no CORS).
  */
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { AnalyticsStack } from "./base-stack";
+import type { ApiOrigin } from "./constructs/site-distribution";
 import { UsageApi } from "./constructs/usage-api";
 import { UsageCounterTable } from "./constructs/usage-table";
 import { resourceName } from "./names";
@@ -15,18 +17,6 @@ export interface ApiStackProps {
   readonly config: EnvironmentConfig;
   /** Bundle directory of the `usage-stats` handler (dist/handlers/usage-stats, or a test fixture). */
   readonly bundleDir: string;
-  /** Where synth notes go. @default console.log */
-  readonly log?: (line: string) => void;
-}
-
-/**
- * Browser origins CORS allows: the configured ones plus the site's custom domain, if any.
- * (The distribution's own *.cloudfront.net name is only known after the edge stack deploys,
- * and the edge stack needs this API's URL first, so it has to be added to the config.)
- */
-export function allowedOriginsOf(config: EnvironmentConfig): string[] {
-  const domain = config.website.customDomain?.domainName;
-  return [...new Set([...config.usageApi.allowedOrigins, ...(domain ? [`https://${domain}`] : [])])];
 }
 
 export class ApiStack extends AnalyticsStack {
@@ -38,19 +28,12 @@ export class ApiStack extends AnalyticsStack {
     const { config } = props;
     const settings = config.usageApi;
 
-    const origins = allowedOriginsOf(config);
-    if (origins.length === 0) {
-      (props.log ?? console.log)(
-        "Usage API: no browser origin allowed (usageApi.allowedOrigins is empty and website.customDomain is not set): the product " +
-          "page's counter stays hidden until you add the site's origin, e.g. https://<distribution>.cloudfront.net",
-      );
-    }
     this.table = new UsageCounterTable(this, "counters", { tableName: resourceName(config, "usage-counters") });
     this.usageApi = new UsageApi(this, "usage-api", {
       name: resourceName(config, "usage-api"),
       table: this.table,
       bundleDir: props.bundleDir,
-      allowedOrigins: origins,
+      allowedOrigins: settings.allowedOrigins,
       throttlingRateLimit: settings.throttlingRateLimit,
       throttlingBurstLimit: settings.throttlingBurstLimit,
       pageIds: settings.pageIds,
@@ -60,12 +43,20 @@ export class ApiStack extends AnalyticsStack {
       reservedConcurrency: settings.reservedConcurrency,
     });
 
-    new TerraformOutput(this, "usage-api-url", { value: this.usageApi.url, description: "Base URL of the usage counter API" });
+    new TerraformOutput(this, "usage-api-url", {
+      value: this.usageApi.url,
+      description: "Base URL of the usage counter API for direct callers (the site calls it as /api on its own domain)",
+    });
     new TerraformOutput(this, "usage-table-name", { value: this.table.name });
   }
 
-  /** Base URL of the usage API (for the site's config.js). */
+  /** The stage's URL, for callers outside the site. */
   get url(): string {
     return this.usageApi.url;
+  }
+
+  /** What the site's distribution needs to forward `/api/*` here. */
+  get origin(): ApiOrigin {
+    return this.usageApi.origin;
   }
 }

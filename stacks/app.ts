@@ -35,9 +35,9 @@ export interface AnalyticsStacks {
 export function createStacks(app: App, config: EnvironmentConfig, options: AppOptions = {}): AnalyticsStacks {
   const bundles: (name: HandlerName) => string = options.handlerBundleDir ?? bundleDir;
   const state = new StateStack(app, "state", config);
-  // Before the edge stack: the site's config.js carries the usage API's URL.
+  // Before the edge stack: its distribution forwards /api/* to the usage API (one direction, no cycle).
   const api = new ApiStack(app, "api", { config, bundleDir: bundles("usage-stats") });
-  const edge = new EdgeStack(app, "edge", { config, usageApiUrl: api.url });
+  const edge = new EdgeStack(app, "edge", { config, usageApi: api.origin });
   // After the edge stack: Firehose reads its Kinesis stream (a cross-stack reference).
   const pipeline = new PipelineStack(app, "pipeline", {
     config,

@@ -16,13 +16,16 @@ import { KinesisLogStream } from "./constructs/kinesis-stream";
 import { RealtimeLogs } from "./constructs/realtime-logs";
 import { SecureBucket } from "./constructs/secure-bucket";
 import { SiteContent } from "./constructs/site-content";
-import { SiteDistribution } from "./constructs/site-distribution";
+import { type ApiOrigin, SiteDistribution } from "./constructs/site-distribution";
 import { resourceName } from "./names";
 
 export interface EdgeStackProps {
   readonly config: EnvironmentConfig;
-  /** URL of the usage API, written into the site's config.js and allowed by the CSP. @default none: the usage counter stays hidden */
-  readonly usageApiUrl?: string;
+  /**
+   * The usage API, which the distribution serves same-origin at `<basePath>/*`; config.js names that path.
+   * @default none: no API behaviour, config.js says null and the usage counter stays hidden
+   */
+  readonly usageApi?: ApiOrigin;
   /** Site directory. @default the repository's site/ */
   readonly siteDir?: string;
 }
@@ -65,7 +68,7 @@ export class EdgeStack extends AnalyticsStack {
     this.site = new SiteContent(this, "site-content", {
       bucket: this.siteBucket,
       siteDir: props.siteDir,
-      usageApiUrl: props.usageApiUrl,
+      usageApiUrl: props.usageApi?.basePath,
     });
     if (!this.site.has(website.defaultRootObject)) {
       throw new Error(`website.defaultRootObject: "${website.defaultRootObject}" is not a file of the site`);
@@ -87,7 +90,7 @@ export class EdgeStack extends AnalyticsStack {
       customDomain: domain
         ? { domainName: domain.domainName, certificateArn: domain.certificateArn ?? this.createCertificate() }
         : undefined,
-      usageApiUrl: props.usageApiUrl,
+      usageApi: props.usageApi,
     });
 
     if (domain?.hostedZoneId) {

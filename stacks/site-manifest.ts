@@ -146,12 +146,12 @@ export function renderPage(html: string, catalog: Catalog): string {
 }
 
 /**
- * `config.js`: deploy-time settings for the page scripts. Without a usage API
- * URL the value is null and the usage counter stays hidden.
- * @param encode how the settings become JSON: `Fn.jsonencode` when the URL is a reference Terraform resolves
+ * `config.js`: deploy-time settings for the page scripts. The usage API's base URL is the
+ * same-origin path the distribution forwards (`/api`); without one the value is null and the
+ * usage counter stays hidden.
  */
-export function configScript(usageApiUrl?: string, encode: (settings: { usageApiUrl: string | null }) => string = JSON.stringify): string {
-  return `window.ANALYTICS_CONFIG = ${encode({ usageApiUrl: usageApiUrl ?? null })};\n`;
+export function configScript(usageApiUrl?: string): string {
+  return `window.ANALYTICS_CONFIG = ${JSON.stringify({ usageApiUrl: usageApiUrl ?? null })};\n`;
 }
 
 function walk(dir: string, base = dir): string[] {
@@ -167,15 +167,11 @@ function walk(dir: string, base = dir): string[] {
 export interface SiteManifestOptions {
   /** @default the repository's site/ */
   readonly siteDir?: string;
-  /** Usage API URL for config.js. @default none */
+  /** Usage API base URL for config.js (the same-origin path, e.g. `/api`). @default none */
   readonly usageApiUrl?: string;
 }
 
-/**
- * Every object of the site, config.js last. When the usage API URL is a
- * Terraform reference, config.js's etag here hashes the placeholder: the
- * construct then lets Terraform hash the rendered content instead.
- */
+/** Every object of the site, config.js last. */
 export function siteObjects(options: SiteManifestOptions = {}): SiteObject[] {
   const siteDir = options.siteDir ?? SITE_DIR;
   const catalog = readCatalog(siteDir);

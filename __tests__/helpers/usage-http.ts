@@ -18,7 +18,16 @@ export interface UsageHttpServer {
   close(): Promise<void>;
 }
 
-async function eventOf(req: IncomingMessage): Promise<APIGatewayProxyEventV2> {
+export interface EventOptions {
+  /**
+   * The stage the request reached. A named stage's segment stays in rawPath and http.path, as API Gateway
+   * delivers it; only `$default` is served at the root. @default "$default"
+   */
+  readonly stage?: string;
+}
+
+/** The API Gateway HTTP API (payload 2.0) event for a request, as API Gateway would build it. */
+export async function eventOf(req: IncomingMessage, options: EventOptions = {}): Promise<APIGatewayProxyEventV2> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -47,7 +56,7 @@ async function eventOf(req: IncomingMessage): Promise<APIGatewayProxyEventV2> {
       },
       requestId: `local-${now.getTime()}`,
       routeKey: "$default",
-      stage: "$default",
+      stage: options.stage ?? "$default",
       time: now.toISOString(),
       timeEpoch: now.getTime(),
     },

@@ -1,44 +1,45 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 /**
- * The sample site in a real browser (Debian's headless Chromium), served as
- * CloudFront would serve it, with the product page's live counter calling the
- * usage API cross-origin.
+ * The sample site in a real browser (Debian's headless Chromium), with the DEFAULT config
+ * (config/dev.json), served as its CloudFront distribution would serve it, the product page's live
+ * counter calling the usage API on the site's own origin (`/api/*`).
  *
- * - Origin A, the site: a loopback server that behaves like the synthesized
- *   distribution: the edge stack's viewer-request function and default root
- *   object, its custom error responses (S3 answers 403 for a missing key, as the
- *   bucket policy grants s3:GetObject and no s3:ListBucket), the headers of its
- *   response headers policy (the CSP from `contentSecurityPolicy`), and the
- *   objects `siteObjects` deploys, config.js naming the usage API included.
- * - Origin B, the usage API: the real handler behind __tests__/helpers/usage-http,
- *   dynalite behind it. API Gateway, not the function, answers preflights and
- *   adds the CORS headers; that part is emulated here from the CORS
- *   configuration the api stack synthesizes.
+ * One loopback server emulates the distribution the default config synthesizes (createStacks):
+ * - its cache behaviours, matched in order by path pattern, with their allowed methods;
+ * - behaviours whose origin is the S3 bucket: the viewer-request function, the default root
+ *   object, and the objects `siteObjects` deploys (config.js as the edge stack synthesizes it);
+ *   S3 answers 403 for a missing key (s3:GetObject only, no s3:ListBucket);
+ * - behaviours whose origin is the usage API (a custom origin): the request goes on with its path
+ *   unchanged and every viewer header but Host (the origin request policy), to API Gateway, which
+ *   selects the stage by the first path segment (the synthesized stage's name; another segment is
+ *   its 404 `{"message":"Not Found"}`) and invokes the real usage handler, dynalite behind it;
+ * - the custom error responses, on the answers of either origin, and the response headers policy
+ *   (CSP and the security headers) on every behaviour that names it.
  *
- * The browser is the judge: CSP, CORS, nosniff and the stylesheet that hides an
- * empty counter are all enforced by Chromium itself.
+ * The browser is the judge: CSP, same-origin, nosniff and the stylesheet that hides an empty
+ * counter are all enforced by Chromium itself.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { runInNewContext } from "node:vm";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { BrowserContext, Page } from "playwright-core";
+import { loadConfig } from "../../config/load";
 import { createUsageApi, type UsageApiHandler } from "../../handlers/usage-stats/app";
 import { CounterStore, pagePartition } from "../../handlers/usage-stats/store";
 import { findChromium, launchChromium } from "../../local/browser";
 import { USAGE_ROUTES, USAGE_TABLE } from "../../schemas/usage";
-import { ApiStack } from "../../stacks/api-stack";
-import { contentSecurityPolicy, originOf } from "../../stacks/constructs/site-distribution";
+import { createStacks } from "../../stacks/app";
+import { contentSecurityPolicy, MANAGED_ORIGIN_REQUEST_POLICIES } from "../../stacks/constructs/site-distribution";
 import { EdgeStack } from "../../stacks/edge-stack";
 import { readCatalog, SITE_DIR, type SiteObject, siteObjects } from "../../stacks/site-manifest";
-import { testConfig } from "../helpers/config";
 import { createCounterTable, type LocalDynamo, scanAll, startDynalite } from "../helpers/dynalite";
-import { FIXTURE_BUNDLE_DIR, resourcesOfType, synthJson, testApp } from "../helpers/synth";
-import { startUsageHttp, type UsageHttpServer } from "../helpers/usage-http";
+import { fixtureBundles, resourcesOfType, synthJson, type TfJson, testApp } from "../helpers/synth";
+import { eventOf } from "../helpers/usage-http";
 
 declare global {
   interface Window {
@@ -55,11 +56,11 @@ const PRODUCT_PAGE_ID = "product";
 const RECORD_VIEW_PATH = USAGE_ROUTES.recordView.path.replace("{pageId}", PRODUCT_PAGE_ID);
 
 // ---------------------------------------------------------------------------------------------
-// The distribution, as the edge stack synthesizes it
+// The distribution, as the default config synthesizes it
 // ---------------------------------------------------------------------------------------------
 
-/** Any https API URL: the edge stack only takes https, the local API is http. Its CSP is compared with contentSecurityPolicy below. */
-const SYNTH_API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com";
+/** The shipped default config: the one a new user deploys first. */
+const DEFAULT_CONFIG = "dev";
 
 interface SecurityHeadersConfig {
   strict_transport_security?: { access_control_max_age_sec: number; include_subdomains?: boolean; preload?: boolean };
@@ -72,22 +73,41 @@ interface SecurityHeadersConfig {
 
 interface CacheBehavior {
   path_pattern?: string;
+  target_origin_id: string;
   allowed_methods: string[];
+  origin_request_policy_id?: string;
+  response_headers_policy_id?: string;
   function_association?: { event_type: string; function_arn: string }[];
+}
+
+interface Origin {
+  origin_id: string;
+  domain_name: string;
+  origin_path?: string;
+  custom_origin_config?: object;
 }
 
 interface SynthesizedDistribution {
   defaultRootObject: string;
   errorResponses: { error_code: number; response_code?: number; response_page_path?: string }[];
   securityHeaders: SecurityHeadersConfig;
+  origins: Origin[];
   orderedBehaviors: CacheBehavior[];
   defaultBehavior: CacheBehavior;
   /** The viewer-request function's code (one function in the stack). */
   functionCode: string;
+  /** The usage API base URL the synthesized config.js gives the page scripts. */
+  configUsageApiUrl: string | null;
+  /** The synthesized config.js, byte for byte. */
+  configJs: string;
 }
 
-function synthesizedDistribution(): SynthesizedDistribution {
-  const json = synthJson(new EdgeStack(testApp(), "edge", { config: testConfig(), usageApiUrl: SYNTH_API_URL }));
+interface SynthesizedApi {
+  /** The HTTP API stage's name: API Gateway serves it under `/<name>/`. */
+  stage: string;
+}
+
+function synthesizedDistribution(json: TfJson): SynthesizedDistribution {
   const [distribution, ...moreDistributions] = resourcesOfType(json, "aws_cloudfront_distribution");
   const [policy, ...morePolicies] = resourcesOfType(json, "aws_cloudfront_response_headers_policy");
   const [fn, ...moreFunctions] = resourcesOfType(json, "aws_cloudfront_function");
@@ -97,18 +117,37 @@ function synthesizedDistribution(): SynthesizedDistribution {
   // Only what is emulated below: anything else in the policy must be taught to the emulation first.
   const notEmulated = Object.keys(policy).filter((k) => !["name", "comment", "security_headers_config"].includes(k));
   if (notEmulated.length) throw new Error(`response headers policy: ${notEmulated.join(", ")} not emulated by this test`);
+  const configJs = resourcesOfType(json, "aws_s3_object").find((o) => o.key === "config.js")?.content as string;
+  const settings: { window: { ANALYTICS_CONFIG?: { usageApiUrl: string | null } } } = { window: {} };
+  runInNewContext(configJs, settings);
   return {
     defaultRootObject: distribution.default_root_object as string,
     errorResponses: (distribution.custom_error_response ?? []) as SynthesizedDistribution["errorResponses"],
     securityHeaders: policy.security_headers_config as SecurityHeadersConfig,
+    origins: distribution.origin as Origin[],
     orderedBehaviors: (distribution.ordered_cache_behavior ?? []) as CacheBehavior[],
     defaultBehavior: distribution.default_cache_behavior as CacheBehavior,
     functionCode: fn.code as string,
+    configUsageApiUrl: settings.window.ANALYTICS_CONFIG?.usageApiUrl ?? null,
+    configJs,
   };
 }
 
+/** The edge and api stacks of the default config, synthesized as `cdktf synth` would build them. */
+function synthesizeDefault(): { distribution: SynthesizedDistribution; api: SynthesizedApi } {
+  const stacks = createStacks(testApp(), loadConfig(DEFAULT_CONFIG), fixtureBundles);
+  const stages = resourcesOfType(synthJson(stacks.api), "aws_apigatewayv2_stage");
+  if (stages.length !== 1) throw new Error(`expected one HTTP API stage, found ${stages.length}`);
+  return { distribution: synthesizedDistribution(synthJson(stacks.edge)), api: { stage: stages[0]?.name as string } };
+}
+
+/** The distribution of an edge stack with no usage API (no /api/* behaviour), the default config otherwise. */
+function synthesizeWithoutApi(): SynthesizedDistribution {
+  return synthesizedDistribution(synthJson(new EdgeStack(testApp(), "edge", { config: loadConfig(DEFAULT_CONFIG) })));
+}
+
 /** The headers CloudFront adds for a response headers policy's security headers (all set with override). */
-function securityHeaders(config: SecurityHeadersConfig, csp: string): Record<string, string> {
+function securityHeaders(config: SecurityHeadersConfig): Record<string, string> {
   const known = [
     "strict_transport_security",
     "content_type_options",
@@ -137,7 +176,7 @@ function securityHeaders(config: SecurityHeadersConfig, csp: string): Record<str
       ? ["1", ...(xss.mode_block ? ["mode=block"] : []), ...(xss.report_uri ? [`report=${xss.report_uri}`] : [])].join("; ")
       : "0";
   }
-  if (config.content_security_policy) headers["content-security-policy"] = csp;
+  if (config.content_security_policy) headers["content-security-policy"] = config.content_security_policy.content_security_policy;
   return headers;
 }
 
@@ -151,179 +190,150 @@ function pathPattern(pattern: string): RegExp {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Origin A: the site, as CloudFront serves it
+// The distribution, serving the site bucket and the usage API
 // ---------------------------------------------------------------------------------------------
 
-interface SiteSettings {
-  /** Written into config.js by siteObjects (configScript), as the edge stack does. */
-  readonly usageApiUrl: string;
-  /** The Content-Security-Policy the response headers policy sends. */
-  readonly csp: string;
+interface ApiCalls {
+  /** Requests the distribution sent to the API origin, by method. */
+  byMethod: Record<string, number>;
+  /** Requests that reached the function (a stage matched). */
+  invocations: number;
 }
 
 interface SiteServer {
   readonly origin: string;
-  configure(settings: SiteSettings): void;
-  /** The deployed objects for the current settings, by S3 key. */
+  readonly calls: ApiCalls;
+  /** The deployed objects, by S3 key. */
   objects(): ReadonlyMap<string, SiteObject>;
   close(): Promise<void>;
 }
 
-async function startSite(distribution: SynthesizedDistribution): Promise<SiteServer> {
+/** AWS managed origin request policies this emulation knows: which viewer headers reach the origin. */
+const ORIGIN_REQUEST_POLICIES: Record<string, (name: string) => boolean> = {
+  [MANAGED_ORIGIN_REQUEST_POLICIES.AllViewerExceptHostHeader]: (name) => name !== "host",
+};
+
+/**
+ * @param distribution what the distribution does
+ * @param api the API Gateway stage behind its custom origin, and the function it invokes
+ * @param objectsFor the deployed objects (config.js as synthesized)
+ */
+async function startSite(distribution: SynthesizedDistribution, api: SynthesizedApi & { handler: UsageApiHandler }): Promise<SiteServer> {
   const viewerRequest = (uri: string): string => {
     const context: { handler?: (e: unknown) => { uri: string } } = {};
     runInNewContext(distribution.functionCode, context);
     return (context.handler as (e: unknown) => { uri: string })({ request: { uri, method: "GET", querystring: {}, headers: {} } }).uri;
   };
   const behaviors = distribution.orderedBehaviors.map((b) => ({ ...b, pattern: pathPattern(b.path_pattern ?? "") }));
-  let objects = new Map<string, SiteObject>();
-  let headers: Record<string, string> = {};
+  const origins = new Map(distribution.origins.map((o) => [o.origin_id, o]));
+  const objects = new Map(siteObjects({ usageApiUrl: distribution.configUsageApiUrl ?? undefined }).map((o) => [o.key, o]));
+  const policyHeaders = securityHeaders(distribution.securityHeaders);
+  const calls: ApiCalls = { byMethod: {}, invocations: 0 };
 
   const body = (o: SiteObject) =>
     o.content !== undefined ? Buffer.from(o.content, "utf8") : readFileSync(path.join(SITE_DIR, o.sourceFile as string));
 
-  const server: Server = createServer((req, res) => {
-    const method = req.method ?? "GET";
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const behavior = behaviors.find((b) => b.pattern.test(url.pathname)) ?? distribution.defaultBehavior;
-    const send = (status: number, object: SiteObject | undefined, text = "") => {
-      const content = object ? body(object) : Buffer.from(text, "utf8");
-      res.writeHead(status, {
-        ...(object
-          ? { "content-type": object.contentType, "cache-control": object.cacheControl, etag: `"${object.etag}"` }
-          : { "content-type": "text/plain; charset=utf-8" }),
-        "content-length": String(content.length),
-        ...headers,
-      });
-      res.end(method === "HEAD" ? undefined : content);
-    };
-    if (!behavior.allowed_methods.includes(method))
-      return send(403, undefined, "This distribution is not configured to allow the HTTP request method");
-    let uri = url.pathname;
-    if (behavior.function_association?.some((f) => f.event_type === "viewer-request")) uri = viewerRequest(uri);
-    if (uri === "/") uri = `/${distribution.defaultRootObject}`;
-    let key: string | undefined;
-    try {
-      key = decodeURIComponent(uri.slice(1));
-    } catch {
-      key = undefined; // not a key S3 could hold
-    }
-    const object = method === "OPTIONS" || key === undefined ? undefined : objects.get(key);
-    if (object) return send(200, object);
-    // S3 behind Origin Access Control, with s3:GetObject only: a missing key is 403 AccessDenied.
-    const originStatus = 403;
-    const error = distribution.errorResponses.find((r) => r.error_code === originStatus);
+  /** Answer with the response headers policy of the behaviour, if it has one. */
+  const answer = (
+    res: ServerResponse,
+    method: string,
+    behavior: CacheBehavior,
+    status: number,
+    headers: Record<string, string>,
+    content: Buffer,
+  ) => {
+    res.writeHead(status, {
+      ...headers,
+      "content-length": String(content.length),
+      ...(behavior.response_headers_policy_id ? policyHeaders : {}),
+    });
+    res.end(method === "HEAD" ? undefined : content);
+  };
+  const objectHeaders = (o: SiteObject) => ({ "content-type": o.contentType, "cache-control": o.cacheControl, etag: `"${o.etag}"` });
+  const text = (t: string) => ({ headers: { "content-type": "text/plain; charset=utf-8" }, content: Buffer.from(t, "utf8") });
+
+  /** CloudFront's custom error responses, for an error status from either origin. */
+  const customError = (status: number): { status: number; object: SiteObject } | undefined => {
+    const error = distribution.errorResponses.find((r) => r.error_code === status);
     const page = error?.response_page_path ? objects.get(error.response_page_path.slice(1)) : undefined;
-    if (error && page) return send(error.response_code ?? originStatus, page);
-    return send(originStatus, undefined, "AccessDenied");
+    return error && page ? { status: error.response_code ?? status, object: page } : undefined;
+  };
+
+  /** API Gateway behind the custom origin: the first path segment selects the stage, the function answers. */
+  const apiGateway = async (
+    req: IncomingMessage,
+    url: URL,
+  ): Promise<{ status: number; headers: Record<string, string>; content: Buffer }> => {
+    if (url.pathname.split("/")[1] !== api.stage) {
+      return { status: 404, headers: { "content-type": "application/json" }, content: Buffer.from('{"message":"Not Found"}') };
+    }
+    calls.invocations++;
+    const result = (await api.handler(await eventOf(req, { stage: api.stage }))) as APIGatewayProxyStructuredResultV2;
+    return {
+      status: result.statusCode ?? 200,
+      headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      content: Buffer.from(result.body ?? "", "utf8"),
+    };
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const method = req.method ?? "GET";
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      const behavior = behaviors.find((b) => b.pattern.test(url.pathname)) ?? distribution.defaultBehavior;
+      if (!behavior.allowed_methods.includes(method)) {
+        const t = text("This distribution is not configured to allow the HTTP request method");
+        return answer(res, method, behavior, 403, t.headers, t.content);
+      }
+      const origin = origins.get(behavior.target_origin_id);
+      if (!origin) throw new Error(`behaviour ${behavior.path_pattern ?? "default"}: no origin ${behavior.target_origin_id}`);
+
+      if (origin.custom_origin_config) {
+        // The usage API: path unchanged (no origin path), headers as the origin request policy says.
+        if (origin.origin_path) throw new Error("an origin path is not emulated by this test");
+        const forwards = ORIGIN_REQUEST_POLICIES[behavior.origin_request_policy_id ?? ""];
+        if (!forwards) throw new Error(`origin request policy ${behavior.origin_request_policy_id} not emulated by this test`);
+        for (const name of Object.keys(req.headers)) if (!forwards(name)) delete req.headers[name];
+        req.headers.host = origin.domain_name;
+        calls.byMethod[method] = (calls.byMethod[method] ?? 0) + 1;
+        const r = await apiGateway(req, url);
+        const error = r.status >= 400 ? customError(r.status) : undefined;
+        if (error) return answer(res, method, behavior, error.status, objectHeaders(error.object), body(error.object));
+        return answer(res, method, behavior, r.status, r.headers, r.content);
+      }
+
+      let uri = url.pathname;
+      if (behavior.function_association?.some((f) => f.event_type === "viewer-request")) uri = viewerRequest(uri);
+      if (uri === "/") uri = `/${distribution.defaultRootObject}`;
+      let key: string | undefined;
+      try {
+        key = decodeURIComponent(uri.slice(1));
+      } catch {
+        key = undefined; // not a key S3 could hold
+      }
+      const object = method === "OPTIONS" || key === undefined ? undefined : objects.get(key);
+      if (object) return answer(res, method, behavior, 200, objectHeaders(object), body(object));
+      // S3 behind Origin Access Control, with s3:GetObject only: a missing key is 403 AccessDenied.
+      const error = customError(403);
+      if (error) return answer(res, method, behavior, error.status, objectHeaders(error.object), body(error.object));
+      const t = text("AccessDenied");
+      return answer(res, method, behavior, 403, t.headers, t.content);
+    })().catch((e: unknown) => {
+      res.writeHead(500, { "content-type": "text/plain" });
+      res.end(`emulation error: ${(e as Error).message}`);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    configure: (settings) => {
-      objects = new Map(siteObjects({ usageApiUrl: settings.usageApiUrl }).map((o) => [o.key, o]));
-      headers = securityHeaders(distribution.securityHeaders, settings.csp);
-    },
+    calls,
     objects: () => objects,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Origin B: the usage API, with API Gateway's CORS emulated in front of the handler
-// ---------------------------------------------------------------------------------------------
-
-interface CorsConfiguration {
-  allow_origins: string[];
-  allow_methods: string[];
-  allow_headers: string[];
-  expose_headers: string[];
-  allow_credentials: boolean;
-  max_age: number;
-}
-
-/** The CORS configuration of the HTTP API the api stack synthesizes for these allowed origins (config usageApi.allowedOrigins). */
-function synthesizedCors(allowedOrigins: string[]): CorsConfiguration {
-  const config = testConfig({ usageApi: { allowedOrigins } });
-  const json = synthJson(new ApiStack(testApp(), "api", { config, bundleDir: FIXTURE_BUNDLE_DIR, log: () => {} }));
-  const apis = resourcesOfType(json, "aws_apigatewayv2_api");
-  if (apis.length !== 1) throw new Error(`expected one HTTP API, found ${apis.length}`);
-  const cors = apis[0]?.cors_configuration as CorsConfiguration;
-  if (cors.allow_origins.some((o) => o.includes("*"))) throw new Error("wildcard origins are not emulated by this test");
-  return cors;
-}
-
-interface ApiCalls {
-  /** Preflights API Gateway answered itself. */
-  preflights: number;
-  /** Requests that reached the function. */
-  invocations: number;
-}
-
-/**
- * API Gateway's CORS for an HTTP API, in front of the function: it answers a preflight (OPTIONS with
- * Origin and Access-Control-Request-Method) itself, and ignores the function's CORS headers, adding its
- * own to responses for an allowed Origin. A preflight gets the CORS headers only when its origin, method
- * and every requested header are in the configuration. That is stricter than the browser alone (POST is
- * CORS-safelisted, so Chromium would accept a preflight answer that lists no POST): a configuration
- * without the method or a header the site sends fails here.
- * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
- */
-function withApiGatewayCors(cors: CorsConfiguration, lambda: UsageApiHandler, calls: ApiCalls): UsageApiHandler {
-  return async (event) => {
-    const origin = event.headers.origin;
-    const allowed = origin !== undefined && cors.allow_origins.includes(origin);
-    const credentials: Record<string, string> = cors.allow_credentials ? { "access-control-allow-credentials": "true" } : {};
-    const requestedMethod = event.headers["access-control-request-method"];
-    if (event.requestContext.http.method === "OPTIONS" && origin !== undefined && requestedMethod) {
-      calls.preflights++;
-      const listed = (values: string[], value: string) =>
-        values.includes("*") || values.some((v) => v.toLowerCase() === value.toLowerCase());
-      const requestedHeaders = (event.headers["access-control-request-headers"] ?? "")
-        .split(",")
-        .map((h) => h.trim())
-        .filter(Boolean);
-      const preflightOk =
-        allowed && listed(cors.allow_methods, requestedMethod) && requestedHeaders.every((h) => listed(cors.allow_headers, h));
-      return {
-        statusCode: 204,
-        headers: preflightOk
-          ? {
-              "access-control-allow-origin": origin,
-              "access-control-allow-methods": cors.allow_methods.join(","),
-              "access-control-allow-headers": cors.allow_headers.join(","),
-              "access-control-max-age": String(cors.max_age),
-              ...credentials,
-            }
-          : {},
-      };
-    }
-    calls.invocations++;
-    const result = (await lambda(event)) as APIGatewayProxyStructuredResultV2;
-    const headers = Object.fromEntries(Object.entries(result.headers ?? {}).filter(([name]) => !/^access-control-/i.test(name)));
-    if (allowed) {
-      headers["access-control-allow-origin"] = origin;
-      if (cors.expose_headers.length) headers["access-control-expose-headers"] = cors.expose_headers.join(",");
-      Object.assign(headers, credentials);
-    }
-    return { ...result, headers };
-  };
-}
-
-interface UsageApiServer {
-  readonly url: string;
-  readonly calls: ApiCalls;
-  close(): Promise<void>;
-}
-
-async function startApi(store: CounterStore, cors: CorsConfiguration): Promise<UsageApiServer> {
-  const calls: ApiCalls = { preflights: 0, invocations: 0 };
-  const http: UsageHttpServer = await startUsageHttp(withApiGatewayCors(cors, createUsageApi({ store }), calls));
-  return { url: http.url, calls, close: () => http.close() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,14 +464,14 @@ async function checkLinks(page: Page, urls: string[]): Promise<LinkCheck[]> {
 
 // ---------------------------------------------------------------------------------------------
 
-describe("sample site in headless Chromium, served as CloudFront would, with the usage API (API Gateway's CORS emulated)", () => {
+describe("sample site in headless Chromium with the default config, served as its CloudFront distribution would (emulated from the synthesized cache behaviours), /api/* forwarded to the real usage handler", () => {
   const catalog = readCatalog();
   let distribution: SynthesizedDistribution;
+  let apiStage: SynthesizedApi;
   let dynamo: LocalDynamo | undefined;
   let table: string;
   let store: CounterStore;
   let site: SiteServer | undefined;
-  let api: UsageApiServer | undefined;
   let browser: { context: BrowserContext; close: () => Promise<void> } | undefined;
 
   /** The product page's views as dynalite holds them: the month counters' totals and the idempotency records. */
@@ -476,11 +486,6 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
 
   const viewsText = (n: number) => `${n} ${n === 1 ? "view" : "views"}, ${n} in the last 7 days`;
 
-  /** The site pointed at an API, with the CSP the distribution would send for it. */
-  function pointSiteAt(apiUrl: string, connectOrigins: string[] = [new URL(apiUrl).origin]): void {
-    (site as SiteServer).configure({ usageApiUrl: apiUrl, csp: contentSecurityPolicy(connectOrigins) });
-  }
-
   async function launch(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
     const b = await launchChromium();
     await b.context.addInitScript(recordCspViolations);
@@ -490,32 +495,27 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
   beforeAll(async () => {
     findChromium(); // fails first, with one line saying what to install
     expect(MAX_ATTEMPTS).toBeGreaterThan(1);
-    distribution = synthesizedDistribution();
+    ({ distribution, api: apiStage } = synthesizeDefault());
     dynamo = await startDynalite();
     table = `usage-${randomUUID()}`;
     await createCounterTable(dynamo.client, table);
     store = new CounterStore({ client: dynamo.client, tableName: table });
-    site = await startSite(distribution);
-    api = await startApi(store, synthesizedCors([site.origin]));
-    pointSiteAt(api.url);
+    site = await startSite(distribution, { ...apiStage, handler: createUsageApi({ store }) });
     browser = await launch();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await api?.close();
     await site?.close();
     await dynamo?.close();
   });
 
-  it("emulates the synthesized distribution: its CSP is contentSecurityPolicy(), the headers, content types, 404 page and config.js", async () => {
+  it("emulates the synthesized distribution: config.js names the same-origin /api, a self-only CSP, the headers, content types and 404 page", async () => {
     const s = site as SiteServer;
-    const apiUrl = (api as UsageApiServer).url;
-    // What lets this server take the CSP from contentSecurityPolicy(): the distribution sends exactly that.
-    expect(distribution.securityHeaders.content_security_policy?.content_security_policy).toBe(
-      contentSecurityPolicy([originOf(SYNTH_API_URL)]),
-    );
-    const expected = securityHeaders(distribution.securityHeaders, contentSecurityPolicy([apiUrl]));
+    // The default config routes the API through the distribution: config.js names a path on the site, not another origin.
+    expect(distribution.configUsageApiUrl).toBe(`/${apiStage.stage}`);
+    expect(distribution.securityHeaders.content_security_policy?.content_security_policy).toBe(contentSecurityPolicy());
+    const expected = securityHeaders(distribution.securityHeaders);
     expect(Object.keys(expected).sort()).toEqual(
       [
         "content-security-policy",
@@ -526,7 +526,7 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
         "x-xss-protection",
       ].sort(),
     );
-    expect(expected["content-security-policy"]).toContain(`connect-src 'self' ${apiUrl}`);
+    expect(expected["content-security-policy"]).toContain("connect-src 'self';");
 
     for (const o of s.objects().values()) {
       const response = await fetch(`${s.origin}/${o.key}`);
@@ -549,15 +549,26 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
     expect(missing.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(missing.headers.get("content-security-policy")).toBe(expected["content-security-policy"]);
     expect(await missing.text()).toBe(readFileSync(path.join(SITE_DIR, "404.html"), "utf8"));
-    const config = { window: {} as { ANALYTICS_CONFIG?: unknown } };
-    runInNewContext(await (await fetch(`${s.origin}/config.js`)).text(), config);
-    expect(config.window.ANALYTICS_CONFIG).toEqual({ usageApiUrl: apiUrl });
+    // The served config.js is the synthesized object, byte for byte.
+    expect(await (await fetch(`${s.origin}/config.js`)).text()).toBe(distribution.configJs);
+    // GET counts through the distribution: the route answers (404 would be the HTML page), with the security headers.
+    const counts = await fetch(`${s.origin}/${apiStage.stage}${USAGE_ROUTES.getCounts.path.replace("{pageId}", "never-viewed")}`);
+    expect({
+      status: counts.status,
+      type: counts.headers.get("content-type"),
+      nosniff: counts.headers.get("x-content-type-options"),
+    }).toEqual({
+      status: 200,
+      type: expect.stringContaining("application/json"),
+      nosniff: "nosniff",
+    });
+    expect(await counts.json()).toMatchObject({ pageId: "never-viewed", total: 0 });
   });
 
-  it("the product page's counter shows the count the usage API returned, 1 then 2 after a reload, and dynalite holds it", async () => {
-    const a = api as UsageApiServer;
-    expect(await storedViews()).toEqual({ total: 0, idempotencyKeys: 0 });
+  it("the product page's counter shows 1 then 2 after a reload, same-origin (no preflight), and dynalite holds it", async () => {
     const s = site as SiteServer;
+    const before = { ...s.calls.byMethod };
+    expect(await storedViews()).toEqual({ total: 0, idempotencyKeys: 0 });
     const visit = await open((browser as { context: BrowserContext }).context, `${s.origin}/`);
     const problems = async () => ({
       violations: await visit.violations(),
@@ -579,8 +590,14 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
     expect(await problems()).toEqual(none);
     expect(second).toBe("2 views, 2 in the last 7 days");
     expect(await storedViews()).toEqual({ total: 2, idempotencyKeys: 2 });
-    // One POST per load; the second reused the first preflight (Access-Control-Max-Age).
-    expect(a.calls).toEqual({ preflights: 1, invocations: 2 });
+    // One POST per load through /api/*, and no OPTIONS: the browser saw its own origin, so no CORS at all.
+    expect({
+      POST: (s.calls.byMethod.POST ?? 0) - (before.POST ?? 0),
+      OPTIONS: (s.calls.byMethod.OPTIONS ?? 0) - (before.OPTIONS ?? 0),
+    }).toEqual({
+      POST: 2,
+      OPTIONS: 0,
+    });
     await visit.page.close();
   });
 
@@ -679,9 +696,9 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
 
   describe("negative cases: the checks above can fail", () => {
     let fresh: { context: BrowserContext; close: () => Promise<void> } | undefined;
-    let other: UsageApiServer | undefined;
+    let other: SiteServer | undefined;
 
-    // A fresh browser per case: no cached config.js or preflight from another case.
+    // A fresh browser per case: no cached config.js from another case.
     beforeEach(async () => {
       fresh = await launch();
     });
@@ -690,66 +707,41 @@ describe("sample site in headless Chromium, served as CloudFront would, with the
       fresh = undefined;
       await other?.close();
       other = undefined;
-      if (api) pointSiteAt(api.url);
     });
 
-    it("with the site's origin missing from the API's allowed origins, the browser reports the CORS failure, the counter stays hidden and nothing is counted", async () => {
-      const s = site as SiteServer;
-      // Same server, other name: CORS compares origins exactly.
-      const notTheSite = s.origin.replace("127.0.0.1", "localhost");
-      const cors = synthesizedCors([notTheSite]);
-      expect(cors.allow_origins).toEqual([notTheSite]);
-      other = await startApi(store, cors);
-      pointSiteAt(other.url);
+    /** Open the product page on a site, wait for every attempt to fail, and check that nothing was counted or shown. */
+    async function expectCounterHidden(s: SiteServer, status: number): Promise<Visit> {
       const before = await storedViews();
-      const post = `${other.url}${RECORD_VIEW_PATH}`;
-
+      const post = `${s.origin}/${apiStage.stage}${RECORD_VIEW_PATH}`;
       const visit = await open((fresh as { context: BrowserContext }).context, `${s.origin}/`);
-      await until(
-        `${MAX_ATTEMPTS} failed POSTs`,
-        async () => visit.failedRequests.length >= MAX_ATTEMPTS || (await visit.violations()).length > 0,
-      );
+      // 4xx other than 409/429 is final: the script gives up after the first answer.
+      await until("the POST's error answer", () => visit.errorResponses.length >= 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(visit.errorResponses).toEqual([`POST ${post}: ${status}`]);
+      expect(visit.failedRequests).toEqual([]);
       expect(await visit.violations()).toEqual([]);
-      // Every attempt: the preflight gets no Access-Control-Allow-Origin, so the POST is never sent.
-      expect(visit.failedRequests).toEqual(Array(MAX_ATTEMPTS).fill(`POST ${post}: net::ERR_FAILED`));
-      const consoleErrors = visit.consoleErrors;
-      const corsErrors = consoleErrors.filter((e) => e.includes("has been blocked by CORS policy"));
-      expect(corsErrors).toHaveLength(MAX_ATTEMPTS);
-      for (const e of corsErrors) {
-        expect(e).toContain(`Access to fetch at '${post}' from origin '${s.origin}' has been blocked by CORS policy`);
-        expect(e).toContain("No 'Access-Control-Allow-Origin' header is present");
-      }
-      expect(consoleErrors.filter((e) => !corsErrors.includes(e))).toEqual(
-        Array(MAX_ATTEMPTS).fill(`Failed to load resource: net::ERR_FAILED @ ${post}`),
-      );
-      expect(other.calls).toEqual({ preflights: MAX_ATTEMPTS, invocations: 0 });
-      expect(await visit.page.locator("[data-usage-counter]").textContent()).toBe("");
-      expect(await visit.page.locator("p.usage").isHidden()).toBe(true);
-      expect(await visit.violations()).toEqual([]);
-      expect(await storedViews()).toEqual(before);
-    });
-
-    it("with a CSP that omits the API's origin, the fetch is blocked before it leaves the browser and a securitypolicyviolation is seen", async () => {
-      const s = site as SiteServer;
-      const a = api as UsageApiServer;
-      pointSiteAt(a.url, []);
-      const before = await storedViews();
-      const calls = { ...a.calls };
-      const post = `${a.url}${RECORD_VIEW_PATH}`;
-
-      const visit = await open((fresh as { context: BrowserContext }).context, `${s.origin}/`);
-      await until(`${MAX_ATTEMPTS} CSP violations`, async () => (await visit.violations()).length >= MAX_ATTEMPTS);
-      expect(await visit.violations()).toEqual(
-        Array(MAX_ATTEMPTS).fill({ directive: "connect-src", blockedURI: post, disposition: "enforce" }),
-      );
-      expect(visit.consoleErrors.filter((e) => e.includes("violates the following Content Security Policy directive"))).toHaveLength(
-        MAX_ATTEMPTS,
-      );
-      expect(visit.failedRequests).toEqual([]); // never on the network
-      expect(a.calls).toEqual(calls);
       expect(await visit.page.locator("[data-usage-counter]").textContent()).toBe("");
       expect(await visit.page.locator("p.usage").isHidden()).toBe(true);
       expect(await storedViews()).toEqual(before);
+      return visit;
+    }
+
+    it("without the /api/* behaviour (an edge stack given no usage API), the POST meets the bucket's behaviour: 403, the counter stays hidden", async () => {
+      const bare = synthesizeWithoutApi();
+      expect(bare.orderedBehaviors.map((b) => b.path_pattern)).not.toContain(`/${apiStage.stage}/*`);
+      // The page still names /api (the default's config.js), so the emulation shows what the behaviour does.
+      other = await startSite(
+        { ...bare, configUsageApiUrl: distribution.configUsageApiUrl },
+        { ...apiStage, handler: createUsageApi({ store }) },
+      );
+      await expectCounterHidden(other, 403);
+      expect(other.calls.invocations).toBe(0);
+    });
+
+    it("with an API stage that is not the behaviour's path segment, API Gateway's 404 becomes the site's 404 page and the counter stays hidden", async () => {
+      other = await startSite(distribution, { stage: `${apiStage.stage}-other`, handler: createUsageApi({ store }) });
+      await expectCounterHidden(other, 404);
+      expect(other.calls).toEqual({ byMethod: { POST: 1 }, invocations: 0 });
     });
   });
 });

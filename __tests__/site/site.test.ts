@@ -103,8 +103,8 @@ describe("sample site", () => {
   it("config.js carries the usage API URL, or null", () => {
     expect(configScript()).toBe('window.ANALYTICS_CONFIG = {"usageApiUrl":null};\n');
     const ctx: { window: { ANALYTICS_CONFIG?: { usageApiUrl: string | null } } } = { window: {} };
-    runInNewContext(configScript("https://api.example.com/prod"), ctx);
-    expect(ctx.window.ANALYTICS_CONFIG).toEqual({ usageApiUrl: "https://api.example.com/prod" });
+    runInNewContext(configScript("/api"), ctx);
+    expect(ctx.window.ANALYTICS_CONFIG).toEqual({ usageApiUrl: "/api" });
   });
 
   it("QR landing pages send the visitor on to their target, marked src=qr with the code", () => {

@@ -9,7 +9,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Testing } from "cdktf";
 import { ConfigError } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
-import { ApiStack, allowedOriginsOf } from "../../stacks/api-stack";
+import { ApiStack } from "../../stacks/api-stack";
 import { createStacks } from "../../stacks/app";
 import { UsageApi } from "../../stacks/constructs/usage-api";
 import { UsageCounterTable } from "../../stacks/constructs/usage-table";
@@ -20,8 +20,8 @@ import { FIXTURE_BUNDLE_DIR, fixtureBundles, resourcesOfType, synthJson, testApp
 
 const ORIGIN = "https://d111111abcdef8.cloudfront.net";
 
-function apiStack(usageApi: EnvironmentConfigInput["usageApi"] = { allowedOrigins: [ORIGIN] }, log?: (line: string) => void): ApiStack {
-  return new ApiStack(testApp(), "api", { config: testConfig({ usageApi }), bundleDir: FIXTURE_BUNDLE_DIR, log });
+function apiStack(usageApi: EnvironmentConfigInput["usageApi"] = { allowedOrigins: [ORIGIN] }): ApiStack {
+  return new ApiStack(testApp(), "api", { config: testConfig({ usageApi }), bundleDir: FIXTURE_BUNDLE_DIR });
 }
 
 /** Statements of the function role's inline policy, from the synthesized policy document. */
@@ -63,7 +63,8 @@ describe("the api stack", () => {
 
   it("throttles the stage with both burst and rate from the config and logs access to a retained log group", () => {
     expect(synthesized).toHaveResourceWithProperties(Apigatewayv2Stage, {
-      name: "$default",
+      // Named: the segment is the path the site's distribution forwards (/api/*), kept in the request path.
+      name: "api",
       auto_deploy: true,
       default_route_settings: expect.objectContaining({ throttling_burst_limit: 60, throttling_rate_limit: 25 }),
       access_log_settings: expect.objectContaining({
@@ -90,17 +91,16 @@ describe("the api stack", () => {
     });
   });
 
-  it("also allows the site's custom domain, and says so when no browser origin is allowed", () => {
-    const config = testConfig({
-      usageApi: { allowedOrigins: [ORIGIN] },
-      website: { customDomain: { domainName: "www.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" } },
-    });
-    expect(allowedOriginsOf(config)).toEqual([ORIGIN, "https://www.example.com"]);
+  it("allows no cross-origin caller by default (the site calls it same-origin), with an explicit empty list, and prints no warning", () => {
     const lines: string[] = [];
-    apiStack({}, (l) => lines.push(l));
-    expect(lines).toEqual([expect.stringContaining("Usage API: no browser origin allowed (usageApi.allowedOrigins is empty")]);
-    apiStack({ allowedOrigins: [ORIGIN] }, (l) => lines.push(l));
-    expect(lines).toHaveLength(1);
+    const log = jest.spyOn(console, "log").mockImplementation((l: unknown) => void lines.push(String(l)));
+    try {
+      const json = synthJson(apiStack({}));
+      expect(resourcesOfType(json, "aws_apigatewayv2_api")[0]?.cors_configuration).toMatchObject({ allow_origins: [] });
+    } finally {
+      log.mockRestore();
+    }
+    expect(lines.filter((l) => l.includes("Usage API"))).toEqual([]);
   });
 
   it("lets only this API invoke the function", () => {
@@ -154,15 +154,12 @@ describe("the api stack", () => {
     expect(fn.environment.variables.PAGE_IDS).toBe("product,pricing");
   });
 
-  it("outputs the API URL and passes it to the edge stack's config.js", () => {
-    const stacks = createStacks(testApp(), testConfig({ usageApi: { allowedOrigins: [ORIGIN] } }), fixtureBundles);
+  it("outputs the stage URL for direct callers, while the site's config.js names the same-origin path, with no cross-stack URL", () => {
+    const stacks = createStacks(testApp(), testConfig(), fixtureBundles);
     const output = JSON.parse(Testing.synth(stacks.api)).output as Record<string, { value: string }>;
-    expect(output["usage-api-url"]?.value).toMatch(/aws_apigatewayv2_api\..*\.api_endpoint/);
-    // The edge stack's config.js carries the URL (a cross-stack reference that app.synth turns into remote state).
+    expect(output["usage-api-url"]?.value).toMatch(/^\$\{aws_apigatewayv2_stage\.usage-api_stage_\w+\.invoke_url\}$/);
     const objects = resourcesOfType(synthJson(stacks.edge), "aws_s3_object") as { key: string; content?: string }[];
-    expect(objects.find((o) => o.key === "config.js")?.content).toMatch(
-      /^window\.ANALYTICS_CONFIG = \$\{jsonencode\(\{"usageApiUrl" = aws_apigatewayv2_api\.usage-api_\w+\.api_endpoint\}\)\};\n$/,
-    );
+    expect(objects.find((o) => o.key === "config.js")?.content).toBe('window.ANALYTICS_CONFIG = {"usageApiUrl":"/api"};\n');
   });
 });
 

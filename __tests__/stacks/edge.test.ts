@@ -17,7 +17,6 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { TerraformOutput, TerraformStack, Testing } from "cdktf";
 import { ConfigError } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
@@ -25,13 +24,21 @@ import { REALTIME_LOG_FIELDS } from "../../schemas/cloudfront";
 import { createStacks } from "../../stacks/app";
 import { PROJECT_ROOT } from "../../stacks/base-stack";
 import { ServiceRole } from "../../stacks/constructs/iam";
-import { MANAGED_CACHE_POLICIES } from "../../stacks/constructs/site-distribution";
+import { SecureBucket } from "../../stacks/constructs/secure-bucket";
+import {
+  ALL_METHODS,
+  type ApiOrigin,
+  MANAGED_CACHE_POLICIES,
+  MANAGED_ORIGIN_REQUEST_POLICIES,
+  SiteDistribution,
+  USAGE_API_ORIGIN_ID,
+} from "../../stacks/constructs/site-distribution";
 import { EdgeStack } from "../../stacks/edge-stack";
 import { SITE_DIR } from "../../stacks/site-manifest";
 import { testConfig } from "../helpers/config";
 import { fixtureBundles, resourcesOfType, synthJson, type TfJson, testApp } from "../helpers/synth";
 
-function edge(overrides: Partial<EnvironmentConfigInput> = {}, props: { usageApiUrl?: string } = {}): EdgeStack {
+function edge(overrides: Partial<EnvironmentConfigInput> = {}, props: { usageApi?: ApiOrigin } = {}): EdgeStack {
   return new EdgeStack(testApp(), "edge", { config: testConfig(overrides), ...props });
 }
 
@@ -157,7 +164,7 @@ describe("edge stack, default config", () => {
       }
     });
 
-    it("serves config.js uncached, so a new usage API URL is live at once", () => {
+    it("serves config.js uncached, so a changed setting is live at once", () => {
       expect(distribution.config.ordered_cache_behavior).toEqual([
         expect.objectContaining({ path_pattern: "/config.js", cache_policy_id: MANAGED_CACHE_POLICIES.CachingDisabled }),
       ]);
@@ -332,6 +339,100 @@ describe("edge stack, default config", () => {
   });
 });
 
+const API_ENDPOINT = "https://abc123.execute-api.eu-west-1.amazonaws.com";
+
+describe("edge stack with the usage API routed through the distribution (same origin)", () => {
+  const json = synthJson(edge({}, { usageApi: { endpoint: API_ENDPOINT, basePath: "/api" } }));
+  const distribution = only(json, "aws_cloudfront_distribution").config as {
+    origin: Record<string, unknown>[];
+    ordered_cache_behavior: Record<string, unknown>[];
+  };
+
+  it("adds the API's execute-api host as a second origin, reached over HTTPS (TLS 1.2) with no origin path", () => {
+    const api = distribution.origin.find((o) => o.origin_id === USAGE_API_ORIGIN_ID);
+    expect(distribution.origin).toHaveLength(2);
+    expect(api).toEqual({
+      origin_id: USAGE_API_ORIGIN_ID,
+      domain_name: "abc123.execute-api.eu-west-1.amazonaws.com",
+      custom_origin_config: { http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: ["TLSv1.2"] },
+    });
+  });
+
+  it("forwards /api/* there uncached, with every viewer header but Host, all methods (POST included), HTTPS only, logged and with the security headers", () => {
+    const headers = only(json, "aws_cloudfront_response_headers_policy");
+    const logs = only(json, "aws_cloudfront_realtime_log_config");
+    const api = distribution.ordered_cache_behavior.filter((b) => b.target_origin_id === USAGE_API_ORIGIN_ID);
+    expect(api).toEqual([
+      {
+        path_pattern: "/api/*",
+        target_origin_id: USAGE_API_ORIGIN_ID,
+        viewer_protocol_policy: "https-only",
+        allowed_methods: [...ALL_METHODS],
+        cached_methods: ["GET", "HEAD"],
+        cache_policy_id: MANAGED_CACHE_POLICIES.CachingDisabled,
+        origin_request_policy_id: MANAGED_ORIGIN_REQUEST_POLICIES.AllViewerExceptHostHeader,
+        response_headers_policy_id: `\${${headers.address}.id}`,
+        realtime_log_config_arn: `\${${logs.address}.arn}`,
+      },
+    ]);
+    // Ids from AWS's managed policy pages, not copied from the construct.
+    expect(MANAGED_CACHE_POLICIES.CachingDisabled).toBe("4135ea2d-6df8-44a3-9df3-4b5a84be39ad");
+    expect(MANAGED_ORIGIN_REQUEST_POLICIES.AllViewerExceptHostHeader).toBe("b689b0a8-53d0-40ab-baf2-68738e2966ac");
+  });
+
+  it("writes the same-origin path into config.js and keeps the CSP's connect-src self-only", () => {
+    const config = resourcesOfType(json, "aws_s3_object").find((o) => o.key === "config.js");
+    expect(config?.content).toBe('window.ANALYTICS_CONFIG = {"usageApiUrl":"/api"};\n');
+    expect(config?.etag).toBe(createHash("md5").update(String(config?.content)).digest("hex"));
+    const policy = only(json, "aws_cloudfront_response_headers_policy").config as {
+      security_headers_config: { content_security_policy: { content_security_policy: string } };
+    };
+    expect(policy.security_headers_config.content_security_policy.content_security_policy).toContain("connect-src 'self';");
+  });
+
+  it("with createStacks, takes the endpoint from the api stack (Terraform cuts the host) and the api stack takes nothing back", () => {
+    const stacks = createStacks(testApp(), testConfig(), fixtureBundles);
+    const edgeJson = synthJson(stacks.edge);
+    const d = only(edgeJson, "aws_cloudfront_distribution").config as {
+      origin: Record<string, unknown>[];
+      ordered_cache_behavior: Record<string, unknown>[];
+    };
+    expect(d.origin.find((o) => o.origin_id === USAGE_API_ORIGIN_ID)?.domain_name).toMatch(
+      /^\$\{replace\(aws_apigatewayv2_api\.usage-api_\w+\.api_endpoint, "https:\/\/", ""\)\}$/,
+    );
+    // The path pattern is the stage's name: API Gateway keeps the segment in the path and selects that stage.
+    const stage = resourcesOfType(synthJson(stacks.api), "aws_apigatewayv2_stage")[0];
+    expect(d.ordered_cache_behavior.map((b) => b.path_pattern)).toContain(`/${stage?.name}/*`);
+  });
+
+  it("makes edge depend on api and never the reverse (app.synth's manifest): no cycle, api deploys first", () => {
+    const app = testApp();
+    createStacks(app, testConfig(), fixtureBundles);
+    app.synth();
+    const manifest = JSON.parse(readFileSync(path.join(app.outdir, "manifest.json"), "utf8")) as {
+      stacks: Record<string, { dependencies: string[] }>;
+    };
+    expect(manifest.stacks.edge?.dependencies).toContain("api");
+    expect(manifest.stacks.api?.dependencies).toEqual([]);
+  });
+
+  it("refuses an uncached path under the API's pattern", () => {
+    const app = testApp();
+    const stack = new TerraformStack(app, "s");
+    const bucket = new SecureBucket(stack, "b", { bucketName: "b-123456789012" });
+    expect(
+      () =>
+        new SiteDistribution(stack, "d", {
+          name: "n",
+          bucket,
+          realtimeLogConfigArn: "arn:aws:cloudfront::123456789012:realtime-log-config/x",
+          usageApi: { endpoint: API_ENDPOINT, basePath: "/api" },
+          uncachedPaths: ["/config.js", "/api/config"],
+        }),
+    ).toThrow(/uncachedPaths entry \/api\/config is under the usage API's \/api\/\*/);
+  });
+});
+
 describe("edge stack, config choices", () => {
   it("takes the sampling rate from the config", () => {
     expect(Testing.synth(edge({ realtimeLogs: { samplingRate: 25 } }))).toHaveResourceWithProperties(CloudfrontRealtimeLogConfig, {
@@ -398,42 +499,13 @@ describe("edge stack, config choices", () => {
     }
   });
 
-  it("writes a usage API URL into config.js and allows its origin in the CSP", () => {
-    const synth = Testing.synth(edge({}, { usageApiUrl: "https://abc123.execute-api.eu-west-1.amazonaws.com/prod" }));
-    expect(synth).toHaveResourceWithProperties(S3Object, {
-      key: "config.js",
-      content: 'window.ANALYTICS_CONFIG = {"usageApiUrl":"https://abc123.execute-api.eu-west-1.amazonaws.com/prod"};\n',
-    });
-    expect(synth).toHaveResourceWithProperties(CloudfrontResponseHeadersPolicy, {
-      security_headers_config: expect.objectContaining({
-        content_security_policy: expect.objectContaining({
-          content_security_policy: expect.stringContaining("connect-src 'self' https://abc123.execute-api.eu-west-1.amazonaws.com;"),
-        }),
-      }),
-    });
-  });
-
-  it("takes a usage API URL from another stack: Terraform renders config.js, hashes it and cuts the origin", () => {
-    const app = testApp();
-    const api = new TerraformStack(app, "api");
-    const url = new S3Object(api, "stand-in-for-the-api", { bucket: "b", key: "k" }).id;
-    const stack = new EdgeStack(app, "edge", { config: testConfig(), usageApiUrl: url });
-    const json = synthJson(stack);
-    const config = resourcesOfType(json, "aws_s3_object").find((o) => o.key === "config.js") as Record<string, unknown>;
-    expect(config.content).toMatch(
-      /^window\.ANALYTICS_CONFIG = \$\{jsonencode\(\{"usageApiUrl" = aws_s3_object\.stand-in-for-the-api\.id\}\)\};\n$/,
-    );
-    expect(config.etag).toMatch(/^\$\{md5\(/);
-    const policy = only(json, "aws_cloudfront_response_headers_policy").config as {
-      security_headers_config: { content_security_policy: { content_security_policy: string } };
-    };
-    expect(policy.security_headers_config.content_security_policy.content_security_policy).toMatch(
-      /connect-src 'self' \$\{regex\("\^https:\/\/\[\^\/\]\+"/,
-    );
-  });
-
-  it("refuses a usage API URL that is not https", () => {
-    expect(() => edge({}, { usageApiUrl: "http://api.example.com" })).toThrow(/usageApiUrl must use https/);
+  it("refuses a usage API endpoint that is not https://<host>, and a base path that is not one segment", () => {
+    const api = (endpoint: string, basePath = "/api") => edge({}, { usageApi: { endpoint, basePath } });
+    expect(() => api("http://abc123.execute-api.eu-west-1.amazonaws.com")).toThrow(/usageApi.endpoint must be https:\/\/<host>/);
+    expect(() => api("https://abc123.execute-api.eu-west-1.amazonaws.com/prod")).toThrow(/usageApi.endpoint must be https:\/\/<host>/);
+    expect(() => api("not a url")).toThrow(/usageApi.endpoint is not a URL/);
+    for (const basePath of ["api", "/api/", "/a/b", "/"])
+      expect(() => api(API_ENDPOINT, basePath)).toThrow(/usageApi.basePath must be one path segment/);
   });
 
   it("fails synth naming website.defaultRootObject when that object is not in the site", () => {

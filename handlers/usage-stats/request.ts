@@ -54,7 +54,7 @@ const ViewHeaders = z.looseObject({
 /** Validate an event; throws {@link HttpError} for anything a client got wrong. */
 export function parseRequest(event: APIGatewayProxyEventV2, allowedPageIds?: ReadonlySet<string>): UsageRequest {
   const method = event.requestContext?.http?.method?.toUpperCase() ?? "";
-  const rawPath = event.rawPath ?? event.requestContext?.http?.path ?? "";
+  const rawPath = routePath(event);
   const match = ROUTES.map((r) => ({ ...r, m: r.pattern.exec(rawPath) })).find((r) => r.m);
   if (!match?.m) throw new HttpError(404, `no route for ${rawPath || "(empty path)"}`);
   if (method === "OPTIONS") return { route: "preflight" };
@@ -71,6 +71,20 @@ export function parseRequest(event: APIGatewayProxyEventV2, allowedPageIds?: Rea
   parseBody(event, headers.data["content-type"]);
   const key = headers.data[IDEMPOTENCY_KEY_HEADER];
   return key === undefined ? { route: "recordView", pageId } : { route: "recordView", pageId, idempotencyKey: key };
+}
+
+/**
+ * The path the routes are matched against. A named stage's segment stays in `rawPath`
+ * (`/api/v1/...` for stage `api`); only `$default` is served at the root, so it is removed here.
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-stages.html
+ * @see https://github.com/aws-powertools/powertools-lambda-python/issues/621
+ */
+function routePath(event: APIGatewayProxyEventV2): string {
+  const rawPath = event.rawPath ?? event.requestContext?.http?.path ?? "";
+  const stage = event.requestContext?.stage;
+  if (!stage || stage === "$default") return rawPath;
+  const prefix = `/${stage}`;
+  return rawPath === prefix || rawPath.startsWith(`${prefix}/`) ? rawPath.slice(prefix.length) || "/" : rawPath;
 }
 
 function parsePageId(encoded: string, allowed?: ReadonlySet<string>): string {

@@ -7,9 +7,9 @@
  */
 import * as path from "node:path";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
-import { AssetType, Fn, TerraformAsset, Token } from "cdktf";
+import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
-import { CONFIG_SCRIPT_KEY, configScript, SITE_DIR, siteObjects } from "../site-manifest";
+import { SITE_DIR, siteObjects } from "../site-manifest";
 import type { SecureBucket } from "./secure-bucket";
 
 export interface SiteContentProps {
@@ -17,7 +17,7 @@ export interface SiteContentProps {
   readonly bucket: SecureBucket;
   /** Site directory. @default the repository's site/ */
   readonly siteDir?: string;
-  /** Usage API URL written into config.js. @default none: config.js says null and the counter stays hidden */
+  /** Usage API base URL written into config.js: the same-origin path, e.g. `/api`. @default none: config.js says null and the counter stays hidden */
   readonly usageApiUrl?: string;
 }
 
@@ -33,21 +33,15 @@ export class SiteContent extends Construct {
   constructor(scope: Construct, id: string, props: SiteContentProps) {
     super(scope, id);
     const siteDir = props.siteDir ?? SITE_DIR;
+    if (props.usageApiUrl !== undefined && Token.isUnresolved(props.usageApiUrl)) {
+      // config.js is rendered and hashed at synth; a reference would leave both unknown until apply.
+      throw new Error(`${this.node.path}: usageApiUrl must be known at synth (the same-origin path, e.g. /api)`);
+    }
     const objects = siteObjects({ siteDir, usageApiUrl: props.usageApiUrl });
     const asset = new TerraformAsset(this, "files", { path: siteDir, type: AssetType.DIRECTORY });
 
     for (const o of objects) {
-      let content: string | undefined;
-      let etag = o.etag;
-      if (o.content !== undefined) {
-        if (o.key === CONFIG_SCRIPT_KEY && props.usageApiUrl !== undefined && Token.isUnresolved(props.usageApiUrl)) {
-          // The usage API URL is a reference to another stack: Terraform renders the JSON and hashes the result.
-          content = configScript(props.usageApiUrl, Fn.jsonencode);
-          etag = Fn.md5(content);
-        } else {
-          content = escapeTemplate(o.content);
-        }
-      }
+      const content = o.content !== undefined ? escapeTemplate(o.content) : undefined;
       const object = new S3Object(this, o.key.replace(/[^A-Za-z0-9-]/g, "_"), {
         bucket: props.bucket.name,
         key: o.key,
@@ -55,7 +49,7 @@ export class SiteContent extends Construct {
         content,
         contentType: o.contentType,
         cacheControl: o.cacheControl,
-        etag,
+        etag: o.etag,
       });
       this.objects.set(o.key, object);
     }

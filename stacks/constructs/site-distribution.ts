@@ -3,13 +3,16 @@
  * Access Control (the bucket policy allows only this distribution), HTTPS
  * only, HTTP/2 and HTTP/3, compression, the managed caching policy, security
  * headers, custom error pages, and the real-time log config on every cache
- * behaviour, so every request served becomes a log record.
+ * behaviour, so every request served becomes a log record. With a usage API,
+ * `<basePath>/*` goes to it uncached (a second origin), so the product page
+ * calls its own origin: no CORS, no API URL in config.js, connect-src 'self'.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   CloudfrontDistribution,
   type CloudfrontDistributionOrderedCacheBehavior,
+  type CloudfrontDistributionOrigin,
   type CloudfrontDistributionViewerCertificate,
 } from "@cdktf/provider-aws/lib/cloudfront-distribution";
 import { CloudfrontFunction } from "@cdktf/provider-aws/lib/cloudfront-function";
@@ -27,6 +30,33 @@ export const MANAGED_CACHE_POLICIES = {
   CachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",
   CachingDisabled: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
 } as const;
+
+/**
+ * AWS managed origin request policies (fixed ids). AllViewerExceptHostHeader forwards every viewer
+ * header, cookie and query string but Host: API Gateway and Lambda URL origins expect their own
+ * domain name in Host and reject the distribution's.
+ * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html
+ */
+export const MANAGED_ORIGIN_REQUEST_POLICIES = {
+  AllViewerExceptHostHeader: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+} as const;
+
+/**
+ * A cache behaviour allows one of three method sets; POST (a view) is only in the full one.
+ * @see https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_AllowedMethods.html
+ */
+export const ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"] as const;
+
+/** Origin id of the usage API in the distribution. */
+export const USAGE_API_ORIGIN_ID = "usage-api";
+
+/** An HTTP API the distribution forwards `<basePath>/*` to, path unchanged. */
+export interface ApiOrigin {
+  /** The API's endpoint, `https://<id>.execute-api.<region>.amazonaws.com` (a Terraform reference, usually). */
+  readonly endpoint: string;
+  /** The path its routes are served under on the endpoint: `/<stage name>`, one segment. */
+  readonly basePath: string;
+}
 
 /** Longest Content-Security-Policy value a response headers policy takes. @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-response-headers-policies */
 export const MAX_CSP_LENGTH = 1783;
@@ -62,35 +92,40 @@ export interface SiteDistributionProps {
   readonly errorResponses?: readonly ErrorResponse[];
   /** A custom domain and its us-east-1 ACM certificate. @default none: the default CloudFront name and certificate */
   readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
-  /** URL of the usage API the page calls: its origin is added to the CSP's connect-src. @default none */
-  readonly usageApiUrl?: string;
+  /**
+   * The usage API, served same-origin at `<basePath>/*`: uncached, every viewer header but Host forwarded, all methods.
+   * @default none: no API behaviour
+   */
+  readonly usageApi?: ApiOrigin;
   /** Paths served without caching (deploy-time settings), each its own cache behaviour. @default ["/config.js"] */
   readonly uncachedPaths?: readonly string[];
   /** Comment on the distribution. @default the name */
   readonly comment?: string;
 }
 
-/** The origin (scheme://host[:port]) of an API URL; a Terraform reference is cut down by Terraform at plan time. */
-export function originOf(url: string): string {
-  if (Token.isUnresolved(url)) return Token.asString(Fn.regex("^https://[^/]+", url));
+/** The host name of an https endpoint with no path (a CloudFront custom origin's domain_name); a reference is cut by Terraform. */
+export function hostOf(endpoint: string): string {
+  if (Token.isUnresolved(endpoint)) return Token.asString(Fn.replace(endpoint, "https://", ""));
   let parsed: URL;
   try {
-    parsed = new URL(url);
+    parsed = new URL(endpoint);
   } catch {
-    throw new Error(`usageApiUrl is not a URL: ${url}`);
+    throw new Error(`usageApi.endpoint is not a URL: ${endpoint}`);
   }
-  if (parsed.protocol !== "https:") throw new Error(`usageApiUrl must use https: ${url}`);
-  return parsed.origin;
+  if (parsed.protocol !== "https:" || parsed.port !== "" || !["", "/"].includes(parsed.pathname) || parsed.search) {
+    throw new Error(`usageApi.endpoint must be https://<host> with no port or path: ${endpoint}`);
+  }
+  return parsed.hostname;
 }
 
-/** The site's Content-Security-Policy: only its own resources, plus the usage API for fetch. */
-export function contentSecurityPolicy(connectOrigins: readonly string[] = []): string {
+/** The site's Content-Security-Policy: only its own resources; the usage API is same-origin too. */
+export function contentSecurityPolicy(): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    ["connect-src 'self'", ...connectOrigins].join(" "),
+    "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
@@ -123,8 +158,18 @@ export class SiteDistribution extends Construct {
     const uncached = props.uncachedPaths ?? ["/config.js"];
     for (const p of uncached) if (!p.startsWith("/")) throw new Error(`${this.node.path}: uncachedPaths entries start with '/': ${p}`);
 
-    const csp = contentSecurityPolicy(props.usageApiUrl ? [originOf(props.usageApiUrl)] : []);
-    if (!Token.isUnresolved(csp) && csp.length > MAX_CSP_LENGTH) {
+    const api = props.usageApi;
+    if (api && !/^\/[A-Za-z0-9_-]+$/.test(api.basePath)) {
+      throw new Error(
+        `${this.node.path}: usageApi.basePath must be one path segment such as /api (the API's stage); got "${api.basePath}"`,
+      );
+    }
+    const apiPattern = api && `${api.basePath}/*`;
+    const clash = apiPattern && uncached.find((p) => p === api.basePath || p.startsWith(`${api.basePath}/`));
+    if (clash) throw new Error(`${this.node.path}: uncachedPaths entry ${clash} is under the usage API's ${apiPattern}`);
+
+    const csp = contentSecurityPolicy();
+    if (csp.length > MAX_CSP_LENGTH) {
       throw new Error(
         `${this.node.path}: the Content-Security-Policy is ${csp.length} characters; CloudFront takes at most ${MAX_CSP_LENGTH}`,
       );
@@ -175,6 +220,29 @@ export class SiteDistribution extends Construct {
       pathPattern,
       cachePolicyId: MANAGED_CACHE_POLICIES.CachingDisabled,
     }));
+    const origin: CloudfrontDistributionOrigin[] = [
+      { originId, domainName: props.bucket.bucket.bucketRegionalDomainName, originAccessControlId: this.originAccessControl.id },
+    ];
+    if (api && apiPattern) {
+      origin.push({
+        originId: USAGE_API_ORIGIN_ID,
+        domainName: hostOf(api.endpoint),
+        // execute-api endpoints speak HTTPS only, TLS 1.2 and up.
+        customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] },
+      });
+      orderedCacheBehavior.push({
+        pathPattern: apiPattern,
+        targetOriginId: USAGE_API_ORIGIN_ID,
+        // A POST redirected from http would arrive as a GET: refuse plain HTTP instead.
+        viewerProtocolPolicy: "https-only",
+        allowedMethods: [...ALL_METHODS],
+        cachedMethods: ["GET", "HEAD"],
+        cachePolicyId: MANAGED_CACHE_POLICIES.CachingDisabled,
+        originRequestPolicyId: MANAGED_ORIGIN_REQUEST_POLICIES.AllViewerExceptHostHeader,
+        responseHeadersPolicyId: this.responseHeadersPolicy.id,
+        realtimeLogConfigArn: props.realtimeLogConfigArn,
+      });
+    }
 
     const viewerCertificate: CloudfrontDistributionViewerCertificate = props.customDomain
       ? { acmCertificateArn: props.customDomain.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" }
@@ -188,13 +256,7 @@ export class SiteDistribution extends Construct {
       isIpv6Enabled: true,
       priceClass: props.priceClass ?? "PriceClass_100",
       defaultRootObject: rootObject,
-      origin: [
-        {
-          originId,
-          domainName: props.bucket.bucket.bucketRegionalDomainName,
-          originAccessControlId: this.originAccessControl.id,
-        },
-      ],
+      origin,
       defaultCacheBehavior: {
         ...common,
         cachePolicyId: MANAGED_CACHE_POLICIES.CachingOptimized,

@@ -1,9 +1,11 @@
 /**
  * The live usage counter API: an HTTP API with the two routes of
  * schemas/usage.ts plus a `$default` route (so unknown paths and wrong methods
- * get the handler's JSON 404/405), a throttled `$default` stage with access
- * logs, CORS for the site's origins only, and the `usage-stats` function that
- * may touch only the counter table and its own log group.
+ * get the handler's JSON 404/405), a throttled stage named `api` with access
+ * logs, CORS only for origins configured outside the site, and the
+ * `usage-stats` function that may touch only the counter table and its own log
+ * group. The site reaches it same-origin: its distribution forwards `/api/*`
+ * unchanged, and the stage segment selects this stage.
  */
 import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
@@ -14,8 +16,9 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_ENV, USAGE_ROUTES } from "../../schemas/usage";
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_API_STAGE, USAGE_ENV, USAGE_ROUTES } from "../../schemas/usage";
 import { NodeFunction } from "./lambda-function";
+import type { ApiOrigin } from "./site-distribution";
 import type { UsageCounterTable } from "./usage-table";
 
 export interface UsageApiProps {
@@ -25,7 +28,11 @@ export interface UsageApiProps {
   readonly table: UsageCounterTable;
   /** Bundle directory of the `usage-stats` handler (holds index.js). */
   readonly bundleDir: string;
-  /** Browser origins allowed by CORS; never `*`. @default [] (no browser origin) */
+  /**
+   * Browser origins allowed by CORS, for pages served elsewhere that call the API directly; never `*`.
+   * The site itself calls it same-origin through its distribution and needs none.
+   * @default [] (no cross-origin caller)
+   */
   readonly allowedOrigins?: readonly string[];
   /** Stage steady-state rate, requests per second, above 0. */
   readonly throttlingRateLimit: number;
@@ -107,7 +114,8 @@ export class UsageApi extends Construct {
       name: props.name,
       protocolType: "HTTP",
       description: "Live page view counters",
-      // API Gateway answers preflights itself and ignores CORS headers from the function.
+      // API Gateway answers preflights itself and ignores CORS headers from the function. An explicit
+      // list even when empty (APIGW-CORS-EXPLICIT-ORIGINS): the site's own page is same-origin and needs none.
       corsConfiguration: {
         allowOrigins: [...origins],
         allowMethods: [...new Set(Object.values(USAGE_ROUTES).map((r) => r.method))],
@@ -141,7 +149,7 @@ export class UsageApi extends Construct {
     });
     this.stage = new Apigatewayv2Stage(this, "stage", {
       apiId: this.api.id,
-      name: "$default",
+      name: USAGE_API_STAGE,
       autoDeploy: true,
       defaultRouteSettings: { throttlingRateLimit: rate, throttlingBurstLimit: burst, detailedMetricsEnabled: true },
       accessLogSettings: { destinationArn: this.accessLogs.arn, format: ACCESS_LOG_FORMAT },
@@ -156,8 +164,13 @@ export class UsageApi extends Construct {
     });
   }
 
-  /** The base URL the site calls (`$default` stage: no stage segment), e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
+  /** The stage's URL, for direct (cross-origin) callers, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/api`. */
   get url(): string {
-    return this.api.apiEndpoint;
+    return this.stage.invokeUrl;
+  }
+
+  /** Where a CloudFront distribution forwards `<basePath>/*` to reach this API's routes unchanged. */
+  get origin(): ApiOrigin {
+    return { endpoint: this.api.apiEndpoint, basePath: `/${USAGE_API_STAGE}` };
   }
 }

@@ -25,6 +25,19 @@ describe("usage API request validation", () => {
     expect(parseRequest(apigwEvent("get-counts"))).toEqual({ route: "getCounts", pageId: "product" });
   });
 
+  it("routes a named stage's request: API Gateway keeps the stage segment in rawPath (only $default is served at the root)", () => {
+    const named = (path: string, stage = "api") => {
+      const event = viewEvent({ path });
+      event.requestContext.stage = stage;
+      return event;
+    };
+    expect(parseRequest(named("/api/v1/pages/product/views"))).toMatchObject({ route: "recordView", pageId: "product" });
+    // Only the stage's own segment is removed: under $default, or under another stage, /api/ is part of the path.
+    expect(errorOf(() => parseRequest(named("/api/v1/pages/product/views", "$default"))).statusCode).toBe(404);
+    expect(errorOf(() => parseRequest(named("/api/v1/pages/product/views", "ap"))).statusCode).toBe(404);
+    expect(errorOf(() => parseRequest(named("/apiv1/pages/product/views"))).statusCode).toBe(404);
+  });
+
   it("accepts a POST without a body or key, and a quoted key", () => {
     expect(parseRequest(viewEvent({ body: null, headers: { "content-type": undefined, "idempotency-key": undefined } }))).toEqual({
       route: "recordView",
