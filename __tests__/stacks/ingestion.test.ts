@@ -318,6 +318,31 @@ describe("IAM, least privilege", () => {
     expect(firehose.flatMap((s) => s.actions)).not.toContain("s3:DeleteObject");
   });
 
+  it("the Firehose role has AWS's documented S3 permissions, GetObject included, objects only under events/ and errors/", () => {
+    // Firehose developer guide, "Grant Firehose access to an Amazon S3 destination" (controlling-access.html#using-iam-s3).
+    const documented = [
+      "s3:AbortMultipartUpload",
+      "s3:GetBucketLocation",
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:ListBucketMultipartUploads",
+      "s3:PutObject",
+    ];
+    const s3 = firehose.filter((st) => st.actions.some((a) => a.startsWith("s3:")));
+    expect([...new Set(s3.flatMap((st) => st.actions))].sort()).toEqual(documented);
+    for (const action of ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]) {
+      const resources = s3.filter((st) => st.actions.includes(action)).flatMap((st) => st.resources);
+      expect({ action, resources: [...new Set(resources)].sort() }).toEqual({
+        action,
+        resources: [`${lake}/errors/*`, `${lake}/events/*`],
+      });
+    }
+    for (const action of ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]) {
+      const resources = s3.filter((st) => st.actions.includes(action)).flatMap((st) => st.resources);
+      expect({ action, resources: [...new Set(resources)] }).toEqual({ action, resources: [lake] });
+    }
+  });
+
   it("the Firehose role invokes only the transform function and reads only the events table", () => {
     const invoke = firehose.filter((s) => s.actions.includes("lambda:InvokeFunction"));
     const fnArn = ref(json, "aws_lambda_function", "arn");

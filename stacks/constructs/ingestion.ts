@@ -4,8 +4,8 @@
  * table's schema) -> the lake's events/ prefix; everything Firehose cannot
  * process or convert lands under errors/, so nothing is lost silently.
  *
- * Least privilege: the Firehose role reads only the source stream, writes only
- * events/ and errors/, invokes only the transform function and reads only the
+ * Least privilege: the Firehose role reads only the source stream, reads and writes
+ * objects only under events/ and errors/, invokes only the transform function and reads only the
  * `events` table; the function writes only its own log group and reads only
  * the visitor-key parameter.
  */
@@ -236,7 +236,12 @@ export class Ingestion extends Construct {
       description: `Firehose ${props.name}: reads the log stream, transforms, writes the lake`,
     });
     props.source.grantRead(this.firehoseRole);
-    props.lake.grantWrite(this.firehoseRole, LAKE_PREFIXES.events, LAKE_PREFIXES.errors);
+    // AWS's documented policy for an S3 destination is s3:AbortMultipartUpload, GetBucketLocation, GetObject, ListBucket,
+    // ListBucketMultipartUploads and PutObject: the write grant plus GetObject, objects scoped to the two prefixes.
+    // @see https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3 ("Grant Firehose access to an Amazon S3 destination")
+    const firehosePrefixes = [LAKE_PREFIXES.events, LAKE_PREFIXES.errors];
+    props.lake.grantWrite(this.firehoseRole, ...firehosePrefixes);
+    props.lake.grantRead(this.firehoseRole, ...firehosePrefixes);
     this.transform.grantInvoke(this.firehoseRole);
     props.catalog.grantReadEventsTable(this.firehoseRole);
     this.firehoseRole.addToPolicy({ actions: ["logs:PutLogEvents"], resources: [logStream.arn] });
