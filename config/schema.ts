@@ -6,6 +6,7 @@
 import * as z from "zod";
 import { TransformConfigSchema } from "../schemas/transform-config";
 import { AthenaConfig } from "./athena";
+import { regionProblem } from "./aws-regions";
 import { CompactionConfig } from "./compaction";
 import { DashboardsConfig } from "./dashboards";
 import { GaConfig } from "./ga";
@@ -23,6 +24,12 @@ export const BucketName = z
   .refine((v) => !/^\d+\.\d+\.\d+\.\d+$/.test(v), "must not look like an IP address")
   .refine((v) => !v.startsWith("xn--") && !v.endsWith("-s3alias") && !v.endsWith("--ol-s3"), "reserved prefix or suffix");
 
+/** A region the pinned AWS provider knows (config/aws-regions.ts); a typo names the closest one. */
+const Region = z.string().superRefine((value, ctx) => {
+  const problem = regionProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
 const Name = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, "lower-case letters, digits and hyphens, starting with a letter, 2-31 characters");
 
 export const StateConfig = z
@@ -32,7 +39,7 @@ export const StateConfig = z
     /** State bucket the bootstrap stack creates and the S3 backend uses. @default "<project>-<environment>-tfstate" */
     bucket: BucketName.optional(),
     /** Region of the state bucket. @default the environment's region */
-    region: z.string().optional(),
+    region: Region.optional(),
   })
   .default({ backend: "local" });
 
@@ -237,8 +244,8 @@ export const EnvironmentConfig = z.strictObject({
   project: Name,
   /** Environment name, e.g. dev or prod. */
   environment: Name,
-  /** AWS region of the pipeline (CloudFront itself is global). */
-  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "an AWS region such as eu-west-1"),
+  /** AWS region of the pipeline (CloudFront itself is global); one of config/aws-regions.ts. */
+  region: Region,
   /** Tags on every resource, through the provider's default_tags. @default {} */
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
   state: StateConfig,
