@@ -63,6 +63,29 @@ export const LAMBDA_LIMITS = {
 } as const;
 
 /**
+ * How big the transform's answer to one Firehose batch gets, relative to the raw log lines in it, and so the
+ * largest Lambda processor buffer whose every batch fits Lambda's 6 MB response.
+ *
+ * A response record is `{"recordId","result","data","metadata"}` with `data` the base64 (4/3) of the enriched
+ * JSON row. A row has every column of the lake whatever the line held, so the shorter the line, the larger the
+ * ratio: 2.8x for typical lines, ~5.7x with no user agent or referrer, and 15.7x for the shortest line the
+ * parser accepts (a 71-byte line, every optional field `-`, one-character request id and method), measured with
+ * 66-character record ids by __tests__/handlers/firehose-transform/response-size.test.ts, which finds that line
+ * by blanking every field the parser lets it and fails if the ratio ever exceeds `worstRatio`.
+ */
+export const TRANSFORM_RESPONSE = {
+  /** Response bytes per byte of raw log line, for the worst line accepted: 15.7 measured, plus room for longer record ids. */
+  worstRatio: 17,
+  /**
+   * Largest `ingestion.processorBufferSizeMB`: 6 MiB / 17 = 0.353, rounded down to 0.05 and counting Firehose's
+   * "MB" as MiB (the larger reading), so no batch, however short its lines, returns records as response-too-large.
+   */
+  get maxProcessorBufferMB(): number {
+    return Math.floor((LAMBDA_LIMITS.syncPayloadBytes / this.worstRatio / 2 ** 20) * 20) / 20;
+  },
+} as const;
+
+/**
  * Glue catalog limits. @see https://docs.aws.amazon.com/glue/latest/webapi/API_Column.html
  * (Column Name 1-255 characters, Comment 0-255 characters).
  */

@@ -40,7 +40,7 @@ export function parseConfig(input: unknown, source = "config"): EnvironmentConfi
 
 export const CONFIG_DIR = path.resolve(__dirname);
 
-/** Load `config/<name>.json`. */
+/** Load `config/<name>.json`, whose `environment` must be `name`. */
 export function loadConfig(name: string, dir: string = CONFIG_DIR): EnvironmentConfig {
   if (!/^[a-z0-9-]+$/.test(name)) throw new ConfigError(name, [`environment name must be lower-case letters, digits and hyphens: ${name}`]);
   const file = path.join(dir, `${name}.json`);
@@ -56,5 +56,16 @@ export function loadConfig(name: string, dir: string = CONFIG_DIR): EnvironmentC
   } catch (e) {
     throw new ConfigError(file, [`not valid JSON: ${(e as Error).message}`]);
   }
-  return parseConfig(json, path.relative(process.cwd(), file) || file);
+  const source = path.relative(process.cwd(), file) || file;
+  // The name selects the file; the file's `environment` names state paths and every resource. Were they to
+  // differ, synth would build one environment's resources from another's file.
+  const declared = (json as { environment?: unknown } | null)?.environment;
+  const mismatch =
+    typeof declared === "string" && declared !== name
+      ? `environment: "${declared}" in ${source} differs from the selected environment "${name}" (ANALYTICS_ENV, the cdktf context \`env\` or --env); they must be equal`
+      : undefined;
+  const result = EnvironmentConfig.safeParse(json);
+  const problems = [...(mismatch ? [mismatch] : []), ...(result.success ? [] : formatIssues(result.error.issues))];
+  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
+  return result.data;
 }

@@ -6,10 +6,11 @@
 import * as z from "zod";
 import { TransformConfigSchema } from "../schemas/transform-config";
 import { AthenaConfig } from "./athena";
+import { regionProblem } from "./aws-regions";
 import { CompactionConfig } from "./compaction";
 import { DashboardsConfig } from "./dashboards";
 import { GaConfig } from "./ga";
-import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "./limits";
+import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "./limits";
 import { OpsConfig } from "./ops";
 import { UsageApiConfig } from "./usage-api";
 
@@ -23,6 +24,12 @@ export const BucketName = z
   .refine((v) => !/^\d+\.\d+\.\d+\.\d+$/.test(v), "must not look like an IP address")
   .refine((v) => !v.startsWith("xn--") && !v.endsWith("-s3alias") && !v.endsWith("--ol-s3"), "reserved prefix or suffix");
 
+/** A region the pinned AWS provider knows (config/aws-regions.ts); a typo names the closest one. */
+const Region = z.string().superRefine((value, ctx) => {
+  const problem = regionProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
 const Name = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, "lower-case letters, digits and hyphens, starting with a letter, 2-31 characters");
 
 export const StateConfig = z
@@ -32,7 +39,7 @@ export const StateConfig = z
     /** State bucket the bootstrap stack creates and the S3 backend uses. @default "<project>-<environment>-tfstate" */
     bucket: BucketName.optional(),
     /** Region of the state bucket. @default the environment's region */
-    region: z.string().optional(),
+    region: Region.optional(),
   })
   .default({ backend: "local" });
 
@@ -59,16 +66,22 @@ export const IngestionConfig = z
       128,
     ),
     /**
-     * MB of records per Lambda invocation, 0.2-3. The response (enriched JSON, base64) must stay
-     * under Lambda's 6 MB payload limit, and it is 2.8x typical lines and ~5.7x the shortest (no user
-     * agent, no referrer): at 1 MB every batch fits; above, records that do not fit come back as
-     * ProcessingFailed (reason response-too-large) and land under errors/. @default 1
+     * MB of records per Lambda invocation, from 0.2 (Firehose's least) to 0.35. Firehose allows up to 3, but
+     * the function must answer each batch in at most 6 MB (Lambda's synchronous response limit), and the
+     * answer is bigger than the lines: each row is base64 JSON with every lake column, 2.8x a typical line and
+     * up to 15.7x the shortest line the parser accepts (config/limits.ts, TRANSFORM_RESPONSE, measured by a
+     * test; 17 with a margin). 6 MiB / 17 = 0.353, rounded down: at 0.35 even a batch of nothing but the worst lines fits,
+     * so no record ever comes back as ProcessingFailed (response-too-large). @default 0.35
      */
     processorBufferSizeMB: z
       .number()
       .min(FH.processorBufferSizeMB.min, `Firehose Lambda buffer: at least ${FH.processorBufferSizeMB.min} MB`)
-      .max(FH.processorBufferSizeMB.max, `Firehose Lambda buffer: at most ${FH.processorBufferSizeMB.max} MB`)
-      .default(1),
+      .max(
+        TRANSFORM_RESPONSE.maxProcessorBufferMB,
+        `at most ${TRANSFORM_RESPONSE.maxProcessorBufferMB} MB, so the transform's response to a batch of the shortest lines ` +
+          `(${TRANSFORM_RESPONSE.worstRatio}x their size) fits Lambda's 6 MB (Firehose itself allows up to ${FH.processorBufferSizeMB.max})`,
+      )
+      .default(TRANSFORM_RESPONSE.maxProcessorBufferMB),
     /** Seconds Firehose waits to fill a Lambda batch, 0-900. @default 60 */
     processorBufferIntervalSeconds: wholeRange(
       FH.processorBufferIntervalSeconds.min,
@@ -237,8 +250,8 @@ export const EnvironmentConfig = z.strictObject({
   project: Name,
   /** Environment name, e.g. dev or prod. */
   environment: Name,
-  /** AWS region of the pipeline (CloudFront itself is global). */
-  region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "an AWS region such as eu-west-1"),
+  /** AWS region of the pipeline (CloudFront itself is global); one of config/aws-regions.ts. */
+  region: Region,
   /** Tags on every resource, through the provider's default_tags. @default {} */
   tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
   state: StateConfig,

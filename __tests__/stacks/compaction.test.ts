@@ -82,9 +82,25 @@ describe("compaction job", () => {
       "--target-file-size-mb": "128",
       "--row-group-rows": "131072",
       "--additional-python-modules": pins.join(","),
-      "--enable-continuous-cloudwatch-log": "true",
-      "--continuous-log-logGroup": expect.stringMatching(/^\$\{aws_cloudwatch_log_group\./),
     });
+  });
+
+  it("logs the Glue 5.0 way: --custom-logGroup-prefix, not the 4.0-and-earlier continuous-logging arguments", () => {
+    // Glue 5.0 docs (monitor-continuous-logging.html): every job logs in real time to <prefix>/error and <prefix>/output.
+    const args = Object.keys(job.default_arguments);
+    expect(args.filter((a) => /continuous/.test(a))).toEqual([]);
+    expect(job.default_arguments["--custom-logGroup-prefix"]).toBe("/aws-glue/jobs/webstats-test-compaction");
+    const groups = resourcesOfType(json, "aws_cloudwatch_log_group").map((g) => g.name);
+    expect(groups).toEqual(
+      expect.arrayContaining(["/aws-glue/jobs/webstats-test-compaction/error", "/aws-glue/jobs/webstats-test-compaction/output"]),
+    );
+    // The job starts only once its groups exist with their retention and key.
+    expect(job.depends_on).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^aws_cloudwatch_log_group\..*error/),
+        expect.stringMatching(/^aws_cloudwatch_log_group\..*output/),
+      ]),
+    );
   });
 
   it("encrypts logs and bookmarks with a rotating key and keeps logs for the configured days", () => {
@@ -100,11 +116,13 @@ describe("compaction job", () => {
       description: expect.stringContaining("webstats-test-compaction"),
       enable_key_rotation: true,
     });
-    expect(synthesized).toHaveResourceWithProperties(CloudwatchLogGroup, {
-      name: "/aws-glue/jobs/webstats-test-compaction",
-      retention_in_days: 30,
-      kms_key_id: expect.stringMatching(/^\$\{aws_kms_key\./),
-    });
+    for (const kind of ["error", "output"]) {
+      expect(synthesized).toHaveResourceWithProperties(CloudwatchLogGroup, {
+        name: `/aws-glue/jobs/webstats-test-compaction/${kind}`,
+        retention_in_days: 30,
+        kms_key_id: expect.stringMatching(/^\$\{aws_kms_key\./),
+      });
+    }
   });
 
   it("starts daily on the configured schedule", () => {

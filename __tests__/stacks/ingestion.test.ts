@@ -237,21 +237,26 @@ describe("Firehose delivery stream", () => {
       processors: [
         {
           type: "Lambda",
-          parameters: [{ parameter_name: "LambdaArn", parameter_value: `${ref(json, "aws_lambda_function", "arn")}:$LATEST` }],
+          // Firehose's default buffer (1 MB) is too big for Lambda's response (config/limits.ts TRANSFORM_RESPONSE), so
+          // the buffer size is always written; the interval keeps Firehose's default and is left out.
+          parameters: [
+            { parameter_name: "LambdaArn", parameter_value: `${ref(json, "aws_lambda_function", "arn")}:$LATEST` },
+            { parameter_name: "BufferSizeInMBs", parameter_value: "0.35" },
+          ],
         },
       ],
     });
   });
 
   it("passes a configured processor buffer to Firehose", () => {
-    const custom = synthJson(pipeline({ ingestion: { processorBufferSizeMB: 0.5, processorBufferIntervalSeconds: 120 } }));
+    const custom = synthJson(pipeline({ ingestion: { processorBufferSizeMB: 0.25, processorBufferIntervalSeconds: 120 } }));
     const config = own<{ extended_s3_configuration: { processing_configuration: { processors: { parameters: unknown[] }[] } } }>(
       custom,
       "aws_kinesis_firehose_delivery_stream",
     );
     expect(config.extended_s3_configuration.processing_configuration.processors[0]?.parameters).toEqual([
       { parameter_name: "LambdaArn", parameter_value: `${ref(custom, "aws_lambda_function", "arn")}:$LATEST` },
-      { parameter_name: "BufferSizeInMBs", parameter_value: "0.5" },
+      { parameter_name: "BufferSizeInMBs", parameter_value: "0.25" },
       { parameter_name: "BufferIntervalInSeconds", parameter_value: "120" },
     ]);
   });
@@ -316,6 +321,31 @@ describe("IAM, least privilege", () => {
     const objectWrites = firehose.filter((s) => s.actions.includes("s3:PutObject"));
     expect(objectWrites.flatMap((s) => s.resources).sort()).toEqual([`${lake}/errors/*`, `${lake}/events/*`]);
     expect(firehose.flatMap((s) => s.actions)).not.toContain("s3:DeleteObject");
+  });
+
+  it("the Firehose role has AWS's documented S3 permissions, GetObject included, objects only under events/ and errors/", () => {
+    // Firehose developer guide, "Grant Firehose access to an Amazon S3 destination" (controlling-access.html#using-iam-s3).
+    const documented = [
+      "s3:AbortMultipartUpload",
+      "s3:GetBucketLocation",
+      "s3:GetObject",
+      "s3:ListBucket",
+      "s3:ListBucketMultipartUploads",
+      "s3:PutObject",
+    ];
+    const s3 = firehose.filter((st) => st.actions.some((a) => a.startsWith("s3:")));
+    expect([...new Set(s3.flatMap((st) => st.actions))].sort()).toEqual(documented);
+    for (const action of ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]) {
+      const resources = s3.filter((st) => st.actions.includes(action)).flatMap((st) => st.resources);
+      expect({ action, resources: [...new Set(resources)].sort() }).toEqual({
+        action,
+        resources: [`${lake}/errors/*`, `${lake}/events/*`],
+      });
+    }
+    for (const action of ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]) {
+      const resources = s3.filter((st) => st.actions.includes(action)).flatMap((st) => st.resources);
+      expect({ action, resources: [...new Set(resources)] }).toEqual({ action, resources: [lake] });
+    }
   });
 
   it("the Firehose role invokes only the transform function and reads only the events table", () => {
@@ -472,6 +502,9 @@ describe("limits", () => {
     [{ bufferIntervalSeconds: 901 }, "ingestion.bufferIntervalSeconds"],
     [{ processorBufferSizeMB: 0.1 }, "ingestion.processorBufferSizeMB: Firehose Lambda buffer: at least 0.2 MB"],
     [{ processorBufferSizeMB: 3.5 }, "ingestion.processorBufferSizeMB"],
+    // Within Firehose's 0.2-3 MB, but a batch of the shortest lines would outgrow Lambda's 6 MB response.
+    [{ processorBufferSizeMB: 1 }, "ingestion.processorBufferSizeMB: at most 0.35 MB, so the transform's response"],
+    [{ processorBufferSizeMB: 0.4 }, "ingestion.processorBufferSizeMB: at most 0.35 MB"],
     [{ processorBufferIntervalSeconds: 901 }, "ingestion.processorBufferIntervalSeconds"],
     [{ lambdaTimeoutSeconds: 301 }, "ingestion.lambdaTimeoutSeconds: Firehose invokes the Lambda for at most 300 s"],
     [{ lambdaMemoryMb: 64 }, "ingestion.lambdaMemoryMb"],
@@ -498,7 +531,7 @@ describe("limits", () => {
         },
       }),
     ).not.toThrow();
-    expect(configErrors({ bufferSizeMiB: 128, processorBufferSizeMB: 3 })).toBe("");
+    expect(configErrors({ bufferSizeMiB: 128, processorBufferSizeMB: 0.35 })).toBe("");
   });
 
   it("a ConfigError is what main.ts prints", () => {
@@ -532,7 +565,11 @@ describe("limits", () => {
       "bufferSizeMiB must be a whole number from 64 to 128 (Firehose requires >= 64 MiB with Parquet conversion); got 63",
     ],
     [{ bufferIntervalSeconds: 0 }, "bufferIntervalSeconds must be a whole number from 60 to 900"],
-    [{ processorBufferSizeMB: 4 }, "processorBufferSizeMB must be from 0.2 to 3 (Firehose Lambda buffer); got 4"],
+    [
+      { processorBufferSizeMB: 4 },
+      "processorBufferSizeMB must be from 0.2 to 0.35 (Firehose Lambda buffer whose response always fits Lambda's 6 MB); got 4",
+    ],
+    [{ processorBufferSizeMB: 1 }, "processorBufferSizeMB must be from 0.2 to 0.35"],
     [{ lambdaTimeoutSeconds: 600 }, "lambdaTimeoutSeconds must be a whole number from 1 to 300"],
     [{ logRetentionDays: 2 }, "logRetentionDays must be one of"],
     [{ name: "bad name!" }, "name must be 1-64 characters"],

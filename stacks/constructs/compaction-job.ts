@@ -61,6 +61,12 @@ export function compactionCodeHash(): string {
   return h.digest("hex").slice(0, 16);
 }
 
+/** Where the job's log groups live: Glue's own root, which the role's logs permissions and the key policy cover. */
+export const GLUE_LOG_GROUP_ROOT = "/aws-glue/jobs/";
+
+/** The Glue 5.0 job argument naming the prefix of the job's `error` and `output` log groups. */
+export const GLUE_5_LOG_GROUP_PREFIX_ARGUMENT = "--custom-logGroup-prefix";
+
 export interface CompactionJobProps {
   /** Glue job name; also names the role, the security configuration, the trigger and the log group. */
   readonly jobName: string;
@@ -100,7 +106,8 @@ export class CompactionJob extends Construct {
   readonly role: ServiceRole;
   readonly artifacts: SecureBucket;
   readonly key: KmsKey;
-  readonly logGroup: CloudwatchLogGroup;
+  /** The job's two Glue 5.0 log groups: `error` (system, Spark and GlueLogger logs) and `output` (the script's stdout/stderr). */
+  readonly logGroups: { readonly error: CloudwatchLogGroup; readonly output: CloudwatchLogGroup };
   readonly securityConfiguration: GlueSecurityConfiguration;
   /** `s3://` URI of the entry script. */
   readonly scriptLocation: string;
@@ -198,11 +205,26 @@ export class CompactionJob extends Construct {
     });
     new KmsAlias(this, "alias", { name: `alias/${props.jobName}`, targetKeyId: this.key.keyId });
 
-    this.logGroup = new CloudwatchLogGroup(this, "logs", {
-      name: `/aws-glue/jobs/${props.jobName}`,
-      retentionInDays: retention,
-      kmsKeyId: this.key.arn,
-    });
+    // Glue 5.0 logs every job in real time, to /aws-glue/jobs/error and /aws-glue/jobs/output unless the job
+    // argument --custom-logGroup-prefix moves them to `<prefix>/error` and `<prefix>/output`; the 4.0-and-earlier
+    // continuous-logging arguments (--enable-continuous-cloudwatch-log, --continuous-log-logGroup) are not 5.0's.
+    // Our own prefix gives the job groups this construct creates, with retention and the KMS key, instead of
+    // account-wide groups that keep logs forever. Prefix rules: at most 400 characters, no ':' or '*'.
+    // @see https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging.html ("Logging behavior in AWS Glue 5.0", "Custom logging")
+    // @see https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging-enable.html ("for AWS Glue 4.0 and earlier jobs")
+    const logGroupPrefix = `${GLUE_LOG_GROUP_ROOT}${props.jobName}`;
+    if (!Token.isUnresolved(logGroupPrefix) && (logGroupPrefix.length > 400 || /[:*]/.test(logGroupPrefix))) {
+      throw new Error(
+        `${where}: the log group prefix ${logGroupPrefix} must be at most 400 characters without ':' or '*' (Glue 5.0 --custom-logGroup-prefix)`,
+      );
+    }
+    const logGroup = (kind: "error" | "output") =>
+      new CloudwatchLogGroup(this, `logs-${kind}`, {
+        name: `${logGroupPrefix}/${kind}`,
+        retentionInDays: retention,
+        kmsKeyId: this.key.arn,
+      });
+    this.logGroups = { error: logGroup("error"), output: logGroup("output") };
 
     this.securityConfiguration = new GlueSecurityConfiguration(this, "security", {
       name: `${props.jobName}-security`,
@@ -260,8 +282,7 @@ export class CompactionJob extends Construct {
         // The pyarrow the tests ran against (glue/requirements.txt), installed by pip at job start.
         "--additional-python-modules": runtimeRequirements().join(","),
         "--enable-metrics": "true",
-        "--enable-continuous-cloudwatch-log": "true",
-        "--continuous-log-logGroup": this.logGroup.name,
+        [GLUE_5_LOG_GROUP_PREFIX_ARGUMENT]: logGroupPrefix,
         "--lake-bucket": props.lake.name,
         "--events-prefix": LAKE_PREFIXES.events,
         "--manifests-prefix": LAKE_PREFIXES.manifests,
@@ -271,7 +292,8 @@ export class CompactionJob extends Construct {
         "--target-file-size-mb": String(targetMb),
         "--row-group-rows": String(rowGroupRows),
       },
-      dependsOn: [this.logGroup],
+      // The groups must exist with their retention and key before the first run writes to them.
+      dependsOn: [this.logGroups.error, this.logGroups.output],
     });
 
     const enabled = props.enabled ?? true;

@@ -4,8 +4,8 @@
  * table's schema) -> the lake's events/ prefix; everything Firehose cannot
  * process or convert lands under errors/, so nothing is lost silently.
  *
- * Least privilege: the Firehose role reads only the source stream, writes only
- * events/ and errors/, invokes only the transform function and reads only the
+ * Least privilege: the Firehose role reads only the source stream, reads and writes
+ * objects only under events/ and errors/, invokes only the transform function and reads only the
  * `events` table; the function writes only its own log group and reads only
  * the visitor-key parameter.
  */
@@ -16,7 +16,7 @@ import { KinesisFirehoseDeliveryStream } from "@cdktf/provider-aws/lib/kinesis-f
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
-import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "../../config/limits";
+import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "../../config/limits";
 import { IngestionConfig } from "../../config/schema";
 import { TRANSFORM_ENV, VISITOR_KEY_PLACEHOLDER_PREFIX } from "../../handlers/firehose-transform/env";
 import { firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
@@ -67,7 +67,7 @@ export interface IngestionProps {
   readonly bufferIntervalSeconds?: number;
   /** Firehose S3 buffering size, MiB (64-128 with Parquet conversion). @default 128 */
   readonly bufferSizeMiB?: number;
-  /** Lambda processor buffer size, MB (0.2-3). @default 1 */
+  /** Lambda processor buffer size, MB (0.2 to TRANSFORM_RESPONSE.maxProcessorBufferMB, 0.35; see config/schema.ts). @default 0.35 */
   readonly processorBufferSizeMB?: number;
   /** Lambda processor buffer interval, seconds (0-900). @default 60 */
   readonly processorBufferIntervalSeconds?: number;
@@ -137,7 +137,15 @@ export class Ingestion extends Construct {
     const FH = FIREHOSE_LIMITS;
     checkRange(where, "bufferSizeMiB", s.bufferSizeMiB, FH.bufferSizeMiB, "Firehose requires >= 64 MiB with Parquet conversion");
     checkRange(where, "bufferIntervalSeconds", s.bufferIntervalSeconds, FH.bufferIntervalSeconds, "Firehose S3 buffering interval");
-    checkRange(where, "processorBufferSizeMB", s.processorBufferSizeMB, FH.processorBufferSizeMB, "Firehose Lambda buffer", false);
+    // Firehose allows 0.2-3 MB, but above TRANSFORM_RESPONSE's bound a batch of short lines outgrows Lambda's 6 MB response.
+    checkRange(
+      where,
+      "processorBufferSizeMB",
+      s.processorBufferSizeMB,
+      { min: FH.processorBufferSizeMB.min, max: TRANSFORM_RESPONSE.maxProcessorBufferMB },
+      "Firehose Lambda buffer whose response always fits Lambda's 6 MB",
+      false,
+    );
     checkRange(
       where,
       "processorBufferIntervalSeconds",
@@ -236,7 +244,12 @@ export class Ingestion extends Construct {
       description: `Firehose ${props.name}: reads the log stream, transforms, writes the lake`,
     });
     props.source.grantRead(this.firehoseRole);
-    props.lake.grantWrite(this.firehoseRole, LAKE_PREFIXES.events, LAKE_PREFIXES.errors);
+    // AWS's documented policy for an S3 destination is s3:AbortMultipartUpload, GetBucketLocation, GetObject, ListBucket,
+    // ListBucketMultipartUploads and PutObject: the write grant plus GetObject, objects scoped to the two prefixes.
+    // @see https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3 ("Grant Firehose access to an Amazon S3 destination")
+    const firehosePrefixes = [LAKE_PREFIXES.events, LAKE_PREFIXES.errors];
+    props.lake.grantWrite(this.firehoseRole, ...firehosePrefixes);
+    props.lake.grantRead(this.firehoseRole, ...firehosePrefixes);
     this.transform.grantInvoke(this.firehoseRole);
     props.catalog.grantReadEventsTable(this.firehoseRole);
     this.firehoseRole.addToPolicy({ actions: ["logs:PutLogEvents"], resources: [logStream.arn] });

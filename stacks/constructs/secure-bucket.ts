@@ -32,7 +32,10 @@ export interface SecureBucketProps {
   readonly bucketName: string;
   /** Keep object versions. @default true */
   readonly versioned?: boolean;
-  /** Days after which noncurrent versions are deleted (versioned buckets only). @default 30 */
+  /**
+   * Days after which noncurrent versions are deleted (versioned buckets only); expired delete markers are
+   * removed too. @default 30
+   */
   readonly noncurrentVersionExpirationDays?: number;
   /** Days after which incomplete multipart uploads are aborted. @default 7 */
   readonly abortIncompleteUploadsAfterDays?: number;
@@ -58,6 +61,15 @@ export class SecureBucket extends Construct {
     const noncurrentDays = props.noncurrentVersionExpirationDays ?? 30;
     if (!versioned && props.noncurrentVersionExpirationDays !== undefined) {
       throw new Error(`${this.node.path}: noncurrentVersionExpirationDays needs versioned: true`);
+    }
+    for (const [key, days] of [
+      ["noncurrentVersionExpirationDays", noncurrentDays],
+      ["abortIncompleteUploadsAfterDays", abortDays],
+    ] as const) {
+      // S3 takes a positive whole number of days for both (API NoncurrentVersionExpiration, AbortIncompleteMultipartUpload).
+      if (!Token.isUnresolved(days) && !(Number.isInteger(days) && days >= 1)) {
+        throw new Error(`${this.node.path}: ${key} must be a whole number of days >= 1; got ${days}`);
+      }
     }
     for (const rule of props.expiryRules ?? []) {
       if (!rule.prefix.endsWith("/")) throw new Error(`${this.node.path}: expiryRules[${rule.id}].prefix must end with '/'`);
@@ -103,8 +115,15 @@ export class SecureBucket extends Construct {
         filter: [{}],
         abortIncompleteMultipartUpload: [{ daysAfterInitiation: abortDays }],
       },
+      // On a versioned bucket a delete (compaction deletes daily) keeps the old version, billed, and adds a delete
+      // marker: noncurrent versions expire after noncurrentDays, and a marker left with no versions behind it is
+      // removed. ExpiredObjectDeleteMarker "cannot be specified with Days or Date" in the same expiration, hence a rule
+      // of its own. @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleExpiration.html
       ...(versioned
-        ? [{ id: "expire-noncurrent-versions", status: "Enabled", filter: [{}], noncurrentVersionExpiration: [{ noncurrentDays }] }]
+        ? [
+            { id: "expire-noncurrent-versions", status: "Enabled", filter: [{}], noncurrentVersionExpiration: [{ noncurrentDays }] },
+            { id: "remove-expired-delete-markers", status: "Enabled", filter: [{}], expiration: [{ expiredObjectDeleteMarker: true }] },
+          ]
         : []),
       ...(props.expiryRules ?? []).map((r) => ({
         id: r.id,
