@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   const oneMiB = records.slice(0, Math.round((1024 * 1024) / (bytes / LINES)));
   const oneMiBFailed = limited.processRecords(oneMiB).stats.failuresByReason["response-too-large"] ?? 0;
   console.log(
-    `  with Lambda's limit, the 3 MB batch returns ${tooLarge} of ${batch.length} records as ProcessingFailed (response-too-large); a 1 MiB batch (the default processor buffer, ${oneMiB.length} records) ${oneMiBFailed}`,
+    `  with Lambda's limit, the 3 MB batch returns ${tooLarge} of ${batch.length} records as ProcessingFailed (response-too-large); a 1 MiB batch (the largest processor buffer before the 0.35 MB cap, ${oneMiB.length} records) ${oneMiBFailed}`,
   );
 
   // Bundle size (the GeoIP files travel beside it, not in it).
