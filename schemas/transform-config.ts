@@ -93,6 +93,9 @@ export const DOCUMENT_EXTENSIONS = ["pdf", "docx?", "xlsx?", "pptx?", "odt", "od
 /**
  * Response content types of the same documents (IANA media types; ZIP also under its Windows alias). A response
  * with one of them is a document download whatever its path looks like (`/download?id=7`, `/files/report`).
+ * The log's `sc-content-type` is the response's Content-Type header.
+ * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html (fields)
+ * @see https://www.iana.org/assignments/media-types/media-types.xhtml
  */
 const DOCUMENT_CONTENT_TYPES = [
   "application/pdf",
