@@ -172,7 +172,7 @@ export function documentIdOf(path: string): string | null {
   return documentPath.exec(path)?.groups?.document_id ?? null;
 }
 
-/** Where the sample site serves a catalog document (site/catalog.json): its one definition. */
+/** Where the sample site serves a catalog document (site/catalog.json); the site manifest and the generator use it. */
 export const catalogDocumentPath = (catalogId: string): string => `/docs/${catalogId}.pdf`;
 
 /** The sample site's documents with the path they are served at and the id the lake gives them. */
