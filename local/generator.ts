@@ -17,6 +17,7 @@
  */
 
 import { formatLogLine, type RealtimeLogField } from "../schemas/cloudfront";
+import { CATALOG_DOCUMENTS } from "../schemas/transform-config";
 import catalog from "../site/catalog.json";
 import { type Device, type Fact, METRIC_TRUTHS, type MetricTruth, type Truth, TruthBuilder } from "./truth";
 
@@ -200,13 +201,17 @@ const ASSETS = ["/assets/site.css", "/assets/usage-counter.js", "/favicon.ico"];
 const FALLBACK_DOCUMENT_BYTES = 250_000;
 
 interface Doc {
-  readonly id: string;
+  /** Where the site serves it. */
+  readonly path: string;
+  /** The id the pipeline gives it (derived from the path by the default rules). */
+  readonly documentId: string;
   readonly bytes: number;
   /** The pipeline knows the size (catalog), so it can tell a last range part. */
   readonly sizeKnown: boolean;
 }
-const DOCUMENTS: readonly Doc[] = catalog.documents.map((d) => ({
-  id: d.id,
+const DOCUMENTS: readonly Doc[] = CATALOG_DOCUMENTS.map((d) => ({
+  path: d.path,
+  documentId: d.documentId,
   bytes: d.bytes > 0 ? d.bytes : FALLBACK_DOCUMENT_BYTES,
   sizeKnown: d.bytes > 0,
 }));
@@ -372,8 +377,8 @@ export class TrafficGenerator {
 
   /** A document download: a full 200, a sequence of 206 parts, or an abandoned one. */
   private download(v: Visitor, ts: number, doc: Doc, referrer: string | null, query: string | null = null): Fact[] {
-    const base = { path: `/docs/${doc.id}.pdf`, contentType: "application/pdf", contentLength: doc.bytes, referrer, query };
-    const common = { eventType: "document_download" as const, documentId: doc.id, referrerHost: hostOf(referrer) };
+    const base = { path: doc.path, contentType: "application/pdf", contentLength: doc.bytes, referrer, query };
+    const common = { eventType: "document_download" as const, documentId: doc.documentId, referrerHost: hostOf(referrer) };
     const style = this.r.weighted([
       ["full", 55],
       ["ranges", 30],
@@ -460,10 +465,9 @@ export class TrafficGenerator {
       if (follow === "leave") return out;
       const delay = follow === "link" ? this.r.int(3_000, 25 * 60_000) : this.r.int(35 * 60_000, 55 * 60_000);
       const from = `https://${SITE_HOST}${landing}`;
-      const target = qr.target.startsWith("/docs/") ? qr.target : null;
+      const doc = DOCUMENTS.find((d) => d.path === qr.target);
       const query = `src=qr&code=${qr.code}`;
-      if (target) {
-        const doc = DOCUMENTS.find((d) => `/docs/${d.id}.pdf` === target) ?? (DOCUMENTS[0] as Doc);
+      if (doc) {
         out.push(...this.download(scanner, ts + delay, doc, from, query));
       } else {
         out.push(...this.pageView(scanner, ts + delay, qr.target, from, query, null));
@@ -523,8 +527,8 @@ export class TrafficGenerator {
           this.fact(
             v,
             ts,
-            { method, path: `/docs/${doc.id}.pdf`, status: 200, contentType: "application/pdf", contentLength: doc.bytes },
-            { eventType: "document_download", documentId: doc.id, status: 200, complete: true, referrerHost: null },
+            { method, path: doc.path, status: 200, contentType: "application/pdf", contentLength: doc.bytes },
+            { eventType: "document_download", documentId: doc.documentId, status: 200, complete: true, referrerHost: null },
           ),
         );
       } else if (what === "qr") {

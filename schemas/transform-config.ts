@@ -52,6 +52,8 @@ const MatchFields = {
    * Used so the link on from a QR landing page is not counted as a second scan.
    */
   notReferrerPath: RegexSource.optional(),
+  /** Match `path` and the `query` regexes ignoring case (`/Docs/Guide.PDF`, `src=QR`); ids keep their case. @default false */
+  ignoreCase: z.boolean().optional(),
 };
 
 export const ClassificationRuleSchema = z.strictObject({
@@ -77,31 +79,109 @@ export const DropRuleSchema = z.strictObject({
 });
 export type DropRule = z.infer<typeof DropRuleSchema>;
 
-/** File extensions served as static assets by the sample site. */
+/** File extensions served as static assets (matched ignoring case). */
 const ASSET_EXTENSIONS = ["css", "js", "mjs", "map", "png", "jpe?g", "gif", "svg", "webp", "avif", "ico", "woff2?", "ttf", "otf", "eot"];
 
 /**
- * Rules for the sample site (site/catalog.json): documents at `/docs/<id>.pdf`, QR landing pages at `/qr/<code>`
- * or any URL with `?src=qr&code=<code>` (unless the viewer came from the QR landing page itself), pages `/`,
- * `*.html` and directory indexes served with 2xx or 304, assets under `/assets/` or with a static extension, the
- * API under `/api/`; everything else (error pages, redirects, probes) is `other`.
+ * File extensions that make a request a document download, at any path and in any case: office documents and
+ * e-books people download to read (PDF, Word, Excel, PowerPoint, OpenDocument, RTF, EPUB) and ZIP archives, the
+ * usual wrapper of a download bundle. Not `txt`, `csv`, `json` or `xml`: on real sites those are mostly
+ * robots.txt, feeds, sitemaps and API responses. A site that counts them adds its own rule.
+ */
+export const DOCUMENT_EXTENSIONS = ["pdf", "docx?", "xlsx?", "pptx?", "odt", "ods", "odp", "rtf", "epub", "zip"];
+
+/**
+ * Response content types of the same documents (IANA media types; ZIP also under its Windows alias). A response
+ * with one of them is a document download whatever its path looks like (`/download?id=7`, `/files/report`).
+ * The log's `sc-content-type` is the response's Content-Type header.
+ * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html (fields)
+ * @see https://www.iana.org/assignments/media-types/media-types.xhtml
+ */
+const DOCUMENT_CONTENT_TYPES = [
+  "application/pdf",
+  "application/msword",
+  "application/vnd\\.openxmlformats-officedocument\\.[a-z.]+",
+  "application/vnd\\.ms-(?:excel|powerpoint)",
+  "application/vnd\\.oasis\\.opendocument\\.(?:text|spreadsheet|presentation)",
+  "application/rtf",
+  "text/rtf",
+  "application/epub\\+zip",
+  "application/(?:x-)?zip(?:-compressed)?",
+];
+
+/**
+ * A document's path: the document id is the path without its leading slash and its extension (`/docs/guide.pdf`
+ * is `docs/guide`, `/files/2025/Annual Report.PDF` is `files/2025/Annual Report`): readable, unique per file
+ * (two folders may both hold a `manual.pdf`) and stable as long as the file does not move. The same name in two
+ * formats (`report.pdf`, `report.docx`) is one document in two renditions.
+ */
+const DOCUMENT_PATH = `^/(?<document_id>.*[^/])\\.(?:${DOCUMENT_EXTENSIONS.join("|")})$`;
+
+/** Served (2xx) or revalidated (304): a redirect or an error is not a view, a scan or a download. */
+const SERVED: ClassificationRule["status"] = ["2xx", 304];
+
+/**
+ * Rules that fit real sites, the sample site (site/catalog.json) among them. Paths are matched ignoring case.
+ * - QR scans: a landing page `/qr/<code>` (also `/qr/<code>/`, `/qr/<code>/index.html`, `/qr/<code>.html`), or any
+ *   URL with `?src=qr&code=<code>` unless the viewer came from a QR landing page on the same host; a redirect is
+ *   not the scan, the page it leads to is (so `/qr/x` -> 301 -> `/qr/x/` counts once).
+ * - Document downloads: a response with a document content type, or a path with a document extension
+ *   ({@link DOCUMENT_EXTENSIONS}), at any path; the id is the path without the leading slash and the extension.
+ * - The API under `/api/`; assets under `/assets/` or with a static extension.
+ * - Page views: `/`, a directory (`/docs/`), `*.html` or `*.htm` at any depth, any HTML response, and a
+ *   revalidated (304) extensionless path (pretty URLs; a 304 carries no content type).
+ * Everything else (errors, redirects, probes) is `other`. Query strings never change the path a rule sees.
  */
 export const DEFAULT_CLASSIFICATION: readonly ClassificationRule[] = [
-  { name: "qr-landing-page", eventType: "qr_scan", path: "^/qr/(?<qr_code>[^/]+)/?$" },
+  {
+    name: "qr-landing-page",
+    eventType: "qr_scan",
+    path: "^/qr/(?<qr_code>[^/]+?)(?:\\.html?|/(?:index\\.html?)?)?$",
+    ignoreCase: true,
+    status: SERVED,
+  },
   {
     name: "qr-query",
     eventType: "qr_scan",
     query: { src: "^qr$", code: true },
+    ignoreCase: true,
     idParams: { qr_code: "code" },
     notReferrerPath: "^/qr/",
+    status: SERVED,
   },
-  { name: "document", eventType: "document_download", path: "^/docs/(?<document_id>[^/]+)\\.pdf$" },
+  { name: "document", eventType: "document_download", path: DOCUMENT_PATH, ignoreCase: true, status: SERVED },
+  {
+    name: "document-response",
+    eventType: "document_download",
+    contentType: `^(?:${DOCUMENT_CONTENT_TYPES.join("|")})\\s*(?:;|$)`,
+    // The id from the path as above, whatever its extension (none, `.php`, `.aspx`).
+    path: "^/(?<document_id>.*?)(?:\\.[^./]*)?/?$",
+    status: SERVED,
+  },
   { name: "api", eventType: "api_call", path: "^/api/" },
-  { name: "asset", eventType: "asset", path: `^/assets/|\\.(?:${ASSET_EXTENSIONS.join("|")})$` },
-  // A page is viewed when it is served (2xx) or revalidated (304); an error page or a redirect is not a view.
-  { name: "page", eventType: "page_view", path: "(?:^|/)(?:[^/]*\\.html?)?$", status: ["2xx", 304] },
-  { name: "html-response", eventType: "page_view", contentType: "^text/html", status: ["2xx", 304] },
+  { name: "asset", eventType: "asset", path: `^/assets/|\\.(?:${ASSET_EXTENSIONS.join("|")})$`, ignoreCase: true },
+  { name: "page", eventType: "page_view", path: "(?:^|/)(?:[^/]*\\.html?)?$", ignoreCase: true, status: SERVED },
+  { name: "html-response", eventType: "page_view", contentType: "^text/html", status: SERVED },
+  { name: "page-revalidated", eventType: "page_view", path: "(?:^|/)[^/.]+$", status: [304] },
 ];
+
+const documentPath = new RegExp(DOCUMENT_PATH, "i");
+
+/** The document id the default rules give a path with a document extension, or null (see {@link DOCUMENT_PATH}). */
+export function documentIdOf(path: string): string | null {
+  return documentPath.exec(path)?.groups?.document_id ?? null;
+}
+
+/** Where the sample site serves a catalog document (site/catalog.json); the site manifest and the generator use it. */
+export const catalogDocumentPath = (catalogId: string): string => `/docs/${catalogId}.pdf`;
+
+/** The sample site's documents with the path they are served at and the id the lake gives them. */
+export const CATALOG_DOCUMENTS = catalog.documents.map((d) => {
+  const path = catalogDocumentPath(d.id);
+  const documentId = documentIdOf(path);
+  if (documentId === null) throw new Error(`site/catalog.json: ${path} has no document extension`);
+  return { ...d, path, documentId };
+});
 
 /** Health checks and load-balancer probes are not visitors. */
 export const DEFAULT_DROP_RULES: readonly DropRule[] = [{ name: "health-check", path: "^/(?:health|healthz|ping)$" }];
@@ -116,7 +196,7 @@ export const DEFAULT_DATACENTER_ASNS: readonly number[] = [
 ];
 
 /** Document sizes the catalog knows (0 means unknown). */
-const catalogSizes = Object.fromEntries(catalog.documents.filter((d) => d.bytes > 0).map((d) => [d.id, d.bytes]));
+const catalogSizes = Object.fromEntries(CATALOG_DOCUMENTS.filter((d) => d.bytes > 0).map((d) => [d.documentId, d.bytes]));
 
 export const TransformConfigSchema = z.strictObject({
   /** Classification rules, first match wins; unmatched requests are `other`. @default DEFAULT_CLASSIFICATION */

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import * as z from "zod";
+import { catalogDocumentPath } from "../schemas/transform-config";
 
 export const SITE_DIR = path.resolve(__dirname, "..", "site");
 
@@ -130,7 +131,7 @@ export function documentList(catalog: Catalog): string {
   return catalog.documents
     .map((d) => {
       const size = d.bytes > 0 ? ` <span class="size">(${(d.bytes / 1024).toFixed(1)} KB)</span>` : "";
-      return `<li><a href="/docs/${d.id}.pdf">${escapeHtml(d.title)}</a>${size}</li>`;
+      return `<li><a href="${catalogDocumentPath(d.id)}">${escapeHtml(d.title)}</a>${size}</li>`;
     })
     .join("\n");
 }
@@ -177,7 +178,8 @@ export function siteObjects(options: SiteManifestOptions = {}): SiteObject[] {
   const catalog = readCatalog(siteDir);
   const files = walk(siteDir).filter((f) => !NOT_DEPLOYED.has(f));
   for (const d of catalog.documents) {
-    if (!files.includes(`docs/${d.id}.pdf`)) throw new Error(`site/catalog.json: document "${d.id}" has no file site/docs/${d.id}.pdf`);
+    const key = catalogDocumentPath(d.id).slice(1);
+    if (!files.includes(key)) throw new Error(`site/catalog.json: document "${d.id}" has no file site/${key}`);
   }
   const objects: SiteObject[] = files.map((key) => {
     const contentType = contentTypeOf(key);

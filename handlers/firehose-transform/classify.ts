@@ -39,8 +39,11 @@ function statusMatcher(specs: readonly (number | string)[]): (status: number) =>
 /** One predicate per condition of a rule; all must hold. The path regex's match is returned for its named groups. */
 function compileMatch(rule: MatchFields): Matcher {
   const checks: ((f: RequestFacts) => boolean)[] = [];
+  const flags = rule.ignoreCase ? "i" : "";
   if (rule.query) {
-    const params = Object.entries(rule.query).map(([name, cond]) => [name, cond === true ? null : new RegExp(`^(?:${cond})$`)] as const);
+    const params = Object.entries(rule.query).map(
+      ([name, cond]) => [name, cond === true ? null : new RegExp(`^(?:${cond})$`, flags)] as const,
+    );
     checks.push((f) =>
       params.every(([name, re]) => {
         const value = f.query.get(name);
@@ -68,15 +71,11 @@ function compileMatch(rule: MatchFields): Matcher {
     const re = new RegExp(rule.notReferrerPath);
     checks.push((f) => !(f.referrer !== null && f.host !== null && f.referrer.hostname === f.host && re.test(f.referrer.pathname)));
   }
-  const pathRe = rule.path ? new RegExp(rule.path) : null;
+  const pathRe = rule.path ? new RegExp(rule.path, flags) : null;
+  // The other conditions first: they are cheaper than most path patterns (the document-response one scans the path).
   return (facts) => {
-    let match: RegExpExecArray | true | null = true;
-    if (pathRe) {
-      match = pathRe.exec(facts.path);
-      if (!match) return null;
-    }
     for (const check of checks) if (!check(facts)) return null;
-    return match;
+    return pathRe ? pathRe.exec(facts.path) : true;
   };
 }
 

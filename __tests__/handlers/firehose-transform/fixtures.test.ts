@@ -9,7 +9,7 @@ import { type FixtureEvent, loadFixture, processor, rowOf } from "./load";
 
 let p: Processor;
 beforeAll(async () => {
-  p = await processor({ config: { documentSizes: { "product-guide": RANGE_DOC_SIZE } } });
+  p = await processor({ config: { documentSizes: { "docs/product-guide": RANGE_DOC_SIZE } } });
 });
 
 function run(name: string) {
@@ -56,7 +56,7 @@ describe("transform fixtures", () => {
       country: "DE",
       region: "Hesse",
       city: "Frankfurt am Main",
-      document_id: "datasheet",
+      document_id: "docs/datasheet",
       download_complete: true,
     });
     expect(records[1]?.metadata?.partitionKeys.event_type).toBe("document_download");
@@ -119,14 +119,15 @@ describe("transform fixtures", () => {
       range_start: 0,
       range_end: 524_287,
       download_complete: false,
-      document_id: "product-guide",
+      document_id: "docs/product-guide",
     });
     expect(last).toMatchObject({ status: 206, range_start: 524_288, range_end: RANGE_DOC_SIZE - 1, download_complete: true });
-    expect(unknownSize).toMatchObject({ document_id: "price-list", download_complete: null });
-    expect(whole).toMatchObject({ status: 200, download_complete: true, document_id: "installation-manual" });
+    expect(unknownSize).toMatchObject({ document_id: "docs/price-list", download_complete: null });
+    expect(whole).toMatchObject({ status: 200, download_complete: true, document_id: "docs/installation-manual" });
     expect(cutOff).toMatchObject({ status: 200, download_complete: false });
-    expect(missing).toMatchObject({ status: 404, download_complete: false, document_id: "missing" });
-    for (const r of records) expect(r.metadata?.partitionKeys.event_type).toBe("document_download");
+    // A 404 is not a download (nor is a probe for /backup.zip): it stays out of the Documents dashboard.
+    expect(missing).toMatchObject({ status: 404, download_complete: null, document_id: null });
+    expect(records.map((r) => r.metadata?.partitionKeys.event_type)).toEqual([...Array(5).fill("document_download"), "other"]);
   });
 
   it("bots are flagged by user agent and by signals other than the user agent, with the reason", () => {
@@ -151,7 +152,7 @@ describe("transform fixtures", () => {
     const [landing, printed, linkOn, noCode] = records.map(rowOf);
     expect(landing?.qr_code).toBe("booth-berlin");
     expect(printed?.qr_code).toBe("flyer-spring");
-    expect(linkOn).toMatchObject({ qr_code: null, document_id: "product-guide" });
+    expect(linkOn).toMatchObject({ qr_code: null, document_id: "docs/product-guide" });
     expect(noCode?.qr_code).toBeNull();
   });
 

@@ -29,7 +29,7 @@ const BIGINT_COLUMNS = columnsOf(EventRowSchema)
 describe("transform output as Parquet", () => {
   it("every Ok row of every fixture round-trips through hyparquet-writer and DuckDB unchanged", async () => {
     // Prepare: run every fixture, keep the Ok outputs.
-    const p = await processor({ config: { documentSizes: { "product-guide": RANGE_DOC_SIZE }, privacy: { storeIpPrefix: true } } });
+    const p = await processor({ config: { documentSizes: { "docs/product-guide": RANGE_DOC_SIZE }, privacy: { storeIpPrefix: true } } });
     const ok: FirehoseRecordOut[] = Object.keys(FIXTURES).flatMap((name) =>
       p.processRecords(loadFixture(name).records).records.filter((r) => r.result === "Ok"),
     );

@@ -14,7 +14,7 @@ import { FIXTURES, RANGE_DOC_SIZE } from "../../helpers/firehose-fixtures";
 import { mangledLine, mutatedLine, plausibleLine } from "./arbitraries";
 import { FIXED_NOW, loadFixture, processor, rowOf, TEST_KEY } from "./load";
 
-const CONFIG: TransformConfigInput = { documentSizes: { "product-guide": RANGE_DOC_SIZE } };
+const CONFIG: TransformConfigInput = { documentSizes: { "docs/product-guide": RANGE_DOC_SIZE } };
 const NUM_RUNS = 300;
 
 let geo: GeoIp;

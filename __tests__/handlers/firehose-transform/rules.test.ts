@@ -7,7 +7,13 @@
 import { parseConfig } from "../../../config/load";
 import { type RequestFacts, Rules } from "../../../handlers/firehose-transform/classify";
 import { ipPrefix, VisitorIds } from "../../../handlers/firehose-transform/privacy";
-import { DEFAULT_CLASSIFICATION, DEFAULT_TRANSFORM_CONFIG, TransformConfigSchema } from "../../../schemas/transform-config";
+import {
+  CATALOG_DOCUMENTS,
+  DEFAULT_CLASSIFICATION,
+  DEFAULT_TRANSFORM_CONFIG,
+  documentIdOf,
+  TransformConfigSchema,
+} from "../../../schemas/transform-config";
 import catalog from "../../../site/catalog.json";
 import { line } from "../../helpers/cloudfront-lines";
 import { BASE_CONFIG as base, problemsOf } from "../../helpers/config";
@@ -31,7 +37,7 @@ describe("transform configuration", () => {
   it("the defaults fit the sample site and take document sizes from site/catalog.json", () => {
     expect(TransformConfigSchema.parse({})).toEqual(DEFAULT_TRANSFORM_CONFIG);
     const known = catalog.documents.filter((d) => d.bytes > 0);
-    expect(DEFAULT_TRANSFORM_CONFIG.documentSizes).toEqual(Object.fromEntries(known.map((d) => [d.id, d.bytes])));
+    expect(DEFAULT_TRANSFORM_CONFIG.documentSizes).toEqual(Object.fromEntries(known.map((d) => [`docs/${d.id}`, d.bytes])));
     expect(DEFAULT_TRANSFORM_CONFIG.privacy.storeIpPrefix).toBe(false);
   });
 
@@ -81,12 +87,124 @@ describe("classification rules", () => {
     ["/qr/packaging-insert", "qr_scan"],
     ["/assets/site.css", "asset"],
     ["/favicon.ico", "asset"],
-    ["/images/logo.PNG", "other"],
+    ["/images/logo.PNG", "asset"],
     ["/api/views", "api_call"],
     ["/robots.txt", "other"],
     ["/wp-login.php", "other"],
   ])("%s is %s", (path, type) => {
     expect(typeOf({ path, contentType: null })).toBe(type);
+  });
+
+  const PDF = "application/pdf";
+  const DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+  /** URL shapes of real sites: [path, query, status, content type, same-host referrer path] -> [type, document id, QR code]. */
+  const REAL_WORLD: [string, string, number, string | null, string | null, string, string | null, string | null][] = [
+    // Documents wherever they live, found by extension (any case) or by the response's content type.
+    ["/docs/product-guide.pdf", "", 200, PDF, null, "document_download", "docs/product-guide", null],
+    [
+      "/wp-content/uploads/2024/03/Datasheet-X200.pdf",
+      "",
+      200,
+      PDF,
+      null,
+      "document_download",
+      "wp-content/uploads/2024/03/Datasheet-X200",
+      null,
+    ],
+    [
+      "/sites/default/files/Annual Report 2025.PDF",
+      "",
+      200,
+      "binary/octet-stream",
+      null,
+      "document_download",
+      "sites/default/files/Annual Report 2025",
+      null,
+    ],
+    ["/manual.pdf", "utm_source=newsletter&utm_medium=email", 206, PDF, null, "document_download", "manual", null],
+    ["/en/support/manuals/installation.pdf", "", 304, null, null, "document_download", "en/support/manuals/installation", null],
+    ["/de/support/manuals/installation.pdf", "", 200, PDF, null, "document_download", "de/support/manuals/installation", null],
+    ["/downloads/price-list.xlsx", "", 200, "application/octet-stream", null, "document_download", "downloads/price-list", null],
+    ["/files/contract-template.DOCX", "", 200, DOCX, null, "document_download", "files/contract-template", null],
+    ["/press/kit.zip", "", 200, "application/zip", null, "document_download", "press/kit", null],
+    ["/books/guide.epub", "", 200, "application/epub+zip", null, "document_download", "books/guide", null],
+    ["/slides/keynote.pptx", "", 200, null, null, "document_download", "slides/keynote", null],
+    ["/download.php", "id=42", 200, `${PDF}; charset=binary`, null, "document_download", "download", null],
+    ["/files/report", "", 200, DOCX, null, "document_download", "files/report", null],
+    ["/media/spec-sheet/", "", 200, PDF, null, "document_download", "media/spec-sheet", null],
+    // Not a download: an error or a redirect, or a file type that is not a document.
+    ["/docs/missing.pdf", "", 404, "text/html", null, "other", null, null],
+    ["/old/brochure.pdf", "", 301, null, null, "other", null, null],
+    ["/robots.txt", "", 200, "text/plain", null, "other", null, null],
+    ["/feed.xml", "", 200, "application/rss+xml", null, "other", null, null],
+    ["/pdf-viewer.js", "", 200, "text/javascript", null, "asset", null, null],
+    ["/docs/pdf/", "", 200, "text/html", null, "page_view", null, null],
+    // QR landing pages: trailing slash, index.html, .html, case; a redirect is not the scan (the page it leads to is).
+    ["/qr/flyer-spring", "", 200, "text/html", null, "qr_scan", null, "flyer-spring"],
+    ["/qr/flyer-spring/", "", 200, "text/html", null, "qr_scan", null, "flyer-spring"],
+    ["/qr/flyer-spring/index.html", "", 200, "text/html", null, "qr_scan", null, "flyer-spring"],
+    ["/QR/booth-berlin.html", "utm_source=fair", 304, null, null, "qr_scan", null, "booth-berlin"],
+    ["/qr/flyer-spring", "", 301, null, null, "other", null, null],
+    ["/qr/", "", 200, "text/html", null, "page_view", null, null],
+    // QR parameters on any URL (any case), unless the viewer came from a QR landing page on the same host.
+    ["/", "src=qr&code=flyer-spring", 200, "text/html", null, "qr_scan", null, "flyer-spring"],
+    ["/products/x200/", "utm_source=print&src=QR&code=packaging-insert", 200, "text/html", null, "qr_scan", null, "packaging-insert"],
+    ["/docs/product-guide.pdf", "src=qr&code=booth-berlin", 200, PDF, null, "qr_scan", null, "booth-berlin"],
+    ["/docs/product-guide.pdf", "src=qr&code=booth-berlin", 206, PDF, "/qr/booth-berlin/", "document_download", "docs/product-guide", null],
+    ["/", "src=qr&code=", 200, "text/html", null, "page_view", null, null],
+    // Pages: directories with or without a trailing slash, index.html at any depth, query strings, case.
+    ["/", "", 200, "text/html", null, "page_view", null, null],
+    ["/blog/2025/06/hello-world/", "utm_source=x", 200, "text/html; charset=utf-8", null, "page_view", null, null],
+    ["/blog/2025/06/hello-world/index.html", "", 304, null, null, "page_view", null, null],
+    ["/About.HTML", "", 200, null, null, "page_view", null, null],
+    ["/legacy/page.htm", "", 200, null, null, "page_view", null, null],
+    ["/pricing", "ref=nav", 200, "text/html", null, "page_view", null, null],
+    ["/pricing", "", 304, null, null, "page_view", null, null],
+    ["/pricing", "", 302, "text/html", null, "other", null, null],
+    ["/wp-login.php", "", 404, "text/html", null, "other", null, null],
+    ["/api/usage/product", "", 200, "application/json", null, "api_call", null, null],
+  ];
+
+  it.each(REAL_WORLD)(
+    "real site: %s ?%s %d %s (from %s) is %s, document %s, QR %s",
+    (path, q, status, contentType, from, type, documentId, qrCode) => {
+      const referrer = from === null ? null : new URL(`https://www.example.com${from}`);
+      expect(rules.classify(facts({ path, query: new URLSearchParams(q), status, contentType, referrer }))).toMatchObject({
+        eventType: type,
+        documentId,
+        qrCode,
+      });
+    },
+  );
+
+  it("every document and QR code of the sample site is recognised with its catalog id and a known size", () => {
+    for (const d of CATALOG_DOCUMENTS) {
+      expect(rules.classify(facts({ path: d.path, contentType: "application/pdf" }))).toMatchObject({
+        eventType: "document_download",
+        documentId: d.documentId,
+      });
+      expect(DEFAULT_TRANSFORM_CONFIG.documentSizes[d.documentId]).toBe(d.bytes);
+    }
+    for (const q of catalog.qrCodes) expect(rules.classify(facts({ path: `/qr/${q.code}` })).qrCode).toBe(q.code);
+  });
+
+  it("documentIdOf gives the id of the default rules: the path without its slash and extension, case kept", () => {
+    expect(documentIdOf("/Files/Q3 Report.Pdf")).toBe("Files/Q3 Report");
+    expect(documentIdOf("/a.b/c.v2.docx")).toBe("a.b/c.v2");
+    expect(documentIdOf("/docs/")).toBeNull();
+    expect(documentIdOf("/.pdf")).toBeNull();
+    expect(documentIdOf("/notes.txt")).toBeNull();
+  });
+
+  it("a percent-encoded path in the log gives a readable id (handler, real log line)", async () => {
+    const p = await processor({ geoDatabase: false });
+    const data = Buffer.from(
+      line({ "cs-uri-stem": "/Downloads/Jahresbericht 2025 (final).PDF", "sc-content-type": "application/octet-stream" }),
+    ).toString("base64");
+    expect(line({ "cs-uri-stem": "/a b.pdf" })).toContain("/a%20b.pdf");
+    const out = p.processRecords([{ recordId: "1", data }]).records[0];
+    expect(out?.metadata?.partitionKeys.event_type).toBe("document_download");
+    expect(rowOf(out).document_id).toBe("Downloads/Jahresbericht 2025 (final)");
   });
 
   it("an HTML response on an unknown path is a page view (content-type rule)", () => {
@@ -103,7 +221,7 @@ describe("classification rules", () => {
 
   it("ids come from path groups and query parameters", () => {
     expect(rules.classify(facts({ path: "/docs/price-list.pdf" }))).toMatchObject({
-      documentId: "price-list",
+      documentId: "docs/price-list",
       qrCode: null,
       rule: "document",
     });
