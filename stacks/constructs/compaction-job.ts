@@ -24,6 +24,7 @@ import { GLUE_JOB_LIMITS, glueCronProblem } from "../../config/compaction";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
 import { generatedFile } from "../../schemas/generated-files";
 import { LAKE_PREFIXES } from "../../schemas/lake";
+import { checkName } from "../names";
 import { suppressRule } from "../rules/aspect";
 import { PolicyDocument, ServiceRole } from "./iam";
 import { SecureBucket } from "./secure-bucket";
@@ -196,16 +197,16 @@ export class CompactionJob extends Construct {
       deletionWindowInDays: 30,
       policy: keyPolicy.json,
     });
-    new KmsAlias(this, "alias", { name: `alias/${props.jobName}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, "alias", { name: checkName("kmsAlias", `alias/${props.jobName}`, this), targetKeyId: this.key.keyId });
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
-      name: `/aws-glue/jobs/${props.jobName}`,
+      name: checkName("logGroup", `/aws-glue/jobs/${props.jobName}`, this),
       retentionInDays: retention,
       kmsKeyId: this.key.arn,
     });
 
     this.securityConfiguration = new GlueSecurityConfiguration(this, "security", {
-      name: `${props.jobName}-security`,
+      name: checkName("glueJob", `${props.jobName}-security`, this),
       encryptionConfiguration: {
         cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: this.key.arn },
         jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: this.key.arn },
@@ -217,7 +218,7 @@ export class CompactionJob extends Construct {
     // --- Role: the lake's events and manifest prefixes, its own code, its logs, its key.
     this.role = new ServiceRole(this, "role", {
       service: "glue.amazonaws.com",
-      name: `${props.jobName}-job`.slice(0, 64),
+      name: `${props.jobName}-job`,
       sourceAccount: props.accountId,
       description: `Role of the Glue job ${props.jobName}: compacts the lake's events`,
     });
@@ -241,7 +242,7 @@ export class CompactionJob extends Construct {
     );
 
     this.job = new GlueJob(this, "job", {
-      name: props.jobName,
+      name: checkName("glueJob", props.jobName, this),
       description: "Daily compaction of the lake's small Parquet files (glue/compaction_job.py); crash-safe, idempotent",
       roleArn: this.role.arn,
       glueVersion: "5.0",
@@ -276,7 +277,7 @@ export class CompactionJob extends Construct {
 
     const enabled = props.enabled ?? true;
     this.trigger = new GlueTrigger(this, "trigger", {
-      name: `${props.jobName}-daily`,
+      name: checkName("glueJob", `${props.jobName}-daily`, this),
       type: "SCHEDULED",
       schedule,
       enabled,
