@@ -3,7 +3,6 @@
  * stacks check a generated name against its AWS rule (config/aws-names.ts).
  */
 
-import type { IConstruct } from "constructs";
 import {
   ACCOUNT_ID_PLACEHOLDER,
   ACCOUNT_ID_SHOWN,
@@ -51,6 +50,11 @@ export function stateBucketName(config: EnvironmentConfig): string {
 /** A cdktf string token, e.g. `${TfToken[TOKEN.12]}`. */
 const TOKEN = /\$\{TfToken\[[^\]]*\]\}/g;
 
+/** A construct, as far as naming needs one (structural: tools import this module and must not load constructs). */
+interface Scoped {
+  readonly node: { readonly path: string; readonly root: object };
+}
+
 /** Apps whose name errors are being collected (createStacks reports the worst one, so its advice covers every name). */
 const collecting = new WeakMap<object, AwsNameError[]>();
 
@@ -59,7 +63,7 @@ const collecting = new WeakMap<object, AwsNameError[]>();
  * naming `at`) when AWS would reject it, or records it while createStacks collects. A token in the name
  * is the account id (the only token a generated name holds): it counts as its 12 digits.
  */
-export function checkName(kind: NameKind, name: string, at: IConstruct | string): string {
+export function checkName(kind: NameKind, name: string, at: Scoped | string): string {
   const measured = name.replace(TOKEN, ACCOUNT_ID_PLACEHOLDER);
   const problem = nameProblem(kind, measured);
   if (problem) {
@@ -77,7 +81,7 @@ export function checkName(kind: NameKind, name: string, at: IConstruct | string)
  * Run `build` (which creates the app's stacks) collecting every name error, then throw the one that needs the
  * shortest project/environment, told in terms of those config keys.
  */
-export function withNamesChecked<T>(app: IConstruct, config: NameParts, build: () => T): T {
+export function withNamesChecked<T>(app: Scoped, config: NameParts, build: () => T): T {
   const errors: AwsNameError[] = [];
   collecting.set(app.node.root, errors);
   let result: T;
