@@ -193,7 +193,10 @@ export const AWS_NAME_RULES = {
     "one line of text",
     "https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis.html",
   ),
-  /** DataSetId, DataSourceId, DashboardId: 1-2048 ([\w\-]+); the data set id is shown as "Limited to 96 characters" in the SDKs, so 96 for all. */
+  /**
+   * Data set, data source and dashboard ids, pattern [\w\-]+: DashboardId is 1-512 (API_DashboardVisualId.html), and the
+   * DataSet shape says "The ID of the dataset. Limited to 96 characters" (AWS SDK reference): the strictest, 96, for all.
+   */
   quicksightId: rule(
     "QuickSight id",
     1,
