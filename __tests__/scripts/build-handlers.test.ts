@@ -53,7 +53,7 @@ describe("bundle staleness", () => {
     utimesSync(path.join(root, source), later, later);
     expect(staleReason(dir, root)).toBeUndefined();
     const record = JSON.parse(readFileSync(bundleInputsFile(dir), "utf8")) as InputsRecord;
-    expect(record.files[source]?.mtimeMs).toBe(later.getTime());
+    expect(Math.round(record.files[source]?.mtimeMs ?? 0)).toBe(later.getTime());
   });
 
   it("is stale when an input is gone, the bundle or its zip is missing, or there is no record", () => {
