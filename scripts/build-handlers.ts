@@ -224,6 +224,19 @@ export class BuildError extends Error {
   override readonly name = "BuildError";
 }
 
+/** The one line for a handler that failed to build; esbuild has printed the details above it. */
+export function buildFailure(name: string, reason: string, cause: unknown): BuildError {
+  // esbuild's errors may come from another realm (jest): read the message without instanceof.
+  const message = typeof (cause as { message?: unknown })?.message === "string" ? (cause as { message: string }).message : String(cause);
+  const lines = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  // "Build failed with 1 error:" is followed by the error itself: keep both.
+  const first = lines[0]?.endsWith(":") && lines[1] ? `${lines[0]} ${lines[1]}` : (lines[0] ?? "unknown error");
+  return new BuildError(`cannot build handler ${name} (${reason}): ${first}; fix it, then run \`${BUILD_HANDLERS_COMMAND}\``);
+}
+
 async function main(argv: string[]): Promise<void> {
   const force = argv.includes("--force");
   for (const name of handlerNames()) {
@@ -238,9 +251,7 @@ async function main(argv: string[]): Promise<void> {
         `built dist/handlers/${name}/index.js (${(bytes / 1024).toFixed(1)} KiB), ${name}.zip (${(zipBytes / 2 ** 20).toFixed(1)} MiB): ${reason}`,
       );
     } catch (e) {
-      // esbuild has printed the details above; this is the line to act on.
-      const first = (e instanceof Error ? e.message : String(e)).split("\n")[0];
-      throw new BuildError(`cannot build handler ${name} (${reason}): ${first}; fix it, then run \`${BUILD_HANDLERS_COMMAND}\``);
+      throw buildFailure(name, reason, e);
     }
   }
 }

@@ -6,8 +6,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { buildSync } from "esbuild";
 import { bundleEntry, bundleInputsFile, bundleZip, REPO_ROOT } from "../../config/handler-bundles";
-import { digestInputs, type InputsRecord, staleReason, writeRecord } from "../../scripts/build-handlers";
+import { BuildError, buildFailure, digestInputs, type InputsRecord, staleReason, writeRecord } from "../../scripts/build-handlers";
 
 describe("bundle staleness", () => {
   let root: string;
@@ -70,6 +71,29 @@ describe("bundle staleness", () => {
     const record = JSON.parse(readFileSync(bundleInputsFile(dir), "utf8")) as InputsRecord;
     writeFileSync(bundleInputsFile(dir), JSON.stringify({ ...record, recipe: "esbuild 0.0.1, record v1" }));
     expect(staleReason(dir, root)).toMatch(/^built by esbuild 0\.0\.1, record v1, not esbuild /);
+  });
+});
+
+describe("a handler that does not compile", () => {
+  it("stops the build with one line naming the handler, esbuild's summary and the command", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "broken-"));
+    try {
+      writeFileSync(path.join(root, "index.ts"), "export const handler = (;\n");
+      let cause: unknown;
+      try {
+        buildSync({ entryPoints: [path.join(root, "index.ts")], outfile: path.join(root, "out.js"), bundle: true, logLevel: "silent" });
+      } catch (e) {
+        cause = e;
+      }
+      const error = buildFailure("demo", "handlers/demo/index.ts changed", cause);
+      expect(error).toBeInstanceOf(BuildError);
+      expect(error.message.split("\n")).toHaveLength(1);
+      expect(error.message).toMatch(
+        /^cannot build handler demo \(handlers\/demo\/index\.ts changed\): Build failed with 1 error: .*index\.ts:1:\d+: ERROR: .+; fix it, then run `npm run build:handlers`$/,
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
