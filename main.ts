@@ -14,7 +14,10 @@ try {
   app.synth();
 } catch (e) {
   // Errors the user fixes by config or by a command print one line; anything else keeps its stack trace.
-  if (e instanceof ConfigError || (e instanceof Error && (e.name === "RuleViolationError" || e.name === "MissingBundleError"))) {
+  if (
+    e instanceof ConfigError ||
+    (e instanceof Error && (e.name === "RuleViolationError" || e.name === "MissingBundleError" || e.name === "AwsNameError"))
+  ) {
     console.error(e.message);
     process.exit(1);
   }

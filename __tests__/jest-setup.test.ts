@@ -30,6 +30,7 @@ describe("jest run hygiene", () => {
       log.mockRestore();
     }
     expect(synthNotices()).toEqual([
+      expect.stringMatching(/^Terraform state: local files under terraform-state\/, so no state stack/),
       expect.stringMatching(/^Google Analytics 4 import: off, /),
       expect.stringMatching(/^QuickSight dashboards: off, /),
     ]);

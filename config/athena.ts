@@ -11,14 +11,13 @@ import * as z from "zod";
  *   (BytesScannedCutoffPerQuery: minimum 10 MB; the AWS provider validates >= 10485760)
  * @see https://docs.aws.amazon.com/athena/latest/APIReference/API_CreateNamedQuery.html
  *   (Name 1-128, Description 1-1024, QueryString 1-262144 characters)
- * @see https://docs.aws.amazon.com/athena/latest/APIReference/API_CreateWorkGroup.html (Name: [a-zA-Z0-9._-]{1,128})
+ * Workgroup names: config/aws-names.ts.
  */
 export const ATHENA_LIMITS = {
   minBytesScannedCutoff: 10_485_760,
   namedQueryName: 128,
   namedQueryDescription: 1024,
   namedQueryString: 262_144,
-  workgroupName: /^[a-zA-Z0-9._-]{1,128}$/,
 } as const;
 
 const whole = (key: string) => z.number().int(`${key} must be a whole number`);

@@ -19,8 +19,7 @@ export const QUICKSIGHT_LIMITS = {
   permissionsPerResource: 64,
   customSqlQuery: 168_000,
   physicalTablesPerDataSet: 32,
-  /** Data set, data source and dashboard ids: 1-2048 characters of [\w-]. */
-  resourceId: /^[\w-]{1,2048}$/,
+  // Data set, data source and dashboard ids: config/aws-names.ts (quicksightId).
 } as const;
 
 /** A QuickSight user or group ARN, e.g. `arn:aws:quicksight:eu-west-1:111122223333:group/default/analysts`. */

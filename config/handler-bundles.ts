@@ -27,6 +27,14 @@ export function bundleZip(dir: string): string {
   return `${dir}.zip`;
 }
 
+/**
+ * The record of what a bundle was built from, beside it (not inside: the zip holds the directory): `<dir>.inputs.json`.
+ * scripts/build-handlers.ts writes it and rebuilds a bundle only when an input's content differs from it.
+ */
+export function bundleInputsFile(dir: string): string {
+  return `${dir}.inputs.json`;
+}
+
 /** The code file of a bundle directory. */
 export function bundleEntry(dir: string): string {
   return path.join(dir, BUNDLE_ENTRY);

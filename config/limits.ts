@@ -37,8 +37,6 @@ export const FIREHOSE_LIMITS = {
    * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html ("Lambda invocation duration")
    */
   lambdaTimeoutSeconds: { min: 1, max: 300 },
-  /** Delivery stream names: 1-64 characters of [a-zA-Z0-9_.-]. @see https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html */
-  streamName: /^[a-zA-Z0-9_.-]{1,64}$/,
 } as const;
 
 /**

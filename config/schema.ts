@@ -30,16 +30,43 @@ const Region = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
-const Name = z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, "lower-case letters, digits and hyphens, starting with a letter, 2-31 characters");
+/** Prefixes every generated name: single hyphens only, so no name has `--` (S3 reserves `xn--`) or ends in `-`. */
+const Name = z
+  .string()
+  .regex(
+    /^(?=.{2,31}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$/,
+    "lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen, 2-31 characters",
+  );
 
 export const StateConfig = z
   .strictObject({
     /** Where Terraform keeps state. @default "local": files under terraform-state/ */
     backend: z.enum(["local", "s3"]).default("local"),
-    /** State bucket the bootstrap stack creates and the S3 backend uses. @default "<project>-<environment>-tfstate" */
+    /**
+     * State bucket the bootstrap stack creates and the S3 backend uses (S3 names are global: keep it unique).
+     * @default "<project>-<environment>-tfstate-<state.accountId>"
+     */
     bucket: BucketName.optional(),
+    /**
+     * The 12-digit AWS account the state bucket lives in: it makes the default bucket name unique, and the
+     * state stack refuses other accounts. A Terraform backend cannot read data sources, so synth needs it
+     * as a value. Required with backend "s3" unless bucket is set. @default none
+     */
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/, "a 12-digit AWS account id")
+      .optional(),
     /** Region of the state bucket. @default the environment's region */
     region: Region.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.backend === "s3" && s.bucket === undefined && s.accountId === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["accountId"],
+        message: 'required with backend "s3" (the default state bucket name ends with it, S3 names being global), unless bucket is set',
+      });
+    }
   })
   .default({ backend: "local" });
 

@@ -9,9 +9,10 @@ import type { EnvironmentConfig } from "../config/schema";
 import { ApiStack } from "./api-stack";
 import { announceDashboards, DashboardsStack } from "./dashboards-stack";
 import { EdgeStack } from "./edge-stack";
+import { withNamesChecked } from "./names";
 import { OpsStack, transformMetricsOf } from "./ops-stack";
 import { PipelineStack } from "./pipeline-stack";
-import { StateStack } from "./state-stack";
+import { StateStack, stateStatus } from "./state-stack";
 
 export interface AppOptions {
   /**
@@ -20,10 +21,13 @@ export interface AppOptions {
    * @default dist/handlers/<name>, written by `npm run build:handlers`
    */
   readonly handlerBundleDir?: (handlerName: HandlerName) => string;
+  /** Where synth's one-line notices go. @default console.log */
+  readonly log?: (line: string) => void;
 }
 
 export interface AnalyticsStacks {
-  readonly state: StateStack;
+  /** The state bucket's stack; only with state.backend "s3". */
+  readonly state?: StateStack;
   readonly pipeline: PipelineStack;
   readonly api: ApiStack;
   readonly edge: EdgeStack;
@@ -33,8 +37,14 @@ export interface AnalyticsStacks {
 }
 
 export function createStacks(app: App, config: EnvironmentConfig, options: AppOptions = {}): AnalyticsStacks {
+  // Every generated name starts with project and environment: a name too long is theirs to shorten.
+  return withNamesChecked(app, config, () => createEveryStack(app, config, options));
+}
+
+function createEveryStack(app: App, config: EnvironmentConfig, options: AppOptions): AnalyticsStacks {
   const bundles: (name: HandlerName) => string = options.handlerBundleDir ?? bundleDir;
-  const state = new StateStack(app, "state", config);
+  (options.log ?? console.log)(stateStatus(config));
+  const state = config.state.backend === "s3" ? new StateStack(app, "state", config) : undefined;
   // Before the edge stack: its distribution forwards /api/* to the usage API (one direction, no cycle).
   const api = new ApiStack(app, "api", { config, bundleDir: bundles("usage-stats") });
   const edge = new EdgeStack(app, "edge", { config, usageApi: api.origin });

@@ -22,6 +22,8 @@ export interface AnalyticsStackProps {
    * the bootstrap stack must, since it creates the state bucket. @default false
    */
   readonly forceLocalState?: boolean;
+  /** The only accounts this stack may be applied in (the provider's allowed_account_ids). @default any account */
+  readonly allowedAccountIds?: readonly string[];
 }
 
 /** Tags on every resource (the provider's default_tags); also for extra provider aliases. */
@@ -41,6 +43,7 @@ export class AnalyticsStack extends TerraformStack {
     new AwsProvider(this, "aws", {
       region: config.region,
       defaultTags: [{ tags: defaultTags(config) }],
+      allowedAccountIds: props.allowedAccountIds ? [...props.allowedAccountIds] : undefined,
     });
 
     if (config.state.backend === "s3" && !props.forceLocalState) {

@@ -17,7 +17,7 @@ import { RealtimeLogs } from "./constructs/realtime-logs";
 import { SecureBucket } from "./constructs/secure-bucket";
 import { SiteContent } from "./constructs/site-content";
 import { type ApiOrigin, SiteDistribution } from "./constructs/site-distribution";
-import { resourceName } from "./names";
+import { accountBucketName, resourceName } from "./names";
 
 export interface EdgeStackProps {
   readonly config: EnvironmentConfig;
@@ -60,7 +60,7 @@ export class EdgeStack extends AnalyticsStack {
     });
 
     this.siteBucket = new SecureBucket(this, "site-bucket", {
-      bucketName: website.bucketName ?? `${resourceName(config, "site")}-${this.accountId}`,
+      bucketName: website.bucketName ?? accountBucketName(config, "site", this.accountId),
       versioned: true,
       // Every deploy overwrites changed pages; old versions are kept a month to roll back.
       noncurrentVersionExpirationDays: 30,

@@ -14,7 +14,7 @@ import { CompactionJob } from "./constructs/compaction-job";
 import { announceGaImport, GaImport } from "./constructs/ga-import";
 import { Ingestion, type KinesisSource } from "./constructs/ingestion";
 import { SecureBucket } from "./constructs/secure-bucket";
-import { catalogName, resourceName } from "./names";
+import { accountBucketName, catalogName, resourceName } from "./names";
 
 export interface PipelineStackProps {
   readonly config: EnvironmentConfig;
@@ -50,7 +50,7 @@ export class PipelineStack extends AnalyticsStack {
     const { config } = props;
     super(scope, id, { config });
     this.lake = new SecureBucket(this, "lake", {
-      bucketName: config.lakeBucketName ?? `${resourceName(config, "lake")}-${this.accountId}`,
+      bucketName: config.lakeBucketName ?? accountBucketName(config, "lake", this.accountId),
       versioned: true,
       // Compaction replaces small files daily; deleted versions are kept a week for recovery, not forever.
       noncurrentVersionExpirationDays: 7,
@@ -59,7 +59,7 @@ export class PipelineStack extends AnalyticsStack {
     this.compaction = new CompactionJob(this, "compaction", {
       jobName: resourceName(config, "compaction"),
       lake: this.lake,
-      artifactsBucketName: `${resourceName(config, "glue-artifacts")}-${this.accountId}`,
+      artifactsBucketName: accountBucketName(config, "glue-artifacts", this.accountId),
       accountId: this.accountId,
       region: config.region,
       ...config.compaction,
@@ -75,7 +75,7 @@ export class PipelineStack extends AnalyticsStack {
       databaseName: catalogName(config, "analytics"),
       catalog: this.catalog,
       lake: this.lake,
-      resultsBucketName: `${resourceName(config, "athena-results")}-${this.accountId}`,
+      resultsBucketName: accountBucketName(config, "athena-results", this.accountId),
       accountId: this.accountId,
       ...config.athena,
       ...(props.catalogue ? { catalogue: props.catalogue } : {}),
@@ -105,7 +105,7 @@ export class PipelineStack extends AnalyticsStack {
         accountId: this.accountId,
         region: config.region,
         transformBundleDir: props.ingestion.transformBundleDir,
-        codeBucketName: `${resourceName(config, "lambda-code")}-${this.accountId}`,
+        codeBucketName: accountBucketName(config, "lambda-code", this.accountId),
         transformConfig: config.transform,
         visitorKeyParameter: visitorKeyParameter
           ? { name: visitorKeyParameter, create: false }

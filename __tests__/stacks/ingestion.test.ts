@@ -572,7 +572,7 @@ describe("limits", () => {
     [{ processorBufferSizeMB: 1 }, "processorBufferSizeMB must be from 0.2 to 0.35"],
     [{ lambdaTimeoutSeconds: 600 }, "lambdaTimeoutSeconds must be a whole number from 1 to 300"],
     [{ logRetentionDays: 2 }, "logRetentionDays must be one of"],
-    [{ name: "bad name!" }, "name must be 1-64 characters"],
+    [{ name: "bad name!" }, "has characters AWS does not allow there"],
   ])("the construct checks the same limits at synth for direct use: %j", (props, message) => {
     expect(constructError(props)).toContain(message);
   });

@@ -15,6 +15,7 @@ import { CATALOGUE, type Catalogue, checkedCatalogue, findDashboard } from "../.
 import { querySource, renderQuery } from "../../queries/render";
 import { errorsTableSpec } from "../../schemas/errors";
 import { LAKE_PREFIXES } from "../../schemas/lake";
+import { checkName } from "../names";
 import { suppressRule } from "../rules/aspect";
 import { glueTableConfig, type LakeCatalog } from "./catalog";
 import type { IGrantable } from "./iam";
@@ -68,9 +69,7 @@ export class AthenaQueryLayer extends Construct {
     this.catalog = props.catalog;
     this.lake = props.lake;
     const where = this.node.path;
-    if (!Token.isUnresolved(props.workgroupName) && !ATHENA_LIMITS.workgroupName.test(props.workgroupName)) {
-      throw new Error(`${where}: workgroupName must be 1-128 characters of letters, digits, '.', '_' and '-': ${props.workgroupName}`);
-    }
+    checkName("athenaWorkgroup", props.workgroupName, this);
     if (Token.isUnresolved(props.databaseName)) {
       throw new Error(`${where}: databaseName must be a plain string: it is written into the named queries' SQL`);
     }

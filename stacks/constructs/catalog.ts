@@ -8,10 +8,10 @@
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { GlueCatalogDatabase } from "@cdktf/provider-aws/lib/glue-catalog-database";
 import { GlueCatalogTable, type GlueCatalogTableConfig } from "@cdktf/provider-aws/lib/glue-catalog-table";
-import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { GLUE_LIMITS } from "../../config/limits";
 import { eventsTableSpec, type GlueColumn, glueTableDefinition, type TableSpec } from "../../schemas";
+import { checkName } from "../names";
 import type { IGrantable } from "./iam";
 
 export interface LakeCatalogProps {
@@ -57,7 +57,7 @@ export function glueTableConfig(where: string, spec: TableSpec): GlueCatalogTabl
   const def = glueTableDefinition(spec);
   checkGlueColumns(where, [...def.columns, ...def.partitionKeys]);
   return {
-    name: def.name,
+    name: checkName("glueCatalog", def.name, where),
     databaseName: def.database,
     tableType: "EXTERNAL_TABLE",
     description: def.description,
@@ -81,9 +81,7 @@ export class LakeCatalog extends Construct {
 
   constructor(scope: Construct, id: string, props: LakeCatalogProps) {
     super(scope, id);
-    if (!Token.isUnresolved(props.databaseName) && !/^[a-z0-9_]{1,255}$/.test(props.databaseName)) {
-      throw new Error(`${this.node.path}: databaseName must be lower-case letters, digits and underscores (Athena): ${props.databaseName}`);
-    }
+    checkName("glueCatalog", props.databaseName, this);
     const partition = new DataAwsPartition(this, "partition");
     this.catalogArn = `arn:${partition.partition}:glue:${props.region}:${props.accountId}:catalog`;
 

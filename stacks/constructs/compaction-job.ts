@@ -24,6 +24,7 @@ import { GLUE_JOB_LIMITS, glueCronProblem } from "../../config/compaction";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
 import { generatedFile } from "../../schemas/generated-files";
 import { LAKE_PREFIXES } from "../../schemas/lake";
+import { checkName } from "../names";
 import { suppressRule } from "../rules/aspect";
 import { PolicyDocument, ServiceRole } from "./iam";
 import { SecureBucket } from "./secure-bucket";
@@ -203,7 +204,7 @@ export class CompactionJob extends Construct {
       deletionWindowInDays: 30,
       policy: keyPolicy.json,
     });
-    new KmsAlias(this, "alias", { name: `alias/${props.jobName}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, "alias", { name: checkName("kmsAlias", `alias/${props.jobName}`, this), targetKeyId: this.key.keyId });
 
     // Glue 5.0 logs every job in real time, to /aws-glue/jobs/error and /aws-glue/jobs/output unless the job
     // argument --custom-logGroup-prefix moves them to `<prefix>/error` and `<prefix>/output`; the 4.0-and-earlier
@@ -220,14 +221,14 @@ export class CompactionJob extends Construct {
     }
     const logGroup = (kind: "error" | "output") =>
       new CloudwatchLogGroup(this, `logs-${kind}`, {
-        name: `${logGroupPrefix}/${kind}`,
+        name: checkName("logGroup", `${logGroupPrefix}/${kind}`, this),
         retentionInDays: retention,
         kmsKeyId: this.key.arn,
       });
     this.logGroups = { error: logGroup("error"), output: logGroup("output") };
 
     this.securityConfiguration = new GlueSecurityConfiguration(this, "security", {
-      name: `${props.jobName}-security`,
+      name: checkName("glueJob", `${props.jobName}-security`, this),
       encryptionConfiguration: {
         cloudwatchEncryption: { cloudwatchEncryptionMode: "SSE-KMS", kmsKeyArn: this.key.arn },
         jobBookmarksEncryption: { jobBookmarksEncryptionMode: "CSE-KMS", kmsKeyArn: this.key.arn },
@@ -239,7 +240,7 @@ export class CompactionJob extends Construct {
     // --- Role: the lake's events and manifest prefixes, its own code, its logs, its key.
     this.role = new ServiceRole(this, "role", {
       service: "glue.amazonaws.com",
-      name: `${props.jobName}-job`.slice(0, 64),
+      name: `${props.jobName}-job`,
       sourceAccount: props.accountId,
       description: `Role of the Glue job ${props.jobName}: compacts the lake's events`,
     });
@@ -263,7 +264,7 @@ export class CompactionJob extends Construct {
     );
 
     this.job = new GlueJob(this, "job", {
-      name: props.jobName,
+      name: checkName("glueJob", props.jobName, this),
       description: "Daily compaction of the lake's small Parquet files (glue/compaction_job.py); crash-safe, idempotent",
       roleArn: this.role.arn,
       glueVersion: "5.0",
@@ -298,7 +299,7 @@ export class CompactionJob extends Construct {
 
     const enabled = props.enabled ?? true;
     this.trigger = new GlueTrigger(this, "trigger", {
-      name: `${props.jobName}-daily`,
+      name: checkName("glueJob", `${props.jobName}-daily`, this),
       type: "SCHEDULED",
       schedule,
       enabled,

@@ -25,6 +25,7 @@ import {
   type ResultType,
 } from "../../queries/catalogue";
 import { renderQuery } from "../../queries/render";
+import { checkName } from "../names";
 import { DATE_COLUMNS, dashboardDefinition, quickSightDashboards } from "./dashboards-definition";
 import { type IGrantable, ServiceRole } from "./iam";
 
@@ -129,12 +130,7 @@ export class QuickSightDashboards extends Construct {
     if (Token.isUnresolved(props.databaseName)) {
       throw new Error(`${where}: databaseName must be a plain string: it is written into the data sets' SQL`);
     }
-    const checkId = (value: string, what: string) => {
-      if (!Token.isUnresolved(value) && !QUICKSIGHT_LIMITS.resourceId.test(value)) {
-        throw new Error(`${where}: ${what} must be 1-2048 letters, digits, '_' or '-': ${value}`);
-      }
-      return value;
-    };
+    const checkId = (value: string) => checkName("quicksightId", value, this);
     const owners = (actions: readonly string[]) => props.owners.map((principal) => ({ principal, actions: [...actions] }));
 
     this.athenaRole = new ServiceRole(this, "athena-role", {
@@ -146,7 +142,7 @@ export class QuickSightDashboards extends Construct {
     props.query.grantQuery(this.athenaRole);
 
     this.dataSource = new QuicksightDataSource(this, "data-source", {
-      dataSourceId: checkId(`${props.namePrefix}-athena`, "data source id"),
+      dataSourceId: checkId(`${props.namePrefix}-athena`),
       name: `${props.namePrefix} analytics (Athena)`,
       type: "ATHENA",
       awsAccountId: props.accountId,
@@ -164,7 +160,7 @@ export class QuickSightDashboards extends Construct {
       if (sql.length > QUICKSIGHT_LIMITS.customSqlQuery) {
         throw new Error(`${where}: ${q.id}: query over ${QUICKSIGHT_LIMITS.customSqlQuery} characters (QuickSight custom SQL limit)`);
       }
-      const dataSetId = checkId(`${props.namePrefix}-${q.id}`, "data set id");
+      const dataSetId = checkId(`${props.namePrefix}-${q.id}`);
       const dataSet = new QuicksightDataSet(this, `data-set-${q.id}`, {
         dataSetId,
         name: `${props.namePrefix}: ${title}: ${q.title}`,
@@ -218,7 +214,7 @@ export class QuickSightDashboards extends Construct {
     const dashboards: Record<string, QuicksightDashboard> = {};
     for (const d of quickSightDashboards(catalogue)) {
       dashboards[d] = new QuicksightDashboard(this, `dashboard-${d}`, {
-        dashboardId: checkId(`${props.namePrefix}-${d}`, "dashboard id"),
+        dashboardId: checkId(`${props.namePrefix}-${d}`),
         name: `${findDashboard(catalogue, d).title} (${props.namePrefix})`,
         awsAccountId: props.accountId,
         versionDescription: "Defined in code: stacks/constructs/dashboards-definition.ts",

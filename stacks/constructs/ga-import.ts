@@ -31,6 +31,7 @@ import {
   gaTableSpec,
   LAKE_PREFIXES,
 } from "../../schemas";
+import { checkName } from "../names";
 import { glueTableConfig, type LakeCatalog } from "./catalog";
 import type { SecureBucket } from "./secure-bucket";
 
@@ -82,10 +83,6 @@ export interface GaImportProps {
   readonly connectionName?: string;
 }
 
-/** AppFlow flow names. @see https://docs.aws.amazon.com/appflow/1.0/APIReference/API_CreateFlow.html */
-const FLOW_NAME = /^[a-zA-Z0-9][\w!@#.-]+$/;
-const FLOW_NAME_MAX = 256;
-
 export class GaImport extends Construct {
   readonly flow: AppflowFlow;
   readonly table: GlueCatalogTable;
@@ -98,9 +95,6 @@ export class GaImport extends Construct {
 
   constructor(scope: Construct, id: string, props: GaImportProps) {
     super(scope, id);
-    if (!Token.isUnresolved(props.flowName) && (!FLOW_NAME.test(props.flowName) || props.flowName.length > FLOW_NAME_MAX)) {
-      throw new Error(`${this.node.path}: flowName "${props.flowName}" is not an AppFlow flow name ([a-zA-Z0-9][\\w!@#.-]+, at most 256)`);
-    }
     checkReportFields(this.node.path);
 
     const prefix = gaFlowPrefix(props.flowName);
@@ -134,7 +128,7 @@ export class GaImport extends Construct {
     );
 
     this.flow = new AppflowFlow(this, "flow", {
-      name: props.flowName,
+      name: checkName("appflow", props.flowName, this),
       description: "Google Analytics 4 daily report (pages, countries, devices, sources) into the lake as Parquet.",
       sourceFlowConfig: {
         connectorType: GA4_CONNECTOR.connectorType,
@@ -197,7 +191,7 @@ export class GaImport extends Construct {
     if (auth.type === "connection") return undefined;
     const credentials = auth.type === "terraform-variables" ? this.variableCredentials() : this.secretCredentials(auth.secretName);
     return new AppflowConnectorProfile(this, "connection", {
-      name: this.connectionName,
+      name: checkName("appflow", this.connectionName, this),
       connectorType: GA4_CONNECTOR.connectorType,
       connectorLabel: GA4_CONNECTOR.connectorLabel,
       connectionMode: "Public",

@@ -11,6 +11,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
+import { checkName } from "../names";
 
 export interface PolicyStatement {
   readonly sid?: string;
@@ -94,7 +95,7 @@ export class ServiceRole extends Construct implements IGrantable {
       },
     ]);
     this.role = new IamRole(this, "role", {
-      name: props.name,
+      name: checkName("iamRole", props.name, this),
       assumeRolePolicy: trust.json,
       description: props.description,
     });

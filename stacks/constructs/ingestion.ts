@@ -20,6 +20,7 @@ import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE 
 import { IngestionConfig } from "../../config/schema";
 import { TRANSFORM_ENV, VISITOR_KEY_PLACEHOLDER_PREFIX } from "../../handlers/firehose-transform/env";
 import { firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
+import { checkName } from "../names";
 import type { LakeCatalog } from "./catalog";
 import { type IGrantable, ServiceRole } from "./iam";
 import { NodeFunction } from "./lambda-function";
@@ -163,9 +164,6 @@ export class Ingestion extends Construct {
     if (!Token.isUnresolved(s.logRetentionDays) && !(LOG_RETENTION_DAYS as readonly number[]).includes(s.logRetentionDays)) {
       throw new Error(`${where}: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}; got ${s.logRetentionDays}`);
     }
-    if (!Token.isUnresolved(props.name) && !FH.streamName.test(props.name)) {
-      throw new Error(`${where}: name must be 1-64 characters of letters, digits, _ . - (Firehose stream name); got ${props.name}`);
-    }
 
     // --- visitor-id key: a SecureString parameter, never a value in code or in the function's environment
     this.visitorKeyParameterName = props.visitorKeyParameter.name;
@@ -173,7 +171,7 @@ export class Ingestion extends Construct {
     let parameterArn: string;
     if (props.visitorKeyParameter.create) {
       this.visitorKeyParameter = new SsmParameter(this, "visitor-key", {
-        name: props.visitorKeyParameter.name,
+        name: checkName("ssmParameter", props.visitorKeyParameter.name, this),
         type: "SecureString",
         description:
           "Key of the visitor-id hash. Terraform only creates it; set the real value once with " +
@@ -228,7 +226,7 @@ export class Ingestion extends Construct {
 
     // --- Firehose's own logs (delivery and conversion errors)
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
-      name: `/aws/kinesisfirehose/${props.name}`,
+      name: checkName("logGroup", `/aws/kinesisfirehose/${props.name}`, this),
       retentionInDays: s.logRetentionDays,
     });
     const logStream = new CloudwatchLogStream(this, "delivery-log", {
@@ -239,7 +237,7 @@ export class Ingestion extends Construct {
     // --- Firehose role: exactly what this stream needs
     this.firehoseRole = new ServiceRole(this, "role", {
       service: "firehose.amazonaws.com",
-      name: `${props.name}-firehose`.slice(0, 64),
+      name: `${props.name}-firehose`,
       sourceAccount: props.accountId,
       description: `Firehose ${props.name}: reads the log stream, transforms, writes the lake`,
     });
@@ -264,7 +262,7 @@ export class Ingestion extends Construct {
     };
 
     this.deliveryStream = new KinesisFirehoseDeliveryStream(this, "stream", {
-      name: props.name,
+      name: checkName("firehoseStream", props.name, this),
       destination: "extended_s3",
       // With a Kinesis source, Firehose-side server_side_encryption is not allowed: the stream's own encryption applies.
       kinesisSourceConfiguration: { kinesisStreamArn: props.source.streamArn, roleArn: this.firehoseRole.arn },

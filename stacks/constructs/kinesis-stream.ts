@@ -9,6 +9,7 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { checkName } from "../names";
 import type { IGrantable } from "./iam";
 
 /** Kinesis retention limits in hours. @see https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html */
@@ -64,10 +65,10 @@ export class KinesisLogStream extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: deletionWindow,
     });
-    new KmsAlias(this, "alias", { name: `alias/${props.streamName}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, "alias", { name: checkName("kmsAlias", `alias/${props.streamName}`, this), targetKeyId: this.key.keyId });
 
     this.stream = new KinesisStream(this, "stream", {
-      name: props.streamName,
+      name: checkName("kinesisStream", props.streamName, this),
       retentionPeriod: retention,
       streamModeDetails: { streamMode: mode === "provisioned" ? "PROVISIONED" : "ON_DEMAND" },
       shardCount: mode === "provisioned" ? props.shardCount : undefined,

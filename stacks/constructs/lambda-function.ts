@@ -12,6 +12,7 @@ import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { bundleEntry, bundleZip, MissingBundleError, missingBundleMessage } from "../../config/handler-bundles";
 import { LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "../../config/limits";
+import { checkName } from "../names";
 import { type IGrantable, type PolicyStatement, ServiceRole } from "./iam";
 
 export interface NodeFunctionProps {
@@ -80,12 +81,12 @@ export class NodeFunction extends Construct implements IGrantable {
 
     // The log group is created by Terraform, not by Lambda on first write, so it has a retention and is destroyed with the stack.
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
-      name: `/aws/lambda/${props.functionName}`,
+      name: checkName("logGroup", `/aws/lambda/${props.functionName}`, this),
       retentionInDays: retention,
     });
     this.role = new ServiceRole(this, "role", {
       service: "lambda.amazonaws.com",
-      name: `${props.functionName}-fn`.slice(0, 64),
+      name: `${props.functionName}-fn`,
       description: `Execution role of ${props.functionName}`,
     });
     this.role.addToPolicy({
@@ -121,7 +122,7 @@ export class NodeFunction extends Construct implements IGrantable {
         })
       : undefined;
     this.function = new TfLambdaFunction(this, "function", {
-      functionName: props.functionName,
+      functionName: checkName("lambdaFunction", props.functionName, this),
       description: props.description,
       role: this.role.arn,
       // nodejs20.x: create blocked from 2026-08-31, update from 2026-09-30; nodejs22.x is supported to 2027-04-30 and is the

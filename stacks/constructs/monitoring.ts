@@ -16,11 +16,11 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { ALARMS, type AlarmSpec } from "../../config/alarms";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
 import type { OpsConfig } from "../../config/ops";
+import { checkName } from "../names";
 import { suppressRule } from "../rules/aspect";
 import { PolicyDocument } from "./iam";
 import { type DashboardTargets, dashboardBody } from "./monitoring-dashboard";
@@ -99,9 +99,12 @@ export class AlarmTopic extends Construct {
       deletionWindowInDays: 30,
       policy: keyPolicy.json,
     });
-    new KmsAlias(this, "alias", { name: `alias/${props.topicName}`, targetKeyId: this.key.keyId });
+    new KmsAlias(this, "alias", { name: checkName("kmsAlias", `alias/${props.topicName}`, this), targetKeyId: this.key.keyId });
 
-    this.topic = new SnsTopic(this, "topic", { name: props.topicName, kmsMasterKeyId: this.key.arn });
+    this.topic = new SnsTopic(this, "topic", {
+      name: checkName("snsTopic", props.topicName, this),
+      kmsMasterKeyId: this.key.arn,
+    });
     this.policy = new PolicyDocument(this, "policy-document", [
       {
         sid: "CloudWatchAlarmsPublish",
@@ -203,7 +206,7 @@ export class Monitoring extends Construct {
 
     if (r.compactionJobName !== undefined) {
       const failed = new CloudwatchEventRule(this, "compaction-failed", {
-        name: `${namePrefix}-compaction-failed`,
+        name: checkName("eventsRule", `${namePrefix}-compaction-failed`, this),
         description: alarmDescription(specById("compaction-failed"), CLOUDWATCH_LIMITS.ruleDescriptionLength),
         eventPattern: JSON.stringify({
           source: ["aws.glue"],
@@ -225,11 +228,11 @@ export class Monitoring extends Construct {
 
       // Every finished run lands in a log group, so the dashboard can list the run history.
       this.compactionRunsLog = new CloudwatchLogGroup(this, "compaction-runs-log", {
-        name: `/aws/events/${namePrefix}-compaction-runs`,
+        name: checkName("logGroup", `/aws/events/${namePrefix}-compaction-runs`, this),
         retentionInDays: ops.logRetentionDays,
       });
       const runs = new CloudwatchEventRule(this, "compaction-runs", {
-        name: `${namePrefix}-compaction-runs`,
+        name: checkName("eventsRule", `${namePrefix}-compaction-runs`, this),
         description: "Records every finished run of the compaction job in a log group (dashboard: compaction runs).",
         eventPattern: JSON.stringify({
           source: ["aws.glue"],
@@ -247,7 +250,7 @@ export class Monitoring extends Construct {
       // An account has at most 10 CloudWatch Logs resource policies per region; this stack uses one.
       // @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutResourcePolicy.html
       new CloudwatchLogResourcePolicy(this, "compaction-runs-log-access", {
-        policyName: `${namePrefix}-compaction-runs`,
+        policyName: checkName("logsResourcePolicy", `${namePrefix}-compaction-runs`, this),
         policyDocument: logPolicy.json,
       });
       new CloudwatchEventTarget(this, "compaction-runs-target", { rule: runs.name, targetId: "run-log", arn: this.compactionRunsLog.arn });
@@ -262,7 +265,7 @@ export class Monitoring extends Construct {
         compactionRunsLogGroup: this.compactionRunsLog?.name,
       });
       this.dashboard = new CloudwatchDashboard(this, "dashboard", {
-        dashboardName: `${namePrefix}-pipeline`,
+        dashboardName: checkName("cloudwatchAlarmOrDashboard", `${namePrefix}-pipeline`, this),
         dashboardBody: JSON.stringify(body),
       });
     }
@@ -379,12 +382,7 @@ export class Monitoring extends Construct {
   }
 
   private createAlarm(spec: AlarmSpec, d: AlarmDefinition, props: MonitoringProps): CloudwatchMetricAlarm {
-    const name = `${props.namePrefix}-${spec.id}`;
-    if (!Token.isUnresolved(name) && name.length > CLOUDWATCH_LIMITS.alarmNameLength) {
-      throw new Error(
-        `${this.node.path}: alarm name ${name} is longer than ${CLOUDWATCH_LIMITS.alarmNameLength} characters (CloudWatch limit)`,
-      );
-    }
+    const name = checkName("cloudwatchAlarmOrDashboard", `${props.namePrefix}-${spec.id}`, this);
     const period = d.periodSeconds ?? props.ops.periodSeconds;
     const evaluationPeriods = d.evaluationPeriods ?? props.ops.evaluationPeriods;
     const topic = [this.alarmTopic.arn];

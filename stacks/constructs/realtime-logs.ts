@@ -8,6 +8,7 @@ import { CloudfrontRealtimeLogConfig } from "@cdktf/provider-aws/lib/cloudfront-
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { REALTIME_LOG_FIELDS } from "../../schemas/cloudfront";
+import { checkName } from "../names";
 import { ServiceRole } from "./iam";
 import type { KinesisLogStream } from "./kinesis-stream";
 
@@ -37,14 +38,14 @@ export class RealtimeLogs extends Construct {
     }
     this.role = new ServiceRole(this, "role", {
       service: "cloudfront.amazonaws.com",
-      name: `${props.name}-cloudfront`.slice(0, 64),
+      name: `${props.name}-cloudfront`,
       sourceAccount: props.accountId,
       description: `CloudFront writes real-time log records of ${props.name} to its Kinesis stream`,
     });
     props.stream.grantWrite(this.role);
 
     this.config = new CloudfrontRealtimeLogConfig(this, "config", {
-      name: props.name,
+      name: checkName("cloudfrontRealtimeLogConfig", props.name, this),
       samplingRate: rate,
       fields: [...REALTIME_LOG_FIELDS],
       endpoint: {

@@ -16,6 +16,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { checkName } from "../names";
 import { type IGrantable, PolicyDocument, type PolicyStatement } from "./iam";
 
 export interface ExpiryRule {
@@ -79,7 +80,10 @@ export class SecureBucket extends Construct {
     }
     this.kmsKeyArn = props.kmsKeyArn;
 
-    this.bucket = new S3Bucket(this, "bucket", { bucket: props.bucketName, forceDestroy: props.forceDestroy ?? false });
+    this.bucket = new S3Bucket(this, "bucket", {
+      bucket: checkName("s3Bucket", props.bucketName, this),
+      forceDestroy: props.forceDestroy ?? false,
+    });
     const bucket = this.bucket.id;
 
     new S3BucketPublicAccessBlock(this, "public-access-block", {

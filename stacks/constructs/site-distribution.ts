@@ -20,6 +20,7 @@ import { CloudfrontOriginAccessControl } from "@cdktf/provider-aws/lib/cloudfron
 import { CloudfrontResponseHeadersPolicy } from "@cdktf/provider-aws/lib/cloudfront-response-headers-policy";
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
+import { checkName } from "../names";
 import type { SecureBucket } from "./secure-bucket";
 
 /**
@@ -60,9 +61,6 @@ export interface ApiOrigin {
 
 /** Longest Content-Security-Policy value a response headers policy takes. @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html#limits-response-headers-policies */
 export const MAX_CSP_LENGTH = 1783;
-
-/** Names of CloudFront OACs, response headers policies and functions. @see https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_OriginAccessControlConfig.html */
-const MAX_NAME_LENGTH = 64;
 
 export const DIRECTORY_INDEX_FUNCTION = path.join(__dirname, "cloudfront-functions", "directory-index.js");
 
@@ -142,9 +140,6 @@ export class SiteDistribution extends Construct {
 
   constructor(scope: Construct, id: string, props: SiteDistributionProps) {
     super(scope, id);
-    if (!Token.isUnresolved(props.name) && props.name.length + "-security-headers".length > MAX_NAME_LENGTH) {
-      throw new Error(`${this.node.path}: name "${props.name}" is too long: CloudFront names are at most ${MAX_NAME_LENGTH} characters`);
-    }
     const rootObject = props.defaultRootObject ?? "index.html";
     if (rootObject.startsWith("/"))
       throw new Error(`${this.node.path}: defaultRootObject must not start with '/' (config key website.defaultRootObject)`);
@@ -176,7 +171,7 @@ export class SiteDistribution extends Construct {
     }
 
     this.originAccessControl = new CloudfrontOriginAccessControl(this, "oac", {
-      name: props.name,
+      name: checkName("cloudfrontPolicy", props.name, this),
       description: `CloudFront reads ${props.name} through signed requests`,
       originAccessControlOriginType: "s3",
       signingBehavior: "always",
@@ -184,7 +179,7 @@ export class SiteDistribution extends Construct {
     });
 
     this.responseHeadersPolicy = new CloudfrontResponseHeadersPolicy(this, "security-headers", {
-      name: `${props.name}-security-headers`,
+      name: checkName("cloudfrontPolicy", `${props.name}-security-headers`, this),
       comment: "HSTS, nosniff, no framing, referrer policy, CSP",
       securityHeadersConfig: {
         strictTransportSecurity: { accessControlMaxAgeSec: 63072000, includeSubdomains: true, preload: false, override: true },
@@ -198,7 +193,7 @@ export class SiteDistribution extends Construct {
     });
 
     this.directoryIndex = new CloudfrontFunction(this, "directory-index", {
-      name: `${props.name}-directory-index`,
+      name: checkName("cloudfrontFunction", `${props.name}-directory-index`, this),
       runtime: "cloudfront-js-2.0",
       comment: "Serve <folder>/index.html for a path ending in /",
       code: readFileSync(DIRECTORY_INDEX_FUNCTION, "utf8"),

@@ -17,6 +17,7 @@ import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_API_STAGE, USAGE_ENV, USAGE_ROUTES } from "../../schemas/usage";
+import { checkName } from "../names";
 import { NodeFunction } from "./lambda-function";
 import type { ApiOrigin } from "./site-distribution";
 import type { UsageCounterTable } from "./usage-table";
@@ -111,7 +112,7 @@ export class UsageApi extends Construct {
     props.table.grantCounterAccess(this.function);
 
     this.api = new Apigatewayv2Api(this, "api", {
-      name: props.name,
+      name: checkName("apiGatewayApi", props.name, this),
       protocolType: "HTTP",
       description: "Live page view counters",
       // API Gateway answers preflights itself and ignores CORS headers from the function. An explicit
@@ -144,7 +145,7 @@ export class UsageApi extends Construct {
     }
 
     this.accessLogs = new CloudwatchLogGroup(this, "access-logs", {
-      name: `/aws/apigateway/${props.name}/access`,
+      name: checkName("logGroup", `/aws/apigateway/${props.name}/access`, this),
       retentionInDays: retention,
     });
     this.stage = new Apigatewayv2Stage(this, "stage", {

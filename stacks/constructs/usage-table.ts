@@ -7,6 +7,7 @@ import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { USAGE_TABLE } from "../../schemas/usage";
+import { checkName } from "../names";
 import type { IGrantable } from "./iam";
 
 export interface UsageCounterTableProps {
@@ -34,7 +35,7 @@ export class UsageCounterTable extends Construct {
     }
     const { partitionKey, sortKey, ttlAttribute } = USAGE_TABLE;
     this.table = new DynamodbTable(this, "table", {
-      name: props.tableName,
+      name: checkName("dynamodbTable", props.tableName, this),
       billingMode: "PAY_PER_REQUEST",
       hashKey: partitionKey,
       rangeKey: sortKey,
