@@ -42,7 +42,7 @@ describe("environment configuration", () => {
     ["region", { ...base, region: "eu-westt-1" }, "eu-west-1"],
     ["region", { ...base, region: "us-est-1" }, "us-east-1"],
     ["region", { ...base, region: "ap-southeast-9" }, "ap-southeast-1"],
-    ["state.region", { ...base, state: { backend: "s3", region: "eu-centrl-1" } }, "eu-central-1"],
+    ["state.region", { ...base, state: { backend: "s3", region: "eu-centrl-1", accountId: "111122223333" } }, "eu-central-1"],
   ])("a region typo fails, naming %s and suggesting the closest region (%#)", (key, input, closest) => {
     const problems = problemsOf(input);
     expect(problems).toHaveLength(1);
