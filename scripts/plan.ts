@@ -28,6 +28,8 @@ import { cliConfig, findMirror } from "./validate";
 const ROOT = path.resolve(__dirname, "..");
 /** The file Terraform merges over cdk.tf.json; the `_override.tf.json` suffix is what makes it an override. */
 export const OVERRIDE_FILE = "plan_override.tf.json";
+/** Auto-loaded by terraform: throwaway values for the variables a user passes at deploy (e.g. the GA OAuth secrets). */
+export const VARS_FILE = "plan.auto.tfvars.json";
 export const PLAN_JSON = "plan.json";
 export const PLAN_SUMMARY = "plan.txt";
 /** cdktf names the data source a stack reads another stack's outputs through `cross-stack-reference-input-<stack>`. */
@@ -217,6 +219,23 @@ export function overrideFor(tf: Json, stackDir: string, seedDir: string): Json {
   };
 }
 
+/**
+ * A throwaway value for every variable without a default (the GA import's OAuth secrets are such variables: the
+ * user passes them at deploy). Strings get `plan-offline-<name>`, which passes a non-empty validation.
+ */
+export function throwawayVars(tf: Json): Json {
+  const vars = (tf.variable ?? {}) as Record<string, { default?: unknown; type?: string }>;
+  const values: Json = {};
+  for (const [name, v] of Object.entries(vars)) {
+    if (v.default !== undefined) continue;
+    if (v.type === undefined || v.type === "string") values[name] = `plan-offline-${name}`;
+    else if (v.type === "number") values[name] = 1;
+    else if (v.type === "bool") values[name] = false;
+    else throw new Error(`variable ${name}: no throwaway value for type ${JSON.stringify(v.type)}; add one in scripts/plan.ts`);
+  }
+  return values;
+}
+
 /** Resources to add/change/destroy, and the added ones by type. */
 export interface PlanCounts {
   readonly add: number;
@@ -280,8 +299,11 @@ export async function planEnvironment(rcDir: string): Promise<PlanEnvironment> {
   mkdirSync(rcDir, { recursive: true });
   const rc = path.join(rcDir, "terraform-offline.tfrc");
   writeFileSync(rc, cliConfig(mirror));
-  // Nothing of the user's AWS setup may reach the plan: no profile, keys, config files or endpoint settings.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_") && k !== "TF_PLUGIN_CACHE_DIR"));
+  // Nothing of the user's AWS setup may reach the plan: no profile, keys, config files or endpoint settings, and no
+  // TF_VAR_ secrets (plan.json records variable values).
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_") && !k.startsWith("TF_VAR_") && k !== "TF_PLUGIN_CACHE_DIR"),
+  );
   const stub = await startPlanStub();
   const empty = path.join(rcDir, "aws-empty-config");
   writeFileSync(empty, "");
@@ -340,6 +362,15 @@ export async function planSynthesized(
       continue;
     }
     writeFileSync(path.join(dir, OVERRIDE_FILE), `${JSON.stringify(overrideFor(tf, dir, seedDir), null, 2)}\n`);
+    let vars: Json;
+    try {
+      vars = throwawayVars(tf);
+    } catch (e) {
+      fail((e as Error).message);
+      continue;
+    }
+    rmSync(path.join(dir, VARS_FILE), { force: true });
+    if (Object.keys(vars).length) writeFileSync(path.join(dir, VARS_FILE), `${JSON.stringify(vars, null, 2)}\n`);
     for (const stale of ["plan.tfstate", "tfplan", PLAN_JSON, PLAN_SUMMARY]) rmSync(path.join(dir, stale), { force: true });
     const opts = { cwd: dir, env: planEnv.env };
     const init = await run("terraform", ["init", "-input=false", "-no-color", "-reconfigure"], opts);

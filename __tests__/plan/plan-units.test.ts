@@ -6,7 +6,17 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
-import { CLI, countChanges, overrideFor, placeholder, planOrder, seedState, shippedConfigs, stackInputs } from "../../scripts/plan";
+import {
+  CLI,
+  countChanges,
+  overrideFor,
+  placeholder,
+  planOrder,
+  seedState,
+  shippedConfigs,
+  stackInputs,
+  throwawayVars,
+} from "../../scripts/plan";
 import { actionOf, PLAN_ACCOUNT_ID, signingService, startPlanStub } from "../../scripts/plan-stub";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -89,6 +99,20 @@ describe("npm run plan: the override file", () => {
       backend: "local",
       config: { path: "/plan/dev/seed/api.tfstate" },
     });
+  });
+});
+
+describe("npm run plan: variables the user passes at deploy", () => {
+  it("gets a throwaway value for each variable without a default, and only those", () => {
+    const tf = {
+      variable: {
+        ga_client_id: { type: "string", sensitive: true },
+        retries: { type: "number" },
+        with_default: { type: "string", default: "kept" },
+      },
+    };
+    expect(throwawayVars(tf)).toEqual({ ga_client_id: "plan-offline-ga_client_id", retries: 1 });
+    expect(() => throwawayVars({ variable: { odd: { type: "list(string)" } } })).toThrow(/variable odd: no throwaway value/);
   });
 });
 
