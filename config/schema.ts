@@ -10,6 +10,7 @@ import { regionProblem } from "./aws-regions";
 import { CompactionConfig } from "./compaction";
 import { DashboardsConfig } from "./dashboards";
 import { GaConfig } from "./ga";
+import { KINESIS_MAX_SHARDS, kinesisCapacity } from "./kinesis";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "./limits";
 import { OpsConfig } from "./ops";
 import { UsageApiConfig } from "./usage-api";
@@ -248,13 +249,25 @@ export const WebsiteConfig = z
 
 export const KinesisConfig = z
   .strictObject({
-    /** Capacity mode of the real-time log stream. @default "on-demand" (scales by itself) */
-    mode: z.enum(["on-demand", "provisioned"]).default("on-demand"),
     /**
-     * Shards of a provisioned stream; each takes 1,000 records/s or 1 MB/s of CloudFront log records.
-     * Only with mode "provisioned", and required there. @default none
+     * Capacity mode of the real-time log stream. Left out, the stream is provisioned and sized from
+     * `peakRequestsPerSecond` (see config/kinesis.ts): one shard (~$11/month) instead of an on-demand
+     * stream's fixed $0.04/stream-hour (~$29/month). Set "on-demand" when the peak is unknown or spiky.
+     * @default "provisioned"
      */
-    shardCount: z.number().int("must be a whole number").min(1).optional(),
+    mode: z.enum(["on-demand", "provisioned"]).optional(),
+    /**
+     * Expected peak requests per second CloudFront serves (before `realtimeLogs.samplingRate`). The stream gets
+     * enough shards for twice the sampled peak, each taking 1,000 records/s or 1 MB/s of log records.
+     * Example: `"peakRequestsPerSecond": 300` with 100% sampling is 600 records/s: 1 shard; 800 is 1,600: 2 shards.
+     * Not with mode "on-demand" (it sizes itself). @default 10 (one shard)
+     */
+    peakRequestsPerSecond: z.number().positive().finite().optional(),
+    /**
+     * Shards of a provisioned stream, 1-200 (the lowest per-account default quota); each takes 1,000 records/s
+     * or 1 MB/s. Set, it wins over `peakRequestsPerSecond`. Not with mode "on-demand". @default sized from the peak
+     */
+    shardCount: z.number().int("must be a whole number").min(1).max(KINESIS_MAX_SHARDS).optional(),
     /** Hours the stream keeps records, 24-8760 (Kinesis limits). @default 24 */
     retentionHours: z.number().int("must be a whole number").min(24).max(8760).default(24),
   })
@@ -266,43 +279,59 @@ export const KinesisConfig = z
         message: 'only allowed with mode "provisioned" (an on-demand stream manages its shards): remove it or set kinesis.mode',
       });
     }
-    if (k.mode === "provisioned" && k.shardCount === undefined) {
-      ctx.addIssue({ code: "custom", path: ["shardCount"], message: 'required with mode "provisioned"' });
+    if (k.mode === "on-demand" && k.peakRequestsPerSecond !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["peakRequestsPerSecond"],
+        message: "sizes a provisioned stream, and an on-demand stream sizes itself: remove it or kinesis.mode",
+      });
     }
   })
   .prefault({});
 
-export const EnvironmentConfig = z.strictObject({
-  /** Short project name; prefixes every resource name. */
-  project: Name,
-  /** Environment name, e.g. dev or prod. */
-  environment: Name,
-  /** AWS region of the pipeline (CloudFront itself is global); one of config/aws-regions.ts. */
-  region: Region,
-  /** Tags on every resource, through the provider's default_tags. @default {} */
-  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
-  state: StateConfig,
-  /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
-  lakeBucketName: BucketName.optional(),
-  realtimeLogs: RealtimeLogsConfig,
-  /** Google Analytics 4 import through AppFlow; off unless propertyId and auth are set. See config/ga.ts. */
-  ga: GaConfig,
-  /** Alarms, dashboard and log retention; see config/ops.ts. */
-  ops: OpsConfig,
-  website: WebsiteConfig,
-  kinesis: KinesisConfig,
-  /** How the transform Lambda classifies, drops and enriches requests; see schemas/transform-config.ts. @default DEFAULT_TRANSFORM_CONFIG */
-  transform: TransformConfigSchema.prefault({}),
-  ingestion: IngestionConfig,
-  /** Live view counters (HTTP API + Lambda + DynamoDB); see config/usage-api.ts. */
-  usageApi: UsageApiConfig,
-  /** The Athena workgroup, its results bucket and the dashboard named queries; see config/athena.ts. */
-  athena: AthenaConfig,
-  /** The daily Glue job compacting small Parquet files; see config/compaction.ts. */
-  compaction: CompactionConfig,
-  /** QuickSight dashboards (Documents, QR scans); off by default. See config/dashboards.ts. */
-  dashboards: DashboardsConfig,
-});
+export const EnvironmentConfig = z
+  .strictObject({
+    /** Short project name; prefixes every resource name. */
+    project: Name,
+    /** Environment name, e.g. dev or prod. */
+    environment: Name,
+    /** AWS region of the pipeline (CloudFront itself is global); one of config/aws-regions.ts. */
+    region: Region,
+    /** Tags on every resource, through the provider's default_tags. @default {} */
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    state: StateConfig,
+    /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
+    lakeBucketName: BucketName.optional(),
+    realtimeLogs: RealtimeLogsConfig,
+    /** Google Analytics 4 import through AppFlow; off unless propertyId and auth are set. See config/ga.ts. */
+    ga: GaConfig,
+    /** Alarms, dashboard and log retention; see config/ops.ts. */
+    ops: OpsConfig,
+    website: WebsiteConfig,
+    kinesis: KinesisConfig,
+    /** How the transform Lambda classifies, drops and enriches requests; see schemas/transform-config.ts. @default DEFAULT_TRANSFORM_CONFIG */
+    transform: TransformConfigSchema.prefault({}),
+    ingestion: IngestionConfig,
+    /** Live view counters (HTTP API + Lambda + DynamoDB); see config/usage-api.ts. */
+    usageApi: UsageApiConfig,
+    /** The Athena workgroup, its results bucket and the dashboard named queries; see config/athena.ts. */
+    athena: AthenaConfig,
+    /** The daily Glue job compacting small Parquet files; see config/compaction.ts. */
+    compaction: CompactionConfig,
+    /** QuickSight dashboards (Documents, QR scans); off by default. See config/dashboards.ts. */
+    dashboards: DashboardsConfig,
+  })
+  .superRefine((c, ctx) => {
+    // The shards the peak asks for must stay within the account's default quota (config/kinesis.ts).
+    const capacity = kinesisCapacity(c.kinesis, c.realtimeLogs.samplingRate);
+    if (c.kinesis.shardCount === undefined && capacity.mode === "provisioned" && capacity.shardCount > KINESIS_MAX_SHARDS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["kinesis", "peakRequestsPerSecond"],
+        message: `needs ${capacity.shardCount} shards, more than the ${KINESIS_MAX_SHARDS} a Kinesis account gets by default: check the figure, or use kinesis.mode "on-demand"`,
+      });
+    }
+  });
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfig>;
 export type EnvironmentConfig = z.output<typeof EnvironmentConfig>;

@@ -5,6 +5,7 @@
 import type { App } from "cdktf";
 import { dashboardsStatus } from "../config/dashboards";
 import { bundleDir, type HandlerName } from "../config/handler-bundles";
+import { kinesisNotice } from "../config/kinesis";
 import type { EnvironmentConfig } from "../config/schema";
 import { ApiStack } from "./api-stack";
 import { announceDashboards, DashboardsStack } from "./dashboards-stack";
@@ -48,6 +49,7 @@ function createEveryStack(app: App, config: EnvironmentConfig, options: AppOptio
   // Before the edge stack: its distribution forwards /api/* to the usage API (one direction, no cycle).
   const api = new ApiStack(app, "api", { config, bundleDir: bundles("usage-stats") });
   const edge = new EdgeStack(app, "edge", { config, usageApi: api.origin });
+  (options.log ?? console.log)(kinesisNotice(edge.capacity));
   // After the edge stack: Firehose reads its Kinesis stream (a cross-stack reference).
   const pipeline = new PipelineStack(app, "pipeline", {
     config,

@@ -10,6 +10,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
+import { type KinesisCapacity, kinesisCapacity } from "../config/kinesis";
 import type { EnvironmentConfig } from "../config/schema";
 import { AnalyticsStack, defaultTags } from "./base-stack";
 import { KinesisLogStream } from "./constructs/kinesis-stream";
@@ -37,6 +38,8 @@ export class EdgeStack extends AnalyticsStack {
   readonly siteBucket: SecureBucket;
   readonly site: SiteContent;
   readonly stream: KinesisLogStream;
+  /** What the stream was sized to, and why (synth prints it: see kinesisNotice). */
+  readonly capacity: KinesisCapacity;
   readonly realtimeLogs: RealtimeLogs;
   readonly distribution: SiteDistribution;
 
@@ -45,11 +48,13 @@ export class EdgeStack extends AnalyticsStack {
     const { config } = props;
     const { website } = config;
 
+    // Mode and shards from the config's peak (config/kinesis.ts): the same rule `npm run cost` prices.
+    this.capacity = kinesisCapacity(config.kinesis, config.realtimeLogs.samplingRate);
     this.stream = new KinesisLogStream(this, "realtime-log-stream", {
       streamName: resourceName(config, "realtime-logs"),
       region: config.region,
-      mode: config.kinesis.mode,
-      shardCount: config.kinesis.shardCount,
+      mode: this.capacity.mode,
+      shardCount: this.capacity.shardCount,
       retentionHours: config.kinesis.retentionHours,
     });
     this.realtimeLogs = new RealtimeLogs(this, "realtime-logs", {
