@@ -256,16 +256,16 @@ describe("edge stack, default config", () => {
   });
 
   describe("Kinesis stream", () => {
-    it("is on-demand, keeps records 24 h and is encrypted with its own rotating KMS key", () => {
+    it("is provisioned with 1 shard (the default peak), keeps records 24 h and is encrypted with its own rotating KMS key", () => {
       const key = only(json, "aws_kms_key");
       expect(synth).toHaveResourceWithProperties(KinesisStream, {
         name: "webstats-test-realtime-logs",
         retention_period: 24,
-        stream_mode_details: { stream_mode: "ON_DEMAND" },
+        stream_mode_details: { stream_mode: "PROVISIONED" },
+        shard_count: 1,
         encryption_type: "KMS",
         kms_key_id: `\${${key.address}.arn}`,
       });
-      expect(only(json, "aws_kinesis_stream").config.shard_count).toBeUndefined();
       expect(synth).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
     });
 
@@ -440,6 +440,25 @@ describe("edge stack, config choices", () => {
     });
   });
 
+  it("sizes the stream from the peak: twice the sampled peak over 1,000 records/s per shard", () => {
+    const synth = Testing.synth(edge({ kinesis: { peakRequestsPerSecond: 1200 } }));
+    expect(synth).toHaveResourceWithProperties(KinesisStream, { stream_mode_details: { stream_mode: "PROVISIONED" }, shard_count: 3 });
+    const sampled = Testing.synth(edge({ kinesis: { peakRequestsPerSecond: 1200 }, realtimeLogs: { samplingRate: 25 } }));
+    expect(sampled).toHaveResourceWithProperties(KinesisStream, { shard_count: 1 });
+  });
+
+  it("makes an on-demand stream, without a shard count, only when asked", () => {
+    const json = JSON.parse(Testing.synth(edge({ kinesis: { mode: "on-demand" } })));
+    const stream = only(json, "aws_kinesis_stream").config;
+    expect(stream.stream_mode_details).toEqual({ stream_mode: "ON_DEMAND" });
+    expect(stream.shard_count).toBeUndefined();
+  });
+
+  it("lets an explicit shardCount win over the peak", () => {
+    const synth = Testing.synth(edge({ kinesis: { shardCount: 2, peakRequestsPerSecond: 5000 } }));
+    expect(synth).toHaveResourceWithProperties(KinesisStream, { stream_mode_details: { stream_mode: "PROVISIONED" }, shard_count: 2 });
+  });
+
   it("makes a provisioned stream with the configured shards and retention", () => {
     const synth = Testing.synth(edge({ kinesis: { mode: "provisioned", shardCount: 3, retentionHours: 48 } }));
     expect(synth).toHaveResourceWithProperties(KinesisStream, {
@@ -531,7 +550,7 @@ describe("edge configuration errors name the key", () => {
         environment: "bad",
         region: "eu-west-1",
         realtimeLogs: { samplingRate: 101 },
-        kinesis: { shardCount: 2 },
+        kinesis: { mode: "on-demand", shardCount: 2 },
         website: { customDomain: { domainName: "www.example.com" } },
       }),
     );
@@ -564,13 +583,13 @@ describe("edge configuration errors name the key", () => {
   });
 
   it("a shard count with on-demand mode", () => {
-    expect(problems({ kinesis: { shardCount: 2 } })).toEqual([
+    expect(problems({ kinesis: { mode: "on-demand", shardCount: 2 } })).toEqual([
       expect.stringMatching(/^kinesis\.shardCount: only allowed with mode "provisioned"/),
     ]);
   });
 
-  it("provisioned mode without a shard count", () => {
-    expect(problems({ kinesis: { mode: "provisioned" } })).toEqual(['kinesis.shardCount: required with mode "provisioned"']);
+  it("provisioned mode without a shard count is no error: the peak sizes it", () => {
+    expect(problems({ kinesis: { mode: "provisioned" } })).toEqual([]);
   });
 
   it("retention outside 24-8760 hours", () => {
