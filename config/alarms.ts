@@ -31,7 +31,7 @@ export const ALARMS: readonly AlarmSpec[] = [
     means:
       "CloudFront could not write real-time log records to the Kinesis stream (WriteProvisionedThroughputExceeded). Those log lines are lost.",
     action:
-      "For a provisioned stream raise kinesis.shardCount (each shard takes 1,000 records/s or 1 MB/s) or switch kinesis.mode to on-demand; for an on-demand stream, a sudden traffic spike above twice the previous peak throttles until it scales.",
+      'For a provisioned stream raise kinesis.peakRequestsPerSecond (the synth line "Kinesis: ..." shows the shards it gives) or kinesis.shardCount (each shard takes 1,000 records/s or 1 MB/s), or switch kinesis.mode to on-demand; for an on-demand stream, a sudden traffic spike above twice the previous peak throttles until it scales.',
   },
   {
     id: "no-incoming-records",

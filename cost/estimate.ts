@@ -7,6 +7,7 @@
 import * as z from "zod";
 import { ALARMS } from "../config/alarms";
 import { GLUE_JOB_LIMITS } from "../config/compaction";
+import { kinesisCapacity, REALTIME_LOG_RECORD_BYTES } from "../config/kinesis";
 import type { EnvironmentConfig } from "../config/schema";
 import { QUERIES } from "../queries/dashboards";
 import { EVENT_TYPES } from "../schemas/event";
@@ -124,7 +125,7 @@ export const DEFAULT_USAGE: Omit<Usage, "eventsPerDay"> = {
   queryColumnFraction: 0.2,
   apiRequestsPerDay: 0,
   writeUnitsPerApiRequest: 2,
-  logRecordBytes: 500,
+  logRecordBytes: REALTIME_LOG_RECORD_BYTES,
   transformedRecordBytes: 1200,
   parquetBytesPerEvent: 120,
   transformMsPerRecord: 0.05,
@@ -209,11 +210,13 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
 
   // Kinesis
   const k = config.kinesis;
+  // The same sizing synth applies (config/kinesis.ts), at this estimate's record size.
+  const capacity = kinesisCapacity(k, config.realtimeLogs.samplingRate, u.logRecordBytes);
   const kinesisGb = (records * Math.ceil(u.logRecordBytes / 1024) * 1024) / GB;
   const storedGbPerDay = (u.eventsPerDay * sampling * u.logRecordBytes) / GB;
   const extendedDays = (Math.min(k.retentionHours, 168) - 24) / 24;
   const longTermDays = Math.max(k.retentionHours - 168, 0) / 24;
-  if (k.mode === "on-demand") {
+  if (capacity.mode === "on-demand") {
     line("Kinesis (on-demand)", "stream-hours", "kinesisOnDemandStreamHour", hours, "one stream, all month");
     line("Kinesis (on-demand)", "data in", "kinesisOnDemandDataInGb", kinesisGb, `${u.logRecordBytes} B records rounded up to 1 KB`);
     line("Kinesis (on-demand)", "data out (Firehose)", "kinesisOnDemandDataOutGb", kinesisGb, "read once by Firehose");
@@ -227,8 +230,14 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
       );
     }
   } else {
-    const shards = k.shardCount ?? 1;
-    line("Kinesis (provisioned)", "shard-hours", "kinesisShardHour", shards * hours, `${shards} shard(s), all month`);
+    const shards = capacity.shardCount;
+    line(
+      "Kinesis (provisioned)",
+      "shard-hours",
+      "kinesisShardHour",
+      shards * hours,
+      `${shards} shard(s), all month: ${k.shardCount === undefined ? "sized from the peak" : "kinesis.shardCount"}`,
+    );
     line(
       "Kinesis (provisioned)",
       "PUT payload units",

@@ -46,7 +46,7 @@ const lineOf = (e: ReturnType<typeof estimate>, service: string, item: string) =
 };
 
 describe("cost estimate arithmetic (fixed inputs)", () => {
-  const config = testConfig({ realtimeLogs: { samplingRate: 50 } });
+  const config = testConfig({ realtimeLogs: { samplingRate: 50 }, kinesis: { mode: "on-demand" } });
   const e = estimate(config, usage(), fixedPrices({ cloudfrontRealtimeLogLines: 0.01 }));
   const records = 500_000 * DAYS_PER_MONTH; // 1,000,000 requests/day, 50 % sampled, 30.4167 days
 
@@ -121,6 +121,22 @@ describe("cost estimate arithmetic (fixed inputs)", () => {
 describe("the estimate follows the configuration", () => {
   const base = estimate(testConfig(), usage(), fixedPrices());
 
+  it("is provisioned with the shards synth sizes from the peak: 1 by default, on-demand only when asked", () => {
+    expect(lineOf(base, "Kinesis (provisioned)", "shard-hours").quantity).toBe(730);
+    expect(base.lines.some((l) => l.service === "Kinesis (on-demand)")).toBe(false);
+    const peak = testConfig({ kinesis: { peakRequestsPerSecond: 1200 }, realtimeLogs: { samplingRate: 50 } });
+    expect(lineOf(estimate(peak, usage(), fixedPrices()), "Kinesis (provisioned)", "shard-hours").quantity).toBe(2 * 730);
+    const od = estimate(testConfig({ kinesis: { mode: "on-demand" } }), usage(), fixedPrices());
+    expect(lineOf(od, "Kinesis (on-demand)", "stream-hours").quantity).toBe(730);
+    expect(od.lines.some((l) => l.service === "Kinesis (provisioned)")).toBe(false);
+  });
+
+  it("sizes shards at the estimate's record size, as synth does at the same size", () => {
+    // 600 records/s of 2,000 B: the 1 MB/s limit (500 records/s per shard) asks for 2 shards, not 1.
+    const big = estimate(testConfig({ kinesis: { peakRequestsPerSecond: 300 } }), usage({ logRecordBytes: 2000 }), fixedPrices());
+    expect(lineOf(big, "Kinesis (provisioned)", "shard-hours").quantity).toBe(2 * 730);
+  });
+
   it("switches between on-demand and provisioned Kinesis, with the configured shards", () => {
     const p = estimate(testConfig({ kinesis: { mode: "provisioned", shardCount: 3 } }), usage(), fixedPrices());
     expect(lineOf(p, "Kinesis (provisioned)", "shard-hours").quantity).toBe(3 * 730);
@@ -129,7 +145,7 @@ describe("the estimate follows the configuration", () => {
 
   it("charges extended retention only above 24 hours", () => {
     expect(base.lines.some((l) => l.item === "extended retention")).toBe(false);
-    const kept = estimate(testConfig({ kinesis: { retentionHours: 72 } }), usage(), fixedPrices());
+    const kept = estimate(testConfig({ kinesis: { mode: "on-demand", retentionHours: 72 } }), usage(), fixedPrices());
     expect(lineOf(kept, "Kinesis (on-demand)", "extended retention").quantity).toBeCloseTo(((1_000_000 * 500) / GiB) * 2, 9);
   });
 
@@ -139,6 +155,16 @@ describe("the estimate follows the configuration", () => {
       2 * lineOf(base, "Lambda (transform)", "compute").quantity,
       9,
     );
+  });
+
+  it("counts the CloudWatch dashboard ($3/month) only when ops.dashboard is on, which it is not by default", () => {
+    expect(base.lines.some((l) => l.item === "dashboard")).toBe(false);
+    const on = estimate(
+      testConfig({ ops: { dashboard: true } } as Partial<EnvironmentConfigInput>),
+      usage(),
+      fixedPrices({ cloudwatchDashboard: 3 }),
+    );
+    expect(lineOf(on, "CloudWatch", "dashboard").monthlyUsd).toBe(3);
   });
 
   it("drops the dashboard line when ops.dashboard is off and the Glue line's hours when compaction is off", () => {
@@ -336,7 +362,8 @@ describe("prices file and CLI arguments", () => {
       ...file,
       regionOverrides: { "eu-west-1": { kinesisOnDemandStreamHour: { ...file.prices.kinesisOnDemandStreamHour, usd: 2 } } },
     };
-    expect(lineOf(estimate(testConfig(), usage(), withOverride), "Kinesis (on-demand)", "stream-hours").monthlyUsd).toBe(1460);
+    const onDemand = testConfig({ kinesis: { mode: "on-demand" } });
+    expect(lineOf(estimate(onDemand, usage(), withOverride), "Kinesis (on-demand)", "stream-hours").monthlyUsd).toBe(1460);
   });
 
   it("parses flags, requires --events-per-day and rejects bad numbers", () => {
