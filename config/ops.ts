@@ -77,8 +77,14 @@ export const OpsConfig = z
      * @default 30
      */
     logRetentionDays: LogRetentionDays.default(30),
-    /** Create the CloudWatch dashboard (the first three dashboards of an account are free). @default true */
-    dashboard: z.boolean().default(true),
+    /**
+     * Create the CloudWatch dashboard of the pipeline's metrics. It costs $3 per month beyond the account's first 3
+     * dashboards, which are free (cost/prices.json `cloudwatchDashboard`: USD 3 per dashboard-month, read from
+     * infracost's price-list golden), and `npm run cost` counts it only when on. Off by default: a small site
+     * should not pay for a view it rarely opens; the alarms (`alarms`, the SNS topic) watch the pipeline either way.
+     * @default false
+     */
+    dashboard: z.boolean().default(false),
     thresholds: AlarmThresholds,
   })
   .prefault({});

@@ -260,7 +260,7 @@ describe("OpsStack: compaction job state", () => {
 });
 
 describe("OpsStack: dashboard", () => {
-  const stack = opsStack();
+  const stack = opsStack(EVERYTHING, { ops: { dashboard: true } });
   const dashboard = resourcesOfType(synthJson(stack), "aws_cloudwatch_dashboard")[0] as { dashboard_name: string; dashboard_body: string };
   const body = JSON.parse(dashboard.dashboard_body) as {
     widgets: { type: string; x: number; width: number; properties: Record<string, unknown> }[];
@@ -301,7 +301,8 @@ describe("OpsStack: dashboard", () => {
     expect(alarmWidget?.properties.alarms).toHaveLength(alarmsOf(stack).length);
   });
 
-  it("can be switched off", () => {
+  it("is off by default ($3/month beyond the account's first 3) and can be switched off", () => {
+    expect(Testing.synth(opsStack())).not.toHaveResource(CloudwatchDashboard);
     expect(Testing.synth(opsStack(EVERYTHING, { ops: { dashboard: false } }))).not.toHaveResource(CloudwatchDashboard);
   });
 });
