@@ -7,7 +7,7 @@
 import * as z from "zod";
 import { ALARMS } from "../config/alarms";
 import { GLUE_JOB_LIMITS } from "../config/compaction";
-import { kinesisCapacity, REALTIME_LOG_RECORD_BYTES } from "../config/kinesis";
+import { kinesisCapacity, REALTIME_LOG_RECORD_BYTES, recordsPerShard } from "../config/kinesis";
 import type { EnvironmentConfig } from "../config/schema";
 import { QUERIES } from "../queries/dashboards";
 import { EVENT_TYPES } from "../schemas/event";
@@ -212,6 +212,12 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
   const k = config.kinesis;
   // The same sizing synth applies (config/kinesis.ts), at this estimate's record size.
   const capacity = kinesisCapacity(k, config.realtimeLogs.samplingRate, u.logRecordBytes);
+  const averagePerSecond = (u.eventsPerDay * sampling) / 86_400;
+  if (capacity.mode === "provisioned" && averagePerSecond > capacity.shardCount * recordsPerShard(u.logRecordBytes)) {
+    notes.push(
+      `the average traffic alone (${averagePerSecond.toFixed(0)} records/s) exceeds the stream's ${capacity.shardCount} shard(s): raise kinesis.peakRequestsPerSecond`,
+    );
+  }
   const kinesisGb = (records * Math.ceil(u.logRecordBytes / 1024) * 1024) / GB;
   const storedGbPerDay = (u.eventsPerDay * sampling * u.logRecordBytes) / GB;
   const extendedDays = (Math.min(k.retentionHours, 168) - 24) / 24;

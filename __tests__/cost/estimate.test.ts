@@ -131,6 +131,13 @@ describe("the estimate follows the configuration", () => {
     expect(od.lines.some((l) => l.service === "Kinesis (provisioned)")).toBe(false);
   });
 
+  it("notes when the average traffic alone is more than the sized shards take", () => {
+    // 100,000,000/day is 1,157 records/s on average: more than the default peak's 1 shard.
+    const over = estimate(testConfig(), usage({ eventsPerDay: 100_000_000 }), fixedPrices());
+    expect(over.notes).toContainEqual(expect.stringMatching(/average traffic alone \(1157 records\/s\) exceeds the stream's 1 shard/));
+    expect(base.notes.some((n) => n.includes("average traffic"))).toBe(false);
+  });
+
   it("sizes shards at the estimate's record size, as synth does at the same size", () => {
     // 600 records/s of 2,000 B: the 1 MB/s limit (500 records/s per shard) asks for 2 shards, not 1.
     const big = estimate(testConfig({ kinesis: { peakRequestsPerSecond: 300 } }), usage({ logRecordBytes: 2000 }), fixedPrices());
