@@ -1,3 +1,5 @@
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { KinesisStream } from "@cdktf/provider-aws/lib/kinesis-stream";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { Testing } from "cdktf";
@@ -11,6 +13,18 @@ describe("the app", () => {
   it("creates the pipeline stack (and no state stack: the test config keeps state locally)", () => {
     expect(stacks.pipeline).toBeDefined();
     expect(stacks.state).toBeUndefined();
+  });
+
+  it("watches the default provisioned stream with the write-throttled alarm", () => {
+    expect(Testing.synth(stacks.edge)).toHaveResourceWithProperties(KinesisStream, {
+      stream_mode_details: { stream_mode: "PROVISIONED" },
+      shard_count: 1,
+    });
+    expect(Testing.synth(stacks.ops)).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      alarm_name: "webstats-test-kinesis-write-throttled",
+      metric_name: "WriteProvisionedThroughputExceeded",
+      namespace: "AWS/Kinesis",
+    });
   });
 
   it("names the lake bucket after the project, environment and account", () => {
