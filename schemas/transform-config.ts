@@ -11,6 +11,7 @@
 import * as z from "zod";
 import catalog from "../site/catalog.json";
 import { EventTypeSchema } from "./event";
+import { USAGE_API_STAGE } from "./usage";
 
 /** A regular expression source (JavaScript syntax, no slashes). Invalid sources are rejected when the config is read. */
 const RegexSource = z
@@ -158,7 +159,8 @@ export const DEFAULT_CLASSIFICATION: readonly ClassificationRule[] = [
     path: "^/(?<document_id>.*?)(?:\\.[^./]*)?/?$",
     status: SERVED,
   },
-  { name: "api", eventType: "api_call", path: "^/api/" },
+  // The site forwards /<stage>/* to the usage API (same origin): the stage name is the path prefix.
+  { name: "api", eventType: "api_call", path: `^/${USAGE_API_STAGE}/` },
   { name: "asset", eventType: "asset", path: `^/assets/|\\.(?:${ASSET_EXTENSIONS.join("|")})$`, ignoreCase: true },
   { name: "page", eventType: "page_view", path: "(?:^|/)(?:[^/]*\\.html?)?$", ignoreCase: true, status: SERVED },
   { name: "html-response", eventType: "page_view", contentType: "^text/html", status: SERVED },
