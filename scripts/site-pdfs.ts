@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { catalogDocumentPath } from "../schemas/transform-config";
 import { readCatalog, SITE_DIR } from "../stacks/site-manifest";
 
 /** PDF string literal: backslash, parentheses escaped; ASCII only (the standard Helvetica font has no other glyphs here). */
@@ -54,7 +55,7 @@ export function buildPdf(title: string, lines: readonly string[]): Buffer {
 export function documentPdf(doc: { id: string; title: string }): Buffer {
   return buildPdf(`Sensor One: ${doc.title}`, [
     "A sample document of the demo site of the analytics pipeline.",
-    `Document id: ${doc.id}. Served at /docs/${doc.id}.pdf.`,
+    `Document id: ${doc.id}. Served at ${catalogDocumentPath(doc.id)}.`,
     "Every download of this file is counted from the real-time logs of CloudFront.",
   ]);
 }
@@ -64,7 +65,7 @@ export function writeSitePdfs(siteDir = SITE_DIR): { id: string; bytes: number }
   let catalogText = readFileSync(catalogFile, "utf8");
   const written = readCatalog(siteDir).documents.map((doc) => {
     const pdf = documentPdf(doc);
-    writeFileSync(path.join(siteDir, "docs", `${doc.id}.pdf`), pdf);
+    writeFileSync(path.join(siteDir, catalogDocumentPath(doc.id)), pdf);
     // Update this document's size in place, keeping the file's layout.
     const entry = new RegExp(`("id":\\s*"${doc.id}"[^}]*"bytes":\\s*)\\d+`);
     if (!entry.test(catalogText)) throw new Error(`${catalogFile}: no "bytes" for document ${doc.id}`);
@@ -76,5 +77,5 @@ export function writeSitePdfs(siteDir = SITE_DIR): { id: string; bytes: number }
 }
 
 if (require.main === module) {
-  for (const { id, bytes } of writeSitePdfs()) console.log(`site/docs/${id}.pdf (${bytes} bytes)`);
+  for (const { id, bytes } of writeSitePdfs()) console.log(`site${catalogDocumentPath(id)} (${bytes} bytes)`);
 }
