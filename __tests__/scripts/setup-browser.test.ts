@@ -7,18 +7,23 @@
  * unprivileged cases. apt-get is a stand-in that records its arguments.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CHROMIUM_COMMANDS, findChromium } from "../../local/browser";
 
-const SCRIPT = path.resolve(__dirname, "../../scripts/setup-browser.sh");
+const SOURCE = path.resolve(__dirname, "../../scripts/setup-browser.sh");
 const isRoot = process.getuid?.() === 0;
 
 let dir: string;
+/** A copy of the script beside the stand-ins: the checkout may sit in a folder `nobody` cannot enter (mktemp -d is 0700). */
+let SCRIPT: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), "setup-browser-"));
   chmodSync(dir, 0o755); // readable by `nobody`
+  SCRIPT = path.join(dir, "setup-browser.sh");
+  copyFileSync(SOURCE, SCRIPT);
+  chmodSync(SCRIPT, 0o755);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
