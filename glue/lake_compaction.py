@@ -6,7 +6,7 @@ module rewrites the small files into few large ones, sorted by event time, and
 deletes the inputs, without ever losing a row or letting a reader see one twice:
 
 1. recover: finish any earlier run of this partition whose manifest is
-   committed (steps 7-8), and delete what runs that crashed before committing
+   committed (step 7), and delete what runs that crashed before committing
    staged (their inputs are all still there, and their outputs were never visible);
 2. list the input files (a snapshot: a file that arrives later is not touched);
 3. check every input's footer and schema before anything is written;
@@ -69,7 +69,7 @@ COMPACTED_PREFIX = "compacted-"
 #: A run id is letters and digits only: it is a file-name part next to ``-`` separators and a directory name,
 #: so a ``-``, ``/``, ``.`` or leading ``_`` in it could make one run's files look like another's (issue 19, finding 2).
 RUN_ID = re.compile(r"[0-9A-Za-z]{1,64}")
-_OUTPUT_NAME = re.compile(rf"{re.escape(COMPACTED_PREFIX)}(?P<run>[0-9A-Za-z]{{1,64}})-(?P<seq>[0-9]{{4,}})\.parquet")
+_OUTPUT_NAME = re.compile(rf"{re.escape(COMPACTED_PREFIX)}(?P<run>{RUN_ID.pattern})-(?P<seq>[0-9]{{4,}})\.parquet")
 _INT64_MIN = -(2**63)
 
 #: Arrow type of each lake type (the Hive/Athena type names of ``x-lake-type``).
@@ -357,7 +357,7 @@ def recover(lake: Lake, part: Partition, on_step: OnStep | None = None) -> bool:
 
 
 def _finish(lake: Lake, part: Partition, m: Manifest, on_step: OnStep | None) -> None:
-    """Steps 7-8 for a committed manifest: delete its inputs, then publish its outputs, then mark it done.
+    """Step 7 for a committed manifest: delete its inputs, then publish its outputs, then mark it done.
 
     Inputs go first so no row is ever visible twice; until the last output is published the inputs' rows are
     missing instead (the window, docs/compaction.md). Each step is idempotent, so a rerun after a crash anywhere here
@@ -772,7 +772,7 @@ class _RollingWriter:
         return self._outputs
 
     def abort(self) -> None:
-        """Delete whatever this run wrote (a crash instead leaves it to the next run's recovery)."""
+        """Delete whatever this run staged (a crash instead leaves it to the next run's recovery). Nobody saw it."""
         try:
             if self._writer is not None:
                 self._writer.close()
@@ -780,9 +780,8 @@ class _RollingWriter:
                 self._sink.close()
         except Exception:  # noqa: BLE001 - already failing; the deletes below matter more
             pass
-        for p in self._paths:
-            if self._lake.filesystem.get_file_info(p).type == pafs.FileType.File:
-                self._lake.filesystem.delete_file(p)
+        if self._lake.filesystem.get_file_info(self._dir).type == pafs.FileType.Directory:
+            self._lake.filesystem.delete_dir(self._dir)
 
 
 def _verify_outputs(lake: Lake, outputs: Sequence[FileEntry], schema: LakeSchema, expected_rows: int, read_rows: int) -> None:

@@ -218,6 +218,7 @@ def test_a_file_corrupt_after_its_footer_deletes_the_partial_output_and_no_input
 
     assert files_in(lake, part) == before
     assert manifests(lake, part) == []
+    assert [p for p in Path(lake.root, lake.manifests_prefix).rglob("*") if p.is_file()] == []  # nothing staged is left
 
 
 def test_int96_timestamps_and_a_missing_column_become_the_table_schema(lake, schema):
