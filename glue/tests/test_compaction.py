@@ -92,7 +92,14 @@ def test_many_sorted_runs_merge_in_several_passes(lake, schema):
 
 @pytest.mark.parametrize(
     ("step", "nth"),
-    [("outputs-written", 1), ("manifest-committed", 1), ("input-deleted", 1), ("input-deleted", 37), ("manifest-done", 1)],
+    [
+        ("outputs-written", 1),
+        ("manifest-committed", 1),
+        ("input-deleted", 1),
+        ("input-deleted", 37),
+        ("output-published", 1),
+        ("manifest-done", 1),
+    ],
 )
 def test_a_crash_at_any_step_then_a_rerun_leaves_every_row_exactly_once(lake, schema, step, nth):
     part = partition(schema)
