@@ -3,26 +3,33 @@
 Firehose writes many small files into each ``events/<key>=<value>/.../`` partition;
 Athena pays for every file it opens. For each partition of a finished day this
 module rewrites the small files into few large ones, sorted by event time, and
-deletes the inputs, without ever losing or duplicating a row:
+deletes the inputs, without ever losing a row or letting a reader see one twice:
 
 1. recover: finish any earlier run of this partition whose manifest is
-   committed (delete the inputs it names), and delete outputs of runs that
-   crashed before committing (their inputs are all still there);
+   committed (step 7), and delete what runs that crashed before committing
+   staged (their inputs are all still there, and their outputs were never visible);
 2. list the input files (a snapshot: a file that arrives later is not touched);
 3. check every input's footer and schema before anything is written;
 4. external merge sort: sorted runs of at most ``row_group_rows`` rows are
    spilled to local disk, then merged into output files of about
-   ``target_file_bytes``; memory is bounded by the row-group size, not by the
-   partition size;
-5. verify the outputs (row counts, schema, INT64 TIMESTAMP(MILLIS, UTC), order);
-6. write the manifest (inputs and outputs) atomically: this is the commit;
-7. delete exactly the inputs the manifest names, then mark it done.
+   ``target_file_bytes``, **staged** under the manifests prefix (``_compaction/``),
+   outside the table's location, so no reader sees them; memory is bounded by
+   the row-group size, not by the partition size;
+5. verify the staged outputs (row counts, schema, INT64 TIMESTAMP(MILLIS, UTC), order);
+6. write the manifest (inputs, outputs and where each is staged) atomically: the commit;
+7. delete exactly the inputs the manifest names, then publish the staged outputs
+   into the partition (one copy each), then mark the manifest done.
 
-A crash anywhere leaves either no manifest (the outputs are duplicates of inputs
-that are all still present: the next run deletes them and starts over) or a
-committed manifest (the outputs hold every row: the next run finishes the
-deletes). All I/O goes through ``pyarrow.fs``, so tests run the same code on
-local files that Glue runs on S3.
+A reader never sees a row twice: an output becomes visible only after every input
+it replaces is gone. S3 cannot swap several objects at once, so between the first
+input delete and the last publish (step 7: one request per input and per output,
+issued back to back) the partition's rows are partly missing, never doubled; the
+window and why no order avoids it are in docs/compaction.md. A crash anywhere
+leaves either no manifest (the inputs are all still there and still the only
+visible copy: the next run deletes the staged files and starts over) or a
+committed manifest (the outputs hold every row, staged or published: the next run
+finishes the deletes and publishes). All I/O goes through ``pyarrow.fs``, so tests
+run the same code on local files that Glue runs on S3.
 
 The expected schema is derived from the generated JSON Schema
 (``schemas/generated/events.schema.json``): column order, lake types, partition keys
@@ -36,6 +43,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import re
 import secrets
 import tempfile
 from collections import deque
@@ -52,9 +60,16 @@ import pyarrow.parquet as pq
 
 log = logging.getLogger("lake_compaction")
 
-MANIFEST_VERSION = 1
+#: Version 2 stages outputs under the manifests prefix and records where (``FileEntry.staged``); version 1
+#: manifests (outputs written straight into the partition) are still read, so an older run can be finished.
+MANIFEST_VERSION = 2
+READABLE_MANIFEST_VERSIONS = (1, 2)
 #: Outputs are named ``compacted-<run id>-<sequence>.parquet``; anything else in a partition is an input.
 COMPACTED_PREFIX = "compacted-"
+#: A run id is letters and digits only: it is a file-name part next to ``-`` separators and a directory name,
+#: so a ``-``, ``/``, ``.`` or leading ``_`` in it could make one run's files look like another's (issue 19, finding 2).
+RUN_ID = re.compile(r"[0-9A-Za-z]{1,64}")
+_OUTPUT_NAME = re.compile(rf"{re.escape(COMPACTED_PREFIX)}(?P<run>{RUN_ID.pattern})-(?P<seq>[0-9]{{4,}})\.parquet")
 _INT64_MIN = -(2**63)
 
 #: Arrow type of each lake type (the Hive/Athena type names of ``x-lake-type``).
@@ -74,7 +89,7 @@ IO_THREADS = 8
 PREFETCH_BYTES = 8 * 2**20
 
 #: Step names passed to ``on_step`` (tests inject crashes there).
-STEPS = ("outputs-written", "manifest-committed", "input-deleted", "manifest-done")
+STEPS = ("outputs-written", "manifest-committed", "input-deleted", "output-published", "manifest-done")
 
 OnStep = Callable[[str, dict], None]
 
@@ -197,9 +212,11 @@ def _list(filesystem: pafs.FileSystem, path: str) -> list[pafs.FileInfo]:
 
 @dataclass
 class FileEntry:
-    path: str  # relative to the lake root
+    path: str  # relative to the lake root; for an output, where it is published
     size: int
     rows: int
+    #: An output's staged copy under the manifests prefix (relative to the lake root); None for inputs and version 1.
+    staged: str | None = None
 
 
 @dataclass
@@ -217,8 +234,8 @@ class Manifest:
     @staticmethod
     def from_json(text: str) -> Manifest:
         d = json.loads(text)
-        if d.get("version") != MANIFEST_VERSION:
-            raise CompactionError(f"manifest version {d.get('version')} is not {MANIFEST_VERSION}")
+        if d.get("version") not in READABLE_MANIFEST_VERSIONS:
+            raise CompactionError(f"manifest version {d.get('version')} is not one of {READABLE_MANIFEST_VERSIONS}")
         d["inputs"] = [FileEntry(**e) for e in d["inputs"]]
         d["outputs"] = [FileEntry(**e) for e in d["outputs"]]
         return Manifest(**d)
@@ -279,10 +296,6 @@ def _is_compacted(name: str) -> bool:
     return name.startswith(COMPACTED_PREFIX) and name.endswith(".parquet")
 
 
-def _run_of(name: str) -> str:
-    return name[len(COMPACTED_PREFIX) :].split("-", 1)[0]
-
-
 def _is_hidden(name: str) -> bool:
     # Hive and Athena skip files starting with _ or .; so do we (temporary files, markers).
     return name.startswith(("_", "."))
@@ -293,36 +306,107 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}{secrets.token_hex(4)}"
 
 
+def validate_run_id(run_id: str) -> str:
+    """The run id, if it is letters and digits only (RUN_ID); a ValueError naming it otherwise."""
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(run_id):
+        raise ValueError(f"run id {run_id!r} must be 1-64 letters and digits ({RUN_ID.pattern}): it names files and directories")
+    return run_id
+
+
+def _staging_dir(lake: Lake, part: Partition, run_id: str) -> str:
+    """Where a run writes its outputs before the commit: under the manifests prefix, outside the table's location."""
+    return f"{_manifest_dir(lake, part)}/{run_id}"
+
+
+def _size(fs: pafs.FileSystem, path: str) -> int | None:
+    info = fs.get_file_info(path)
+    return info.size if info.type == pafs.FileType.File else None
+
+
 def recover(lake: Lake, part: Partition, on_step: OnStep | None = None) -> bool:
-    """Finish committed runs and delete outputs of uncommitted ones. True when anything was done."""
+    """Finish committed runs and delete what uncommitted ones staged. True when anything was done."""
     fs = lake.filesystem
-    part_dir = lake.path(lake.events_prefix, part.rel)
     manifests = read_manifests(lake, part)
     acted = False
     for m in manifests:
-        if m.status != "committed":
-            continue
-        # The outputs must all be there before a single input goes: they are the only copy afterwards.
-        for out in m.outputs:
-            info = fs.get_file_info(lake.path(out.path))
-            if info.type != pafs.FileType.File or info.size != out.size:
-                raise CompactionError(f"manifest {m.run_id}: output {out.path} is missing or changed; not deleting its inputs")
-        log.info("finishing run %s of %s: deleting %d input(s)", m.run_id, part.rel, len(m.inputs))
-        _delete_inputs(lake, m, on_step)
-        m.status = "done"
-        _write_manifest(lake, part, m)
-        acted = True
+        if m.status == "committed":
+            log.info("finishing run %s of %s", m.run_id, part.rel)
+            _finish(lake, part, m, on_step)
+            acted = True
+    known = {m.run_id for m in manifests}
     for info in _list(fs, _manifest_dir(lake, part)):
         if info.type == pafs.FileType.File and info.base_name.startswith("_") and info.base_name.endswith(".tmp"):
             fs.delete_file(info.path)  # a manifest write that crashed before its move: never a commit
-    known = {m.run_id for m in manifests}
-    for info in _list(fs, part_dir):
-        if info.type == pafs.FileType.File and _is_compacted(info.base_name) and _run_of(info.base_name) not in known:
-            # Written by a run that crashed before its manifest: every row it holds is still in the inputs.
-            log.warning("deleting uncommitted output %s", lake.relative(info.path))
+        elif info.type == pafs.FileType.Directory and RUN_ID.fullmatch(info.base_name):
+            # Staged by a run that crashed before its manifest (or the empty prefix of a finished one): never visible.
+            if info.base_name not in known:
+                log.warning("deleting the staged outputs of uncommitted run %s", info.base_name)
+                acted = True
+            fs.delete_dir(info.path)
+    # Version 1 runs wrote outputs straight into the partition; one that crashed before its manifest left outputs
+    # beside their inputs. Such a file is one no manifest names, and its name must parse exactly (a committed
+    # output is always named by its manifest, whatever its run id looks like, so it is never taken for one).
+    named = {o.path for m in manifests for o in m.outputs}
+    for info in _list(fs, lake.path(lake.events_prefix, part.rel)):
+        match = _OUTPUT_NAME.fullmatch(info.base_name) if info.type == pafs.FileType.File else None
+        if match and match["run"] not in known and lake.relative(info.path) not in named:
+            log.warning("deleting uncommitted version 1 output %s", lake.relative(info.path))
             fs.delete_file(info.path)
             acted = True
     return acted
+
+
+def _finish(lake: Lake, part: Partition, m: Manifest, on_step: OnStep | None) -> None:
+    """Step 7 for a committed manifest: delete its inputs, then publish its outputs, then mark it done.
+
+    Inputs go first so no row is ever visible twice; until the last output is published the inputs' rows are
+    missing instead (the window, docs/compaction.md). Each step is idempotent, so a rerun after a crash anywhere here
+    ends in the same state."""
+    fs = lake.filesystem
+    # Every output must be there, staged or published, before a single input goes: they are the only copy afterwards.
+    for out in m.outputs:
+        published = _size(fs, lake.path(out.path)) == out.size
+        if not published and (out.staged is None or _size(fs, lake.path(out.staged)) != out.size):
+            raise CompactionError(f"manifest {m.run_id}: output {out.path} is missing or changed; not deleting its inputs")
+    _delete_inputs(lake, m, on_step)
+
+    def publish(out: FileEntry) -> FileEntry:
+        if _size(fs, lake.path(out.path)) != out.size:  # not yet published (or cut short by a crash: copied again)
+            assert out.staged is not None  # checked above: a version 1 output is always published already
+            _publish(fs, lake.path(out.staged), lake.path(out.path))
+        return out
+
+    _each(publish, m.outputs, "output-published", on_step)
+    # The staged copies go once every output is published: deleting them changes nothing a reader sees.
+    staging = _staging_dir(lake, part, m.run_id)
+    if fs.get_file_info(staging).type == pafs.FileType.Directory:
+        fs.delete_dir(staging)
+    m.status = "done"
+    _write_manifest(lake, part, m)
+    if on_step:
+        on_step("manifest-done", {"run_id": m.run_id})
+
+
+def _publish(fs: pafs.FileSystem, staged: str, final: str) -> None:
+    """Make a staged output visible with one request. On S3 that is a CopyObject: the object appears whole
+    ("Updates to a single key are atomic", S3 User Guide, consistency model); pyarrow's move would add a delete of
+    the source inside the window. A local copy is not atomic, a rename is."""
+    if isinstance(fs, pafs.LocalFileSystem):
+        fs.move(staged, final)
+    else:
+        fs.copy_file(staged, final)
+
+
+def _each(action: Callable[[FileEntry], FileEntry], entries: Sequence[FileEntry], step: str, on_step: OnStep | None) -> None:
+    """Apply action to every entry, IO_THREADS at a time (on S3, latency bounds many small requests)."""
+    pool = ThreadPoolExecutor(IO_THREADS)
+    try:
+        for entry in pool.map(action, entries):
+            if on_step:
+                on_step(step, {"path": entry.path})
+    finally:
+        # A crash stops the requests not yet started, as a real one would; the next run finishes them.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _delete_inputs(lake: Lake, m: Manifest, on_step: OnStep | None) -> None:
@@ -331,14 +415,7 @@ def _delete_inputs(lake: Lake, m: Manifest, on_step: OnStep | None) -> None:
             lake.filesystem.delete_file(lake.path(entry.path))
         return entry
 
-    pool = ThreadPoolExecutor(IO_THREADS)
-    try:
-        for entry in pool.map(delete, m.inputs):
-            if on_step:
-                on_step("input-deleted", {"path": entry.path})
-    finally:
-        # A crash stops the deletes not yet started, as a real one would; the next run finishes them.
-        pool.shutdown(wait=True, cancel_futures=True)
+    _each(delete, m.inputs, "input-deleted", on_step)
 
 
 def compact_partition(
@@ -349,7 +426,10 @@ def compact_partition(
     on_step: OnStep | None = None,
     run_id: str | None = None,
 ) -> PartitionResult:
-    """Compact one partition (see the module docstring). Raises CompactionError, having deleted no input."""
+    """Compact one partition (see the module docstring). Raises CompactionError, having deleted no input.
+
+    run_id (default: a new one from the clock) must match RUN_ID; a ValueError before anything is touched otherwise."""
+    run_id = new_run_id() if run_id is None else validate_run_id(run_id)
     config = config or CompactionConfig()
     fs = lake.filesystem
     recovered = recover(lake, part, on_step)
@@ -366,24 +446,25 @@ def compact_partition(
     with ThreadPoolExecutor(IO_THREADS) as pool:  # footers of many small files: latency-bound on S3
         plans = list(pool.map(lambda i: _plan_input(fs, i, schema), inputs))
     expected_rows = sum(p.rows for p in plans)
-    run_id = run_id or new_run_id()
 
-    writer = _RollingWriter(lake, part_dir, run_id, schema, config)
+    staging = _staging_dir(lake, part, run_id)
+    fs.create_dir(staging, recursive=True)
+    writer = _RollingWriter(lake, staging, run_id, schema, config)
     try:
         read_rows = _sort_into(fs, plans, schema, config, writer)
-        outputs = writer.close()
+        staged = writer.close()
     except BaseException:
         writer.abort()
         raise
     if on_step:
-        on_step("outputs-written", {"outputs": [o.path for o in outputs]})
+        on_step("outputs-written", {"outputs": [o.path for o in staged]})
     try:
-        _verify_outputs(lake, outputs, schema, expected_rows, read_rows)
+        _verify_outputs(lake, staged, schema, expected_rows, read_rows)
     except CompactionError:
-        for o in outputs:
-            fs.delete_file(lake.path(o.path))
+        fs.delete_dir(staging)
         raise
 
+    outputs = [FileEntry(f"{lake.relative(part_dir)}/{o.path.rsplit('/', 1)[1]}", o.size, o.rows, staged=o.path) for o in staged]
     manifest = Manifest(
         run_id=run_id,
         partition=part.rel,
@@ -397,11 +478,7 @@ def compact_partition(
     _write_manifest(lake, part, manifest)
     if on_step:
         on_step("manifest-committed", {"run_id": run_id})
-    _delete_inputs(lake, manifest, on_step)
-    manifest.status = "done"
-    _write_manifest(lake, part, manifest)
-    if on_step:
-        on_step("manifest-done", {"run_id": run_id})
+    _finish(lake, part, manifest, on_step)
     log.info("compacted %s: %d file(s) -> %d, %d rows (run %s)", part.rel, len(inputs), len(outputs), expected_rows, run_id)
     return PartitionResult(part.rel, "compacted", len(inputs), len(outputs), expected_rows)
 
@@ -630,10 +707,11 @@ def _merge(runs: Sequence[str], schema: LakeSchema, batch_rows: int, emit: Calla
 
 
 class _RollingWriter:
-    """Writes full row groups of row_group_rows rows; starts a new file once one reaches the target size."""
+    """Writes full row groups of row_group_rows rows into the staging directory; starts a new file once one reaches
+    the target size."""
 
-    def __init__(self, lake: Lake, part_dir: str, run_id: str, schema: LakeSchema, config: CompactionConfig):
-        self._lake, self._dir, self._run, self._schema, self._config = lake, part_dir, run_id, schema, config
+    def __init__(self, lake: Lake, directory: str, run_id: str, schema: LakeSchema, config: CompactionConfig):
+        self._lake, self._dir, self._run, self._schema, self._config = lake, directory, run_id, schema, config
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
         self._outputs: list[FileEntry] = []
@@ -694,7 +772,7 @@ class _RollingWriter:
         return self._outputs
 
     def abort(self) -> None:
-        """Delete whatever this run wrote (a crash instead leaves it to the next run's recovery)."""
+        """Delete whatever this run staged (a crash instead leaves it to the next run's recovery). Nobody saw it."""
         try:
             if self._writer is not None:
                 self._writer.close()
@@ -702,9 +780,8 @@ class _RollingWriter:
                 self._sink.close()
         except Exception:  # noqa: BLE001 - already failing; the deletes below matter more
             pass
-        for p in self._paths:
-            if self._lake.filesystem.get_file_info(p).type == pafs.FileType.File:
-                self._lake.filesystem.delete_file(p)
+        if self._lake.filesystem.get_file_info(self._dir).type == pafs.FileType.Directory:
+            self._lake.filesystem.delete_dir(self._dir)
 
 
 def _verify_outputs(lake: Lake, outputs: Sequence[FileEntry], schema: LakeSchema, expected_rows: int, read_rows: int) -> None:

@@ -106,3 +106,15 @@ def read_partition(lake: lc.Lake, part: lc.Partition, schema: lc.LakeSchema) -> 
 def files_in(lake: lc.Lake, part: lc.Partition) -> list[str]:
     d = part_dir(lake, part)
     return sorted(p.name for p in d.iterdir() if p.is_file()) if d.exists() else []
+
+
+@pytest.fixture
+def s3lake(tmp_path: Path):
+    """A lake on the S3-like filesystem (tests/s3like.py) with a reader that checks every request: (lake, handler, reader)."""
+    from s3like import Reader, S3LikeHandler  # imported here: s3like imports Crash from this module
+
+    root = tmp_path / "s3lake"
+    root.mkdir()
+    reader = Reader(root, EVENTS, MANIFESTS)
+    handler = S3LikeHandler(tmp_path / "uploads", reader)
+    return lc.Lake(pafs.PyFileSystem(handler), str(root), EVENTS, MANIFESTS), handler, reader

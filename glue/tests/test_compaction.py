@@ -92,7 +92,14 @@ def test_many_sorted_runs_merge_in_several_passes(lake, schema):
 
 @pytest.mark.parametrize(
     ("step", "nth"),
-    [("outputs-written", 1), ("manifest-committed", 1), ("input-deleted", 1), ("input-deleted", 37), ("manifest-done", 1)],
+    [
+        ("outputs-written", 1),
+        ("manifest-committed", 1),
+        ("input-deleted", 1),
+        ("input-deleted", 37),
+        ("output-published", 1),
+        ("manifest-done", 1),
+    ],
 )
 def test_a_crash_at_any_step_then_a_rerun_leaves_every_row_exactly_once(lake, schema, step, nth):
     part = partition(schema)
@@ -118,7 +125,7 @@ def test_a_crash_at_any_step_then_a_rerun_leaves_every_row_exactly_once(lake, sc
     assert {m["status"] for m in manifests(lake, part)} == {"done"}
 
 
-def test_a_partial_output_of_a_crashed_writer_is_deleted_not_counted(lake, schema):
+def test_a_partial_output_a_version_1_run_left_in_the_partition_is_deleted_not_counted(lake, schema):
     part = partition(schema)
     expected = seed_partition(lake, schema, part, files=20, rows=10)
     (part_dir(lake, part) / f"{lc.COMPACTED_PREFIX}20260106T000000Zdeadbeef-0000.parquet").write_bytes(b"PAR1 truncated")
@@ -218,6 +225,7 @@ def test_a_file_corrupt_after_its_footer_deletes_the_partial_output_and_no_input
 
     assert files_in(lake, part) == before
     assert manifests(lake, part) == []
+    assert [p for p in Path(lake.root, lake.manifests_prefix).rglob("*") if p.is_file()] == []  # nothing staged is left
 
 
 def test_int96_timestamps_and_a_missing_column_become_the_table_schema(lake, schema):
@@ -272,8 +280,11 @@ def test_recovery_keeps_the_inputs_when_a_committed_output_is_missing(lake, sche
     with pytest.raises(Crash):
         lc.compact_partition(lake, schema, part, SMALL, on_step=crash)
     inputs = [n for n in files_in(lake, part) if not n.startswith(lc.COMPACTED_PREFIX)]
-    for n in compacted(lake, part):
-        (part_dir(lake, part) / n).unlink()
+    staged = list(Path(lake.root, lake.manifests_prefix, part.rel).glob(f"*/{lc.COMPACTED_PREFIX}*.parquet"))
+    assert staged  # committed: the outputs are staged, none published yet
+    assert compacted(lake, part) == []
+    for p in staged:
+        p.unlink()
 
     with pytest.raises(lc.CompactionError, match="missing or changed"):
         lc.compact_partition(lake, schema, part, SMALL)
@@ -318,9 +329,10 @@ def test_random_crashes_and_late_files_over_several_runs_keep_every_row_exactly_
 
         with contextlib.suppress(Crash):
             lc.compact_partition(lake, schema, part, config, on_step=on_step)
-        # Mid-way a crash may leave rows twice (uncommitted outputs beside their inputs), never lose one.
-        present = set(read_partition(lake, part, schema).column("request_id").to_pylist())
-        assert present >= set(pa.concat_tables(written).column("request_id").to_pylist())
+        # Mid-way a crash may leave rows missing (inputs deleted, outputs still staged), never a row twice.
+        present = read_partition(lake, part, schema).column("request_id").to_pylist()
+        assert len(present) == len(set(present))
+        assert set(present) <= set(pa.concat_tables(written).column("request_id").to_pylist())
 
     lc.compact_partition(lake, schema, part, config)
 
