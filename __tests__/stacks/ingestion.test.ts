@@ -696,7 +696,8 @@ describe("rule pack: ingestion rules", () => {
 
 describe("in the app", () => {
   it("the pipeline's Firehose reads the edge stack's Kinesis stream and may decrypt it only through Kinesis", () => {
-    const stacks = createStacks(testApp(), testConfig(), fixtureBundles);
+    // With a customer-managed stream key; aws/kinesis, the default, needs no KMS grant (keys.test.ts).
+    const stacks = createStacks(testApp(), testConfig({ encryption: { customerManagedKeys: true } }), fixtureBundles);
     expect(stacks.pipeline.ingestion).toBeDefined();
     const json = synthJson(stacks.pipeline);
     const stream = Object.values(json.resource.aws_kinesis_firehose_delivery_stream ?? {})[0] as {
