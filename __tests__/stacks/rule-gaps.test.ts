@@ -3,6 +3,9 @@
  * condition, wildcard resources on any role, partial wildcard actions, and Lambda reserved concurrency. Each rule
  * has a failing fixture here; the app tests show the shipped stacks meet them.
  */
+
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { Testing } from "cdktf";
 import { createStacks } from "../../stacks/app";
@@ -227,5 +230,16 @@ describe("the alarm topic's key policy (issue 19.6)", () => {
   it("names only whole actions", () => {
     const actions = ((keyPolicy?.statement ?? []) as Record<string, unknown>[]).flatMap((s) => s.actions as string[]);
     expect(actions.filter((a) => a.includes("*") && a !== "kms:*")).toEqual([]);
+  });
+});
+
+describe("docs/security-rules.md", () => {
+  const doc = readFileSync(path.resolve(__dirname, "../../docs/security-rules.md"), "utf8");
+  const rows = [...doc.matchAll(/^\| `([A-Z0-9-]+)` +\| `([^`]+)` +\| ([^|]+?) +\|$/gm)].map((m) => ({ id: m[1], type: m[2], refs: m[3] }));
+  const refsOf = (description: string) =>
+    [...new Set(description.match(/AwsSolutions-[A-Za-z0-9]+|CKV2?_AWS_\d+|CloudWatch\.\d+/g) ?? [])].join(", ") || "project rule";
+
+  it("lists every rule, in order, with the resource it checks and the cdk-nag / checkov ids its description cites", () => {
+    expect(rows).toEqual(RULES.map((r) => ({ id: r.id, type: r.appliesTo, refs: refsOf(r.description) })));
   });
 });
