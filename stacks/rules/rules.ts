@@ -151,6 +151,7 @@ export const IAM_RULES: Rule[] = [
 /**
  * Actions a role may allow on `*`, each with the condition key that scopes it instead and why. Nothing else may
  * use `*` in a role (IAM-ROLE-NO-WILDCARD-RESOURCES).
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
  */
 export const WILDCARD_RESOURCE_EXCEPTIONS: readonly { action: string; conditionKey: string; reason: string }[] = [
   {
