@@ -9,6 +9,7 @@ import { AthenaConfig } from "./athena";
 import { regionProblem } from "./aws-regions";
 import { CompactionConfig } from "./compaction";
 import { DashboardsConfig } from "./dashboards";
+import { EncryptionConfig } from "./encryption";
 import { GaConfig } from "./ga";
 import { KINESIS_MAX_SHARDS, kinesisCapacity } from "./kinesis";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "./limits";
@@ -320,6 +321,8 @@ export const EnvironmentConfig = z
     compaction: CompactionConfig,
     /** QuickSight dashboards (Documents, QR scans); off by default. See config/dashboards.ts. */
     dashboards: DashboardsConfig,
+    /** Customer-managed or AWS-managed KMS keys; see config/encryption.ts. */
+    encryption: EncryptionConfig,
   })
   .superRefine((c, ctx) => {
     // The shards the peak asks for must stay within the account's default quota (config/kinesis.ts).

@@ -28,7 +28,11 @@ export class ApiStack extends AnalyticsStack {
     const { config } = props;
     const settings = config.usageApi;
 
-    this.table = new UsageCounterTable(this, "counters", { tableName: resourceName(config, "usage-counters") });
+    this.table = new UsageCounterTable(this, "counters", {
+      tableName: resourceName(config, "usage-counters"),
+      region: config.region,
+      customerManagedKey: config.encryption.customerManagedKeys,
+    });
     this.usageApi = new UsageApi(this, "usage-api", {
       name: resourceName(config, "usage-api"),
       table: this.table,

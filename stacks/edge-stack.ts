@@ -56,6 +56,7 @@ export class EdgeStack extends AnalyticsStack {
       mode: this.capacity.mode,
       shardCount: this.capacity.shardCount,
       retentionHours: config.kinesis.retentionHours,
+      customerManagedKey: config.encryption.customerManagedKeys,
     });
     this.realtimeLogs = new RealtimeLogs(this, "realtime-logs", {
       name: resourceName(config, "site-requests"),

@@ -114,10 +114,10 @@ describe("edge security rules", () => {
     expect(violated({ resource: { aws_cloudfront_response_headers_policy: { h: { name: "cors-only" } } } })).toEqual(["CF-HEADERS-HSTS"]);
   });
 
-  it("KINESIS-KMS: fails an unencrypted stream and one on the AWS-managed key", () => {
+  it("KINESIS-KMS: fails an unencrypted stream, passes the AWS-managed key (issue 15.3) and a customer-managed one", () => {
     const stream = (c: Record<string, unknown>) => ({ resource: { aws_kinesis_stream: { s: { name: "s", ...c } } } });
     expect(violated(stream({}))).toEqual(["KINESIS-KMS"]);
-    expect(violated(stream({ encryption_type: "KMS", kms_key_id: "alias/aws/kinesis" }))).toEqual(["KINESIS-KMS"]);
+    expect(violated(stream({ encryption_type: "KMS", kms_key_id: "alias/aws/kinesis" }))).toEqual([]);
     expect(violated(stream({ encryption_type: "KMS", kms_key_id: "${aws_kms_key.k.arn}" }))).toEqual([]);
   });
 

@@ -238,39 +238,42 @@ describe("edge stack, default config", () => {
       ]);
     });
 
-    it("lets the role only write to this one stream and use its key through Kinesis", () => {
-      const key = only(json, "aws_kms_key");
+    it("lets the role only write to this one stream; aws/kinesis needs no KMS grant", () => {
       const statements = statementsOf(json, only(json, "aws_iam_role_policy").config.policy);
       expect(statements).toEqual([
         {
           actions: ["kinesis:DescribeStreamSummary", "kinesis:DescribeStream", "kinesis:PutRecord", "kinesis:PutRecords"],
           resources: [`\${${stream.address}.arn}`],
         },
-        {
-          actions: ["kms:GenerateDataKey"],
-          resources: [`\${${key.address}.arn}`],
-          condition: [{ test: "StringEquals", variable: "kms:ViaService", values: ["kinesis.eu-west-1.amazonaws.com"] }],
-        },
       ]);
+    });
+
+    it("with a customer-managed key, lets the role use it only through Kinesis", () => {
+      const cmk = JSON.parse(Testing.synth(edge({ encryption: { customerManagedKeys: true } }))) as TfJson;
+      const key = only(cmk, "aws_kms_key");
+      expect(statementsOf(cmk, only(cmk, "aws_iam_role_policy").config.policy)[1]).toEqual({
+        actions: ["kms:GenerateDataKey"],
+        resources: [`\${${key.address}.arn}`],
+        condition: [{ test: "StringEquals", variable: "kms:ViaService", values: ["kinesis.eu-west-1.amazonaws.com"] }],
+      });
     });
   });
 
   describe("Kinesis stream", () => {
-    it("is provisioned with 1 shard (the default peak), keeps records 24 h and is encrypted with its own rotating KMS key", () => {
-      const key = only(json, "aws_kms_key");
+    it("is provisioned with 1 shard (the default peak), keeps records 24 h and is encrypted with the AWS-managed key", () => {
       expect(synth).toHaveResourceWithProperties(KinesisStream, {
         name: "webstats-test-realtime-logs",
         retention_period: 24,
         stream_mode_details: { stream_mode: "PROVISIONED" },
         shard_count: 1,
         encryption_type: "KMS",
-        kms_key_id: `\${${key.address}.arn}`,
+        kms_key_id: "alias/aws/kinesis",
       });
-      expect(synth).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
+      expect(synth).not.toHaveResource(KmsKey);
     });
 
-    it("exposes the contract Firehose reads: ARN, name, key and a read grant", () => {
-      const s = edge();
+    it("exposes the contract Firehose reads: ARN, name, key and a read grant (customer-managed key)", () => {
+      const s = edge({ encryption: { customerManagedKeys: true } });
       const reader = new ServiceRole(s, "reader", { service: "firehose.amazonaws.com", name: "reader", sourceAccount: s.accountId });
       s.stream.grantRead(reader);
       new TerraformOutput(s, "contract", { value: [s.stream.streamArn, s.stream.streamName, s.stream.kmsKeyArn] });

@@ -62,17 +62,19 @@ describe("OpsStack: alarm topic", () => {
     const statements = Object.values(synthJson(stack).data.aws_iam_policy_document ?? {}).flatMap(
       (d) => d.statement as Record<string, unknown>[],
     );
+    const thisTopic = expect.objectContaining({ variable: "kms:EncryptionContext:aws:sns:topicArn" });
     expect(statements).toContainEqual(
       expect.objectContaining({
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
         principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-        condition: [expect.objectContaining({ variable: "aws:SourceAccount" })],
+        condition: [expect.objectContaining({ variable: "aws:SourceAccount" }), thisTopic],
       }),
     );
     expect(statements).toContainEqual(
       expect.objectContaining({
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
         principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+        condition: [thisTopic],
       }),
     );
     // EventBridge may publish only from the compaction rule.

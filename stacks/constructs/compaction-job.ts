@@ -187,7 +187,18 @@ export class CompactionJob extends Construct {
       },
       {
         sid: "CloudWatchLogsEncryptsGlueLogs",
-        actions: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        // AWS's example lists kms:Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe*; these are what those match
+        // on a symmetric key, named so no action KMS adds later is granted (IAM-NO-PARTIAL-WILDCARD-ACTIONS).
+        // @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        actions: [
+          "kms:Encrypt",
+          "kms:Decrypt",
+          "kms:ReEncryptFrom",
+          "kms:ReEncryptTo",
+          "kms:GenerateDataKey",
+          "kms:GenerateDataKeyWithoutPlaintext",
+          "kms:DescribeKey",
+        ],
         principals: [{ type: "Service", identifiers: [`logs.${props.region}.amazonaws.com`] }],
         resources: ["*"],
         condition: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: [`${logsArn}:/aws-glue/*`] }],

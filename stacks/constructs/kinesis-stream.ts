@@ -1,8 +1,9 @@
 /**
  * The Kinesis data stream CloudFront writes its real-time log records to:
- * on-demand by default or provisioned with a shard count, encrypted with a
- * customer-managed KMS key that rotates. Readers (Firehose) and writers
- * (CloudFront's role) get access through grants, never hand-written policies.
+ * on-demand or provisioned with a shard count, KMS-encrypted with the
+ * AWS-managed key aws/kinesis or, when asked, a customer-managed key that
+ * rotates. Readers (Firehose) and writers (CloudFront's role) get access
+ * through grants, never hand-written policies.
  */
 import { KinesisStream } from "@cdktf/provider-aws/lib/kinesis-stream";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
@@ -10,13 +11,16 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { checkName } from "../names";
-import type { IGrantable } from "./iam";
+import type { IGrantable, PolicyStatement } from "./iam";
+
+/** The AWS-managed Kinesis key: free, in every account, usable by any principal of the account through Kinesis. */
+export const KINESIS_AWS_MANAGED_KEY = "alias/aws/kinesis";
 
 /** Kinesis retention limits in hours. @see https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html */
 export const KINESIS_RETENTION_HOURS = { min: 24, max: 8760 } as const;
 
 export interface KinesisLogStreamProps {
-  /** Stream name; the KMS key's alias is `alias/<streamName>`. */
+  /** Stream name; a customer-managed key's alias is `alias/<streamName>`. */
   readonly streamName: string;
   /** Region of the stream: KMS use is limited to calls Kinesis makes there (`kms:ViaService`). */
   readonly region: string;
@@ -26,13 +30,19 @@ export interface KinesisLogStreamProps {
   readonly shardCount?: number;
   /** Hours records are kept, 24-8760. @default 24 */
   readonly retentionHours?: number;
-  /** Days KMS waits before deleting the key after `terraform destroy`, 7-30. @default 30 */
+  /**
+   * Encrypt with a customer-managed key of its own (about $1/month) instead of the AWS-managed aws/kinesis
+   * (config key encryption.customerManagedKeys). @default false
+   */
+  readonly customerManagedKey?: boolean;
+  /** Days KMS waits before deleting a customer-managed key after `terraform destroy`, 7-30. @default 30 */
   readonly keyDeletionWindowDays?: number;
 }
 
 export class KinesisLogStream extends Construct {
   readonly stream: KinesisStream;
-  readonly key: KmsKey;
+  /** The customer-managed key; undefined with the AWS-managed aws/kinesis. */
+  readonly key?: KmsKey;
   private readonly viaService: string;
 
   constructor(scope: Construct, id: string, props: KinesisLogStreamProps) {
@@ -58,14 +68,16 @@ export class KinesisLogStream extends Construct {
     }
     this.viaService = `kinesis.${props.region}.amazonaws.com`;
 
-    // No explicit key policy: the default one lets this account's IAM policies grant use of the key,
-    // which is how the grants below work, and it never names a wildcard action in our templates.
-    this.key = new KmsKey(this, "key", {
-      description: `Encrypts the Kinesis stream ${props.streamName} (CloudFront real-time logs)`,
-      enableKeyRotation: true,
-      deletionWindowInDays: deletionWindow,
-    });
-    new KmsAlias(this, "alias", { name: checkName("kmsAlias", `alias/${props.streamName}`, this), targetKeyId: this.key.keyId });
+    if (props.customerManagedKey) {
+      // No explicit key policy: the default one lets this account's IAM policies grant use of the key,
+      // which is how the grants below work, and it never names a wildcard action in our templates.
+      this.key = new KmsKey(this, "key", {
+        description: `Encrypts the Kinesis stream ${props.streamName} (CloudFront real-time logs)`,
+        enableKeyRotation: true,
+        deletionWindowInDays: deletionWindow,
+      });
+      new KmsAlias(this, "alias", { name: checkName("kmsAlias", `alias/${props.streamName}`, this), targetKeyId: this.key.keyId });
+    }
 
     this.stream = new KinesisStream(this, "stream", {
       name: checkName("kinesisStream", props.streamName, this),
@@ -73,7 +85,7 @@ export class KinesisLogStream extends Construct {
       streamModeDetails: { streamMode: mode === "provisioned" ? "PROVISIONED" : "ON_DEMAND" },
       shardCount: mode === "provisioned" ? props.shardCount : undefined,
       encryptionType: "KMS",
-      kmsKeyId: this.key.arn,
+      kmsKeyId: this.key?.arn ?? KINESIS_AWS_MANAGED_KEY,
     });
   }
 
@@ -85,8 +97,9 @@ export class KinesisLogStream extends Construct {
     return this.stream.name;
   }
 
-  get kmsKeyArn(): string {
-    return this.key.arn;
+  /** ARN of the customer-managed key; undefined with the AWS-managed aws/kinesis. */
+  get kmsKeyArn(): string | undefined {
+    return this.key?.arn;
   }
 
   /** Read records (a Firehose delivery stream's role): the stream's read actions and decryption through Kinesis. */
@@ -102,7 +115,7 @@ export class KinesisLogStream extends Construct {
         ],
         resources: [this.streamArn],
       },
-      this.keyStatement(["kms:Decrypt"]),
+      ...this.keyStatements(["kms:Decrypt"]),
     );
   }
 
@@ -113,16 +126,24 @@ export class KinesisLogStream extends Construct {
         actions: ["kinesis:DescribeStreamSummary", "kinesis:DescribeStream", "kinesis:PutRecord", "kinesis:PutRecords"],
         resources: [this.streamArn],
       },
-      this.keyStatement(["kms:GenerateDataKey"]),
+      ...this.keyStatements(["kms:GenerateDataKey"]),
     );
   }
 
-  /** Key use only through Kinesis in this region, so the grant cannot be used to decrypt anything else directly. */
-  private keyStatement(actions: string[]) {
-    return {
-      actions,
-      resources: [this.kmsKeyArn],
-      condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [this.viaService] }],
-    };
+  /**
+   * Key use only through Kinesis in this region, so the grant cannot be used to decrypt anything else directly.
+   * None for aws/kinesis: "The use of the default service key for encryption does not require application of
+   * custom IAM permissions."
+   * @see https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html
+   */
+  private keyStatements(actions: string[]): PolicyStatement[] {
+    if (!this.key) return [];
+    return [
+      {
+        actions,
+        resources: [this.key.arn],
+        condition: [{ test: "StringEquals", variable: "kms:ViaService", values: [this.viaService] }],
+      },
+    ];
   }
 }

@@ -13,6 +13,8 @@ import { Construct } from "constructs";
 import { bundleEntry, bundleZip, MissingBundleError, missingBundleMessage } from "../../config/handler-bundles";
 import { LAMBDA_LIMITS, LOG_RETENTION_DAYS } from "../../config/limits";
 import { checkName } from "../names";
+import { suppressRule } from "../rules/aspect";
+import { LAMBDA_RESERVED_CONCURRENCY } from "../rules/rules";
 import { type IGrantable, type PolicyStatement, ServiceRole } from "./iam";
 
 export interface NodeFunctionProps {
@@ -34,7 +36,12 @@ export interface NodeFunctionProps {
   readonly environment?: Record<string, string>;
   /** Days CloudWatch keeps the function's logs. @default 30 */
   readonly logRetentionDays?: number;
-  /** Reserved concurrency. @default unreserved */
+  /**
+   * Concurrent executions reserved for (and capping) the function, a whole number >= 1. Lambda refuses a reservation
+   * that leaves the account's unreserved pool below 100, and new accounts may start with a quota of 10, so none is
+   * the default: the rule LAMBDA-RESERVED-CONCURRENCY is then suppressed for this function with that reason.
+   * @default unreserved
+   */
   readonly reservedConcurrency?: number;
   /** Description. @default none */
   readonly description?: string;
@@ -58,6 +65,18 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 // Written once in config/limits.ts so the config schema validates the same list.
 export { LOG_RETENTION_DAYS };
 
+/**
+ * Why a function may go unreserved. Lambda keeps at least 100 of the account's concurrency unreserved and refuses a
+ * reservation that would go below; accounts start at 1,000 per region but new ones may get less ("New AWS accounts
+ * have reduced concurrency and memory quotas"), where any reservation fails the deploy. Callers cap these functions
+ * already: API Gateway stage throttling (usage), Firehose's batching (transform).
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const UNRESERVED_REASON =
+  "no reserved concurrency by default: Lambda keeps 100 of the account's quota unreserved and new accounts may have less, " +
+  "so a default reservation could fail the deploy; the caller's throttling caps the function. Set its reservedConcurrency config to reserve.";
+
 export class NodeFunction extends Construct implements IGrantable {
   readonly function: TfLambdaFunction;
   readonly role: ServiceRole;
@@ -73,6 +92,11 @@ export class NodeFunction extends Construct implements IGrantable {
     const memory = props.memorySizeMb ?? 512;
     if (!(Number.isInteger(memory) && memory >= 128 && memory <= 10240)) {
       throw new Error(`${this.node.path}: memorySizeMb must be a whole number from 128 to 10240 (Lambda limit); got ${memory}`);
+    }
+    const reserved = props.reservedConcurrency;
+    // 0 is valid to Lambda but throttles every invocation: a stopped pipeline, never what a config means.
+    if (reserved !== undefined && !(Number.isInteger(reserved) && reserved >= 1)) {
+      throw new Error(`${this.node.path}: reservedConcurrency must be a whole number >= 1; got ${reserved}`);
     }
     const timeout = props.timeoutSeconds ?? 60;
     if (!(Number.isInteger(timeout) && timeout >= 1 && timeout <= 900)) {
@@ -136,12 +160,15 @@ export class NodeFunction extends Construct implements IGrantable {
       sourceCodeHash: asset.assetHash,
       memorySize: memory,
       timeout,
-      reservedConcurrentExecutions: props.reservedConcurrency,
+      reservedConcurrentExecutions: reserved,
       environment: props.environment ? { variables: { NODE_OPTIONS: "--enable-source-maps", ...props.environment } } : undefined,
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
       tracingConfig: { mode: "PassThrough" },
       dependsOn: [this.logGroup],
     });
+    if (reserved === undefined) {
+      suppressRule(this.function, LAMBDA_RESERVED_CONCURRENCY, UNRESERVED_REASON);
+    }
   }
 
   get arn(): string {

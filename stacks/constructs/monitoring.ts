@@ -45,6 +45,8 @@ export interface AlarmTopicProps {
   readonly topicName: string;
   /** Deploying account id: CloudWatch may use the key and topic only for alarms of this account. */
   readonly accountId: string;
+  /** Region of the topic: the key policy names the topic's ARN, built from region, account and name. */
+  readonly region: string;
   /** AWS partition for ARNs. @default "aws" */
   readonly partition?: string;
   /** Email address to subscribe. @default none */
@@ -52,8 +54,9 @@ export interface AlarmTopicProps {
 }
 
 /**
- * An SNS topic encrypted with its own customer-managed key. CloudWatch alarms and
- * EventBridge cannot publish to a topic encrypted with the AWS-managed key
+ * An SNS topic encrypted with its own customer-managed key (the one key this
+ * stack needs whatever `encryption.customerManagedKeys` says). CloudWatch alarms
+ * and EventBridge cannot publish to a topic encrypted with the AWS-managed key
  * alias/aws/sns; the key policy must let their service principals use the key.
  * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
  */
@@ -65,6 +68,12 @@ export class AlarmTopic extends Construct {
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
     const partition = props.partition ?? "aws";
+    // Built, not read from the topic: the topic names the key, so the key policy cannot name the topic's attribute.
+    const topicArn = `arn:${partition}:sns:${props.region}:${props.accountId}:${props.topicName}`;
+    // SNS passes the topic's ARN as encryption context on every KMS call it makes for a publish, so this condition
+    // limits each service's use of the key to this topic. AWS's examples grant GenerateDataKey and Decrypt.
+    // @see https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html
+    const thisTopic = { test: "StringEquals", variable: "kms:EncryptionContext:aws:sns:topicArn", values: [topicArn] };
     const keyPolicy = new PolicyDocument(this, "key-policy", [
       {
         sid: "AccountAdministersKey",
@@ -74,18 +83,20 @@ export class AlarmTopic extends Construct {
       },
       {
         sid: "CloudWatchAlarmsPublish",
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
         principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
         resources: ["*"],
-        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }],
+        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }, thisTopic],
       },
       {
-        // No aws:SourceAccount/SourceArn here: EventBridge's KMS requests to SNS do not carry them, so such a
-        // condition silently drops every notification. The topic policy below limits who may publish.
+        // Not aws:SourceAccount/SourceArn: "Adding the aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not
+        // supported for EventBridge-to-encrypted topics" (SNS guide, link above); such a condition silently drops
+        // every notification. The topic's encryption context stands in, and the topic policy names the rule.
         sid: "EventBridgePublish",
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
         principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
         resources: ["*"],
+        condition: [thisTopic],
       },
     ]);
     suppressRule(
@@ -195,6 +206,7 @@ export class Monitoring extends Construct {
     this.alarmTopic = new AlarmTopic(this, "alarm-topic", {
       topicName: `${namePrefix}-alarms`,
       accountId: props.accountId,
+      region: props.region,
       partition,
       email: ops.alarmEmail,
     });
@@ -240,11 +252,22 @@ export class Monitoring extends Construct {
           detail: { jobName: [r.compactionJobName], state: ["SUCCEEDED", ...GLUE_FAILED_STATES] },
         }),
       });
+      // PutLogEvents only for this rule (aws:SourceArn). EventBridge's CreateLogStream call carries no source, so
+      // it stays unconditioned: an empty stream in this one group, no data (SOURCE_CONDITION_EXCEPTIONS).
+      // @see https://github.com/aws-samples/serverless-patterns/pull/618 (AWS's EventBridge -> CloudWatch Logs pattern)
       const logPolicy = new PolicyDocument(this, "compaction-runs-log-policy", [
         {
-          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-          principals: [{ type: "Service", identifiers: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] }],
+          sid: "EventBridgeCreatesStreams",
+          actions: ["logs:CreateLogStream"],
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
           resources: [`${this.compactionRunsLog.arn}:*`],
+        },
+        {
+          sid: "CompactionRunsRuleWrites",
+          actions: ["logs:PutLogEvents"],
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          resources: [`${this.compactionRunsLog.arn}:*`],
+          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [runs.arn] }],
         },
       ]);
       // An account has at most 10 CloudWatch Logs resource policies per region; this stack uses one.

@@ -5,6 +5,21 @@
  */
 import { blocks, type Rule, type RuleContext, type SynthResource, strings } from "./engine";
 
+/** A literal JSON policy statement in the shape aws_iam_policy_document gives: principals and conditions as blocks. */
+function fromJson(s: Record<string, unknown>): Record<string, unknown> {
+  const principal = s.Principal;
+  const principals =
+    principal === "*"
+      ? [{ type: "*", identifiers: ["*"] }]
+      : blocks(principal).flatMap((p) => Object.entries(p).map(([type, identifiers]) => ({ type, identifiers: strings(identifiers) })));
+  const condition = blocks(s.Condition).flatMap((byOperator) =>
+    Object.entries(byOperator).flatMap(([test, kv]) =>
+      blocks(kv).flatMap((pairs) => Object.entries(pairs).map(([variable, values]) => ({ test, variable, values: strings(values) }))),
+    ),
+  );
+  return { effect: s.Effect, actions: s.Action, resources: s.Resource, principals, condition };
+}
+
 /** Statements of a policy attribute: a reference to an aws_iam_policy_document, or literal JSON. */
 export function policyStatements(policy: unknown, ctx: RuleContext): Record<string, unknown>[] {
   const doc = ctx.deref(policy);
@@ -12,11 +27,7 @@ export function policyStatements(policy: unknown, ctx: RuleContext): Record<stri
   if (typeof policy === "string" && policy.trim().startsWith("{")) {
     try {
       const parsed = JSON.parse(policy) as { Statement?: unknown };
-      return blocks(parsed.Statement).map((s) => ({
-        effect: s.Effect,
-        actions: s.Action,
-        resources: s.Resource,
-      }));
+      return blocks(parsed.Statement).map(fromJson);
     } catch {
       return [];
     }
@@ -88,16 +99,21 @@ export const S3_RULES: Rule[] = [
   },
 ];
 
+/** `*` or `service:*`: every action (of a service). */
+const isFullWildcard = (a: string) => a === "*" || a.endsWith(":*");
+/** `kms:Encrypt*`, `s3:Get?bject`: a wildcard inside an action name, which matches actions added later too. */
+const isPartialWildcard = (a: string) => /[*?]/.test(a) && !isFullWildcard(a);
+
+const allowedActions = (statements: Record<string, unknown>[], test: (a: string) => boolean) =>
+  statements.filter(isAllow).flatMap((s) => strings(s.actions).filter(test));
+
 export const IAM_RULES: Rule[] = [
   {
     id: "IAM-NO-WILDCARD-ACTIONS",
     appliesTo: "data.aws_iam_policy_document",
     description: "Allow statements name their actions; no `*` or `service:*` (AwsSolutions-IAM5 / checkov CKV_AWS_49).",
     check: (doc) => {
-      const wild = blocks(doc.config.statement)
-        .filter(isAllow)
-        .flatMap((s) => strings(s.actions))
-        .filter((a) => a === "*" || a.endsWith(":*"));
+      const wild = allowedActions(blocks(doc.config.statement), isFullWildcard);
       return wild.length ? `allow statement with wildcard actions: ${wild.join(", ")}` : undefined;
     },
   },
@@ -106,14 +122,55 @@ export const IAM_RULES: Rule[] = [
     appliesTo: "aws_iam_role_policy",
     description: "Inline role policies written as JSON name their actions too (AwsSolutions-IAM5).",
     check: (p, ctx) => {
-      const wild = policyStatements(p.config.policy, ctx)
-        .filter(isAllow)
-        .flatMap((s) => strings(s.actions))
-        .filter((a) => a === "*" || a.endsWith(":*"));
+      const wild = allowedActions(policyStatements(p.config.policy, ctx), isFullWildcard);
       return wild.length ? `allow statement with wildcard actions: ${wild.join(", ")}` : undefined;
     },
   },
+  {
+    id: "IAM-NO-PARTIAL-WILDCARD-ACTIONS",
+    appliesTo: "data.aws_iam_policy_document",
+    description:
+      "Allow statements name whole actions: no `kms:Encrypt*` or `s3:Get?bject`, which also grant every action AWS adds " +
+      "later under that prefix (AwsSolutions-IAM5 flags them as `Action::<prefix>*`).",
+    check: (doc) => {
+      const wild = allowedActions(blocks(doc.config.statement), isPartialWildcard);
+      return wild.length ? `allow statement with partial wildcard actions: ${wild.join(", ")}` : undefined;
+    },
+  },
+  {
+    id: "IAM-NO-PARTIAL-WILDCARD-ACTIONS-JSON",
+    appliesTo: "aws_iam_role_policy",
+    description: "Inline role policies written as JSON name whole actions too (AwsSolutions-IAM5).",
+    check: (p, ctx) => {
+      const wild = allowedActions(policyStatements(p.config.policy, ctx), isPartialWildcard);
+      return wild.length ? `allow statement with partial wildcard actions: ${wild.join(", ")}` : undefined;
+    },
+  },
 ];
+
+/**
+ * Actions a role may allow on `*`, each with the condition key that scopes it instead and why. Nothing else may
+ * use `*` in a role (IAM-ROLE-NO-WILDCARD-RESOURCES).
+ * @see https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+ */
+export const WILDCARD_RESOURCE_EXCEPTIONS: readonly { action: string; conditionKey: string; reason: string }[] = [
+  {
+    action: "cloudwatch:PutMetricData",
+    conditionKey: "cloudwatch:namespace",
+    reason:
+      "PutMetricData has no resource type, so `*` is the only resource it takes; the namespace condition limits which metrics " +
+      "the role writes (Service Authorization Reference, Amazon CloudWatch).",
+  },
+];
+
+/** The wildcard-resource actions of a statement that no exception (with its condition key) covers. */
+function uncoveredWildcardActions(s: Record<string, unknown>): string[] {
+  if (!strings(s.resources).includes("*")) return [];
+  const keys = blocks(s.condition).map((c) => String(c.variable).toLowerCase());
+  return strings(s.actions).filter(
+    (a) => !WILDCARD_RESOURCE_EXCEPTIONS.some((e) => e.action === a && keys.includes(e.conditionKey.toLowerCase())),
+  );
+}
 
 /** The role a resource's `role_arn`/`role` refers to, and the statements of that role's inline policies. */
 function roleStatements(roleRef: unknown, ctx: RuleContext): { role?: SynthResource; statements: Record<string, unknown>[] } {
@@ -122,6 +179,21 @@ function roleStatements(roleRef: unknown, ctx: RuleContext): { role?: SynthResou
   const statements = ctx.referencing("aws_iam_role_policy", role).flatMap((p) => policyStatements(p.config.policy, ctx));
   return { role, statements };
 }
+
+export const ROLE_RULES: Rule[] = [
+  {
+    id: "IAM-ROLE-NO-WILDCARD-RESOURCES",
+    appliesTo: "aws_iam_role",
+    description:
+      "No role's Allow statement names `*` as a resource, except the actions in WILDCARD_RESOURCE_EXCEPTIONS with their " +
+      "scoping condition (AwsSolutions-IAM5 / checkov CKV_AWS_356, CKV_AWS_111).",
+    check: (role, ctx) => {
+      const { statements } = roleStatements(`\${${role.address}.arn}`, ctx);
+      const wild = [...new Set(statements.filter(isAllow).flatMap(uncoveredWildcardActions))];
+      return wild.length ? `allows ${wild.join(", ")} on *` : undefined;
+    },
+  },
+];
 
 /** The `${type.name.` prefix of references to a resource's attributes. */
 const refPrefix = (r: SynthResource) => `\${${r.address}.`;
@@ -412,12 +484,12 @@ export const EDGE_RULES: Rule[] = [
     id: "KINESIS-KMS",
     appliesTo: "aws_kinesis_stream",
     description:
-      "Streams are encrypted server-side with a customer-managed KMS key, not unencrypted or the AWS-managed aws/kinesis key (AwsSolutions-KDS1, AwsSolutions-KDS3 / checkov CKV_AWS_43, CKV_AWS_185).",
+      "Streams are encrypted server-side with KMS: the AWS-managed aws/kinesis key (the default here, no monthly charge) or a " +
+      "customer-managed key (encryption.customerManagedKeys), never unencrypted (AwsSolutions-KDS1 / checkov CKV_AWS_43; " +
+      "AwsSolutions-KDS3 and CKV_AWS_185 ask for a customer-managed key, which is the config's choice here).",
     check: (s) => {
       if (s.config.encryption_type !== "KMS") return `encryption_type is ${String(s.config.encryption_type ?? "NONE")}, not KMS`;
-      const key = String(s.config.kms_key_id ?? "");
-      if (key === "" || key === "alias/aws/kinesis") return "kms_key_id is not a customer-managed key";
-      return undefined;
+      return typeof s.config.kms_key_id === "string" && s.config.kms_key_id !== "" ? undefined : "kms_key_id is not set";
     },
   },
   {
@@ -447,6 +519,9 @@ export const EDGE_RULES: Rule[] = [
   },
 ];
 
+/** The AWS-managed SNS key, whose key policy AWS services such as CloudWatch alarms cannot be added to. */
+const SNS_AWS_MANAGED_KEY = "alias/aws/sns";
+
 export const OPS_RULES: Rule[] = [
   {
     id: "ALARM-HAS-ACTION",
@@ -462,9 +537,18 @@ export const OPS_RULES: Rule[] = [
   {
     id: "SNS-ENCRYPTED",
     appliesTo: "aws_sns_topic",
-    description: "Topics are encrypted at rest with a KMS key (AwsSolutions-SNS2 / checkov CKV_AWS_26).",
-    check: (topic) =>
-      typeof topic.config.kms_master_key_id === "string" && topic.config.kms_master_key_id !== "" ? undefined : "no kms_master_key_id",
+    description:
+      "Topics are encrypted at rest with a KMS key (AwsSolutions-SNS2 / checkov CKV_AWS_26); a topic CloudWatch alarms or " +
+      "EventBridge publish to needs a customer-managed key, as their service principals cannot use alias/aws/sns " +
+      "(https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).",
+    check: (topic, ctx) => {
+      const key = topic.config.kms_master_key_id;
+      if (!(typeof key === "string" && key !== "")) return "no kms_master_key_id";
+      const publishers = ["aws_cloudwatch_metric_alarm", "aws_cloudwatch_event_target"].filter((t) => ctx.referencing(t, topic).length);
+      return key === SNS_AWS_MANAGED_KEY && publishers.length
+        ? `${publishers.join(" and ")} publish here, and their services cannot use alias/aws/sns: use a customer-managed key`
+        : undefined;
+    },
   },
   {
     id: "SNS-TLS-ONLY",
@@ -547,10 +631,14 @@ export const API_RULES: Rule[] = [
     id: "LAMBDA-PERMISSION-SOURCE-ARN",
     appliesTo: "aws_lambda_permission",
     description:
-      "A permission for API Gateway to invoke a function names the calling API in source_arn, so no other API can " +
-      "(checkov CKV_AWS_364).",
+      "A permission for an AWS service (API Gateway, EventBridge, S3, ...) to invoke a function names the calling resource in " +
+      "source_arn or the account in source_account, so no other account's resource can (checkov CKV_AWS_364).",
     check: (p) =>
-      p.config.principal === "apigateway.amazonaws.com" && typeof p.config.source_arn !== "string" ? "no source_arn" : undefined,
+      String(p.config.principal ?? "").endsWith(".amazonaws.com") &&
+      typeof p.config.source_arn !== "string" &&
+      typeof p.config.source_account !== "string"
+        ? `${String(p.config.principal)} may invoke without source_arn or source_account`
+        : undefined,
   },
   {
     id: "DDB-PITR",
@@ -713,10 +801,105 @@ export const DASHBOARD_RULES: Rule[] = [
   quicksightPermissionsRule("QUICKSIGHT-DASHBOARD-PERMISSIONS", "aws_quicksight_dashboard", "permissions"),
 ];
 
+/**
+ * Condition keys that bind a service principal to this account or one of its resources (cross-service confused
+ * deputy prevention). A `kms:EncryptionContext:` key counts: SNS, Kinesis and CloudWatch Logs put the resource's ARN
+ * there, and AWS documents it where a service sends no aws:SourceArn (EventBridge to an encrypted topic).
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export const SOURCE_CONDITION_KEYS = ["aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths"];
+const SOURCE_CONDITION_PREFIXES = ["kms:encryptioncontext:"];
+
+/** Service statements that may go without a source condition, each with why. Nothing else may (the *-POLICY-SOURCE-CONDITION rules). */
+export const SOURCE_CONDITION_EXCEPTIONS: readonly { services: string[]; actions: string[]; reason: string }[] = [
+  {
+    services: ["events.amazonaws.com"],
+    actions: ["logs:CreateLogStream"],
+    reason:
+      "EventBridge's CreateLogStream call to a log-group target carries no aws:SourceArn (AWS's own EventBridge -> Logs " +
+      "pattern conditions PutLogEvents only); an empty stream in one group writes no data.",
+  },
+];
+
+const hasSourceCondition = (s: Record<string, unknown>) =>
+  blocks(s.condition).some((c) => {
+    const key = String(c.variable).toLowerCase();
+    return SOURCE_CONDITION_KEYS.includes(key) || SOURCE_CONDITION_PREFIXES.some((p) => key.startsWith(p));
+  });
+
+/** Service principals of Allow statements that have no source condition and no named exception. */
+function unboundServices(statements: Record<string, unknown>[]): string[] {
+  return statements
+    .filter(isAllow)
+    .filter((s) => !hasSourceCondition(s))
+    .flatMap((s) => {
+      const services = blocks(s.principals)
+        .filter((p) => p.type === "Service")
+        .flatMap((p) => strings(p.identifiers));
+      const actions = strings(s.actions);
+      const excepted = SOURCE_CONDITION_EXCEPTIONS.some(
+        (e) => services.every((svc) => e.services.includes(svc)) && actions.every((a) => e.actions.includes(a)),
+      );
+      return excepted ? [] : services;
+    });
+}
+
+function sourceConditionRule(id: string, type: string, attribute: string, what: string): Rule {
+  return {
+    id,
+    appliesTo: type,
+    description:
+      `Every Allow statement of ${what} that names an AWS service principal carries aws:SourceAccount, aws:SourceArn (or ` +
+      "SourceOrgID/SourceOrgPaths) or a kms:EncryptionContext condition naming the resource, so the service acts only for " +
+      "this account's resources; exceptions are named in SOURCE_CONDITION_EXCEPTIONS (AWS IAM guide, cross-service confused " +
+      "deputy prevention; checkov and cdk-nag check this only for Lambda permissions, CKV_AWS_364).",
+    check: (r, ctx) => {
+      const services = [...new Set(unboundServices(policyStatements(r.config[attribute], ctx)))];
+      return services.length ? `${services.join(", ")} allowed without a source condition (aws:SourceAccount / aws:SourceArn)` : undefined;
+    },
+  };
+}
+
+export const RESOURCE_POLICY_RULES: Rule[] = [
+  sourceConditionRule("KMS-POLICY-SOURCE-CONDITION", "aws_kms_key", "policy", "a KMS key policy"),
+  sourceConditionRule("KMS-KEY-POLICY-SOURCE-CONDITION", "aws_kms_key_policy", "policy", "a KMS key policy"),
+  sourceConditionRule("SNS-POLICY-SOURCE-CONDITION", "aws_sns_topic_policy", "policy", "an SNS topic policy"),
+  sourceConditionRule("SNS-TOPIC-POLICY-SOURCE-CONDITION", "aws_sns_topic", "policy", "an SNS topic's inline policy"),
+  sourceConditionRule("S3-POLICY-SOURCE-CONDITION", "aws_s3_bucket_policy", "policy", "an S3 bucket policy"),
+  sourceConditionRule("SQS-POLICY-SOURCE-CONDITION", "aws_sqs_queue_policy", "policy", "an SQS queue policy"),
+  sourceConditionRule("SQS-QUEUE-POLICY-SOURCE-CONDITION", "aws_sqs_queue", "policy", "an SQS queue's inline policy"),
+  sourceConditionRule(
+    "LOGS-POLICY-SOURCE-CONDITION",
+    "aws_cloudwatch_log_resource_policy",
+    "policy_document",
+    "a CloudWatch Logs resource policy",
+  ),
+];
+
+/** Id of the reserved-concurrency rule; NodeFunction suppresses it, with the reason, when it reserves nothing. */
+export const LAMBDA_RESERVED_CONCURRENCY = "LAMBDA-RESERVED-CONCURRENCY";
+
+export const LAMBDA_RULES: Rule[] = [
+  {
+    id: LAMBDA_RESERVED_CONCURRENCY,
+    appliesTo: "aws_lambda_function",
+    description:
+      "A function reserves concurrency (at least 1), which caps what a flood of invocations costs and keeps other functions " +
+      "from starving it, or carries a written suppression saying why not (checkov CKV_AWS_115).",
+    check: (fn) => {
+      const reserved = fn.config.reserved_concurrent_executions;
+      return typeof reserved === "number" && reserved >= 1 ? undefined : "reserved_concurrent_executions is not set to 1 or more";
+    },
+  },
+];
+
 /** Every rule the pack checks. */
 export const RULES: Rule[] = [
   ...S3_RULES,
   ...IAM_RULES,
+  ...ROLE_RULES,
+  ...RESOURCE_POLICY_RULES,
+  ...LAMBDA_RULES,
   ...INGESTION_RULES,
   ...EDGE_RULES,
   ...OPS_RULES,
