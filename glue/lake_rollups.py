@@ -60,7 +60,8 @@ ROLLUP_TYPES: dict[str, pa.DataType] = {
     "timestamp_ms": pa.timestamp("ms", tz="UTC"),
 }
 
-#: The placeholder the spec's SQL holds for the day; replaced by the quoted day, e.g. '2026-01-05'.
+#: The placeholder the spec's SQL holds for the day (unless the spec names its own ``day_placeholder``); replaced by the
+#: quoted day, e.g. '2026-01-05'.
 DAY_PLACEHOLDER = "$DAY"
 
 #: File metadata key of the fingerprint (rollup definition + the day's input files).
@@ -88,13 +89,14 @@ class Rollup:
     table: str
     arrow: pa.Schema
     sql: str
+    placeholder: str
     #: sha256 of the rollup's definition as generated (name, columns, SQL): part of every file's fingerprint.
     definition_hash: str
 
     def sql_for(self, day: dt.date) -> str:
         """The SQL for one day. The spec may hold the placeholder quoted ('$DAY') or bare ($DAY); both give '2026-01-05'."""
         quoted = f"'{day.isoformat()}'"
-        return self.sql.replace(f"'{DAY_PLACEHOLDER}'", quoted).replace(DAY_PLACEHOLDER, quoted)
+        return self.sql.replace(f"'{self.placeholder}'", quoted).replace(self.placeholder, quoted)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ def spec_from_json(doc: dict) -> RollupSpec:
     if not isinstance(file, str) or "/" in file or not file.endswith(".parquet") or file.startswith(("_", ".")):
         # Athena and our readers skip names starting with _ or .: such a file would never be read.
         raise ValueError(f"rollups spec: file must be a visible *.parquet name without '/', got {file!r}")
+    placeholder = doc.get("day_placeholder", DAY_PLACEHOLDER)
+    if not isinstance(placeholder, str) or not placeholder.strip():
+        raise ValueError(f"rollups spec: day_placeholder must be a non-empty string, got {placeholder!r}")
     rollups = []
     for r in doc.get("rollups", []):
         name = r.get("name")
@@ -128,10 +133,10 @@ def spec_from_json(doc: dict) -> RollupSpec:
         names = [f.name for f in fields]
         if len(set(names)) != len(names):
             raise ValueError(f"rollup {name}: duplicate column names in {names}")
-        if DAY_PLACEHOLDER not in r.get("sql", ""):
-            raise ValueError(f"rollup {name}: the SQL does not contain {DAY_PLACEHOLDER}, so it cannot be limited to one day")
+        if placeholder not in r.get("sql", ""):
+            raise ValueError(f"rollup {name}: the SQL does not contain {placeholder}, so it cannot be limited to one day")
         definition = json.dumps({"name": name, "columns": r["columns"], "sql": r["sql"]}, sort_keys=True)
-        rollups.append(Rollup(name, r["table"], pa.schema(fields), r["sql"], hashlib.sha256(definition.encode()).hexdigest()))
+        rollups.append(Rollup(name, r["table"], pa.schema(fields), r["sql"], placeholder, hashlib.sha256(definition.encode()).hexdigest()))
     if len({r.name for r in rollups}) != len(rollups):
         raise ValueError("rollups spec: duplicate rollup names")
     return RollupSpec(prefix, file, tuple(rollups))
@@ -321,12 +326,13 @@ def stored_fingerprint(fs: pafs.FileSystem, path: str) -> str | None:
 def put_atomic(fs: pafs.FileSystem, path: str, data: bytes, on_step: OnStep | None = None) -> None:
     """Replace one file whole. S3: a single PUT (or a completed multipart upload) makes the object appear at once, and an
     interrupted one leaves the old object. Elsewhere: a hidden temporary name in the same directory, then a rename."""
-    parent, name = path.rsplit("/", 1)
-    fs.create_dir(parent, recursive=True)
     if isinstance(fs, pafs.S3FileSystem):
+        # No create_dir: S3 has no directories, and a marker object would be one more key in the table's location.
         with fs.open_output_stream(path) as out:
             out.write(data)
         return
+    parent, name = path.rsplit("/", 1)
+    fs.create_dir(parent, recursive=True)
     for info in fs.get_file_info(pafs.FileSelector(parent, allow_not_found=True)):
         if info.type == pafs.FileType.File and info.base_name.startswith(f"_{name}.") and info.base_name.endswith(".tmp"):
             fs.delete_file(info.path)  # left by a write that crashed before its rename; never read (hidden)

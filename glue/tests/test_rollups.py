@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
@@ -396,3 +397,32 @@ def test_rollups_are_skipped_for_a_day_whose_compaction_failed(lake, schema, cap
     assert code == 1
     assert "ROLLUPS SKIPPED for 2026-01-05: compaction failed there" in capsys.readouterr().err
     assert not (Path(lake.root) / "rollups").exists()
+
+
+# ---------------------------------------------------------------------------
+# The real spec (schemas/generated/rollups.json, generated from the TypeScript rollup registry)
+
+REAL_SPEC = SCHEMA_JSON.parent / "rollups.json"
+
+
+def test_every_real_rollup_runs_over_a_generated_day_with_its_declared_columns(lake, schema):
+    spec = lr.load_spec(pafs.LocalFileSystem(), str(REAL_SPEC))
+    event_types = next(k["values"] for k in json.loads(SCHEMA_JSON.read_text())["x-partition-keys"] if k["kind"] == "enum")
+    written = {}
+    for i, event_type in enumerate(event_types):
+        written[event_type] = day_events(schema, 300, seed=100 + i)
+        write_input(lake, partition(schema, event_type), written[event_type], "firehose-0.parquet")
+
+    results = lr.rollup_day(lake, schema, spec, DAY)
+
+    assert [(r.rollup, r.status, r.error) for r in results] == [(r.name, "written", None) for r in spec.rollups]
+    for r, res in zip(spec.rollups, results, strict=True):
+        table = pq.read_table(lr.rollup_path(lake, schema, spec, r, DAY))
+        assert table.schema.equals(r.arrow), r.name
+        assert table.num_rows == res.rows > 0, r.name
+    # One of them checked by hand: traffic_daily, one row for the day.
+    everything = pa.concat_tables(written.values())
+    bots = everything.column("is_bot").to_pylist()
+    pages = written["page_view"].filter(pc.invert(written["page_view"].column("is_bot")))
+    visitors = {v for v in pages.column("visitor_id").to_pylist() if v is not None}
+    assert read_rollup(lake, schema, spec, "traffic_daily") == [(everything.num_rows, sum(bots), pages.num_rows, len(visitors))]
