@@ -198,23 +198,40 @@ def list_day(lake: lc.Lake, schema: lc.LakeSchema, day: dt.date) -> DayInputs:
     return DayInputs(tuple(sorted(files, key=lambda f: f[1].path)))
 
 
-def events_view_schema(schema: lc.LakeSchema) -> pa.Schema:
-    """The DuckDB view ``events``: the table's columns, then its partition keys as strings (as in the path)."""
-    return pa.schema([*schema.arrow, *(pa.field(k.name, pa.string()) for k in schema.partition_keys)])
+def columns_read(rollups: Sequence[Rollup], schema: lc.LakeSchema) -> list[str]:
+    """The table's columns the rollups' SQL names (as words; a superset is harmless), in table order: the only ones read,
+    which bounds memory by what the rollups use. All of them when a SQL could select columns without naming them."""
+    text = "\n".join(r.sql for r in rollups)
+    unnamed = re.search(r"\*", re.sub(r"count\s*\(\s*\*\s*\)", "", text, flags=re.IGNORECASE)) or re.search(
+        r"\bcolumns\s*\(", text, flags=re.IGNORECASE
+    )
+    if unnamed:
+        return list(schema.arrow.names)
+    return [n for n in schema.arrow.names if re.search(rf"\b{re.escape(n)}\b", text, flags=re.IGNORECASE)]
 
 
-def read_day(lake: lc.Lake, schema: lc.LakeSchema, inputs: DayInputs) -> pa.Table:
-    """Every row of the day's inputs, conformed to the table's schema (as compaction reads them), with the partition values."""
-    view = events_view_schema(schema)
+def events_view_schema(schema: lc.LakeSchema, columns: Sequence[str] | None = None) -> pa.Schema:
+    """The DuckDB view ``events``: the table's columns (those given, default all), then its partition keys as strings
+    (as in the path)."""
+    fields = [schema.arrow.field(c) for c in (schema.arrow.names if columns is None else columns)]
+    return pa.schema([*fields, *(pa.field(k.name, pa.string()) for k in schema.partition_keys)])
+
+
+def read_day(lake: lc.Lake, schema: lc.LakeSchema, inputs: DayInputs, columns: Sequence[str] | None = None) -> pa.Table:
+    """Every row of the day's inputs, conformed to the table's schema (as compaction reads them), with the partition
+    values; only the given columns (default all)."""
+    view = events_view_schema(schema, columns)
+    body_schema = pa.schema([f for f in view if f.name in schema.arrow.names])
 
     def read(item: tuple[lc.Partition, pafs.FileInfo]) -> pa.Table:
         part, info = item
         try:
-            table = lc._open_parquet(lake.filesystem, info.path).read(use_threads=False)
+            pf = lc._open_parquet(lake.filesystem, info.path)
+            present = [c for c in body_schema.names if c in pf.schema_arrow.names]
+            table = pf.read(columns=present, use_threads=False)
         except (OSError, pa.ArrowException) as e:
             raise RollupError(f"unreadable input {info.path}: {e}") from e
-        batches = [lc._conform(b, schema.arrow) for b in table.to_batches()]
-        body = pa.Table.from_batches(batches, schema.arrow)
+        body = pa.Table.from_batches([lc._conform(b, body_schema) for b in table.to_batches()], body_schema)
         values = dict(part.values)
         for k in schema.partition_keys:
             body = body.append_column(pa.field(k.name, pa.string()), pa.array([values[k.name]] * body.num_rows, pa.string()))
@@ -388,7 +405,7 @@ def rollup_day(
     if not todo:
         return results
     try:
-        events = read_day(lake, schema, inputs)
+        events = read_day(lake, schema, inputs, columns_read([r for r, _, _ in todo], schema))
     except (RollupError, OSError, pa.ArrowException) as e:
         return results + [RollupResult(r.name, day, "failed", error=str(e)) for r, _, _ in todo]
     con = connect()

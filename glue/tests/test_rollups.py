@@ -426,3 +426,19 @@ def test_every_real_rollup_runs_over_a_generated_day_with_its_declared_columns(l
     pages = written["page_view"].filter(pc.invert(written["page_view"].column("is_bot")))
     visitors = {v for v in pages.column("visitor_id").to_pylist() if v is not None}
     assert read_rollup(lake, schema, spec, "traffic_daily") == [(everything.num_rows, sum(bots), pages.num_rows, len(visitors))]
+
+
+def test_the_tests_run_the_pinned_runtime_versions_that_glue_installs():
+    lines = (SCHEMA_JSON.parents[2] / "glue" / "requirements.txt").read_text().splitlines()
+    pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    assert pins == {"pyarrow": pa.__version__, "duckdb": duckdb.__version__}
+
+
+def test_only_the_columns_the_rollups_name_are_read_unless_a_sql_selects_unnamed_ones(schema, spec):
+    assert lr.columns_read(spec.rollups, schema) == [
+        n for n in schema.arrow.names if n in {"event_time", "bytes_sent", "time_taken_ms", "document_id", "visitor_id", "country"}
+    ]
+    star = _spec_with(lambda d: d["rollups"][2].update(sql="SELECT count(*) AS requests FROM (SELECT * FROM events WHERE day = $DAY)"))
+    assert lr.columns_read(star.rollups, schema) == schema.arrow.names
+    regex = _spec_with(lambda d: d["rollups"][2].update(sql="SELECT max(COLUMNS('utm_.*')) FROM events WHERE day = $DAY"))
+    assert lr.columns_read(regex.rollups, schema) == schema.arrow.names
