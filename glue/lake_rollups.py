@@ -187,14 +187,21 @@ class DayInputs:
 
 
 def list_day(lake: lc.Lake, schema: lc.LakeSchema, day: dt.date) -> DayInputs:
-    """List the day's input files. Refuses a partition with an unfinished compaction (its rows may be there twice)."""
+    """List the day's input files. Refuses a partition with an unfinished compaction: a committed run whose inputs are
+    not all deleted yet, or outputs of a run that crashed before its manifest; in both, some rows are there twice."""
     files = []
     for part in lc.partitions_for_day(lake, schema, day):
-        unfinished = [m.run_id for m in lc.read_manifests(lake, part) if m.status != "done"]
+        manifests = lc.read_manifests(lake, part)
+        infos = lake.filesystem.get_file_info(pafs.FileSelector(lake.path(lake.events_prefix, part.rel), allow_not_found=True))
+        visible = [i for i in infos if i.type == pafs.FileType.File and not lc._is_hidden(i.base_name)]
+        known = {m.run_id for m in manifests}
+        unfinished = sorted(
+            {m.run_id for m in manifests if m.status != "done"}
+            | {lc._run_of(i.base_name) for i in visible if lc._is_compacted(i.base_name) and lc._run_of(i.base_name) not in known}
+        )
         if unfinished:
             raise RollupError(f"partition {part.rel} has unfinished compaction run(s) {unfinished}; its rows may be doubled")
-        infos = lake.filesystem.get_file_info(pafs.FileSelector(lake.path(lake.events_prefix, part.rel), allow_not_found=True))
-        files += [(part, i) for i in infos if i.type == pafs.FileType.File and not lc._is_hidden(i.base_name)]
+        files += [(part, i) for i in visible]
     return DayInputs(tuple(sorted(files, key=lambda f: f[1].path)))
 
 

@@ -321,6 +321,22 @@ def test_a_partition_with_an_unfinished_compaction_is_not_rolled_up(lake, schema
     assert not (Path(lake.root) / "rollups").exists()
 
 
+def test_outputs_of_a_compaction_that_crashed_before_its_manifest_are_not_rolled_up(lake, schema, spec):
+    seed_day(lake, schema)
+    part = partition(schema, "page_view")
+
+    def stop_before_commit(step: str, _info: dict) -> None:
+        if step == "outputs-written":
+            raise Crash(step)
+
+    with pytest.raises(Crash):
+        lc.compact_partition(lake, schema, part, SMALL, stop_before_commit)
+
+    results = lr.rollup_day(lake, schema, spec, DAY)
+    assert {r.status for r in results} == {"failed"}
+    assert all(f"partition {part.rel} has unfinished compaction run(s)" in (r.error or "") for r in results)
+
+
 def test_the_rollups_prefix_may_not_overlap_the_events_or_manifests(lake, schema):
     bad = _spec_with(lambda d: d.update(prefix="events/rollups/"))
     with pytest.raises(lr.RollupError, match="overlaps 'events/'"):
