@@ -305,6 +305,7 @@ export class CompactionJob extends Construct {
       securityConfiguration: this.securityConfiguration.name,
       defaultArguments: {
         "--job-language": "python",
+        // Several modules: "complete paths separated by a comma". @see https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-jobs-job.html
         "--extra-py-files": [library, rollupsLibrary].join(","),
         // The pyarrow and duckdb the tests ran against (glue/requirements.txt), installed by pip from PyPI at job start:
         // Glue 5.0 is Python 3.11 on Amazon Linux 2023 (glibc 2.34); both pins publish cp311 manylinux x86_64 wheels
