@@ -1,6 +1,6 @@
 """Benchmark of the daily rollups (glue/lake_rollups.py) on local files: what they add to the Glue run.
 
-Writes one compacted day of generated events (one file per event type, as after compaction),
+Writes one day of generated events (one file per event type, as many as after compaction),
 then rolls it up with the real spec (schemas/generated/rollups.json) several times, each in a
 fresh child process, and reports the median wall time, seconds per 100,000 rows and peak
 resident memory; then the same for 10x the rows. Local disk, not S3: on Glue the reads add
@@ -76,7 +76,7 @@ def seed_lake(root: Path, schema: lc.LakeSchema, rows: int) -> int:
         d.mkdir(parents=True)
         # page views dominate, as on a real site: half the rows; the rest split evenly.
         n = rows // 2 if event_type == "page_view" else (rows - rows // 2) // (len(event_types) - 1)
-        pq.write_table(generate(schema, n, rng), d / f"{lc.COMPACTED_PREFIX}bench-0000.parquet", compression="snappy")
+        pq.write_table(generate(schema, n, rng), d / "day-0000.parquet", compression="snappy")
     return sum(pq.ParquetFile(p).metadata.num_rows for p in (root / EVENTS).rglob("*.parquet"))
 
 
