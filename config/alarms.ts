@@ -106,9 +106,9 @@ export const ALARMS: readonly AlarmSpec[] = [
     stage: "compaction",
     metricCount: 0,
     means:
-      "The daily Glue compaction job ended FAILED, TIMEOUT, ERROR or STOPPED (an EventBridge rule on Glue Job State Change). Data is safe: compaction only deletes inputs after verifying its outputs.",
+      "The daily Glue job (compaction, then rollups) ended FAILED, TIMEOUT, ERROR or STOPPED (an EventBridge rule on Glue Job State Change). Data is safe: compaction deletes inputs only after verifying its outputs; rollups never touch events.",
     action:
-      "Open the job run in the Glue console and its log; rerun it (it is idempotent). Until it succeeds, Athena reads more small files, which is slower, not wrong.",
+      "Read the run's log (FAILED and SKIPPED lines name the partition or rollup) and rerun it; it is idempotent. Until then Athena reads more small files and the dashboards miss the affected days' new rollups.",
   },
   {
     id: "api-5xx-rate",

@@ -27,7 +27,7 @@ export const GLUE_JOB_LIMITS = {
 /** Why a Glue cron expression is invalid, or undefined when it is valid. */
 export function glueCronProblem(expr: string): string | undefined {
   const m = /^cron\((.*)\)$/.exec(expr.trim());
-  if (!m) return "must look like cron(Minutes Hours Day-of-month Month Day-of-week Year), e.g. cron(30 2 * * ? *)";
+  if (!m) return "must look like cron(Minutes Hours Day-of-month Month Day-of-week Year), e.g. cron(30 0 * * ? *)";
   const fields = (m[1] ?? "").trim().split(/\s+/);
   if (fields.length !== 6) return `a Glue cron has 6 fields (Minutes Hours Day-of-month Month Day-of-week Year); got ${fields.length}`;
   const [, , dom, , dow] = fields;
@@ -36,6 +36,13 @@ export function glueCronProblem(expr: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The daily run's default start, 00:30 UTC: Firehose buffers at most 900 s, so by then yesterday's partitions are
+ * closed; a record that still arrives late lands in the next run's lookback days. Rollups are written right after
+ * compaction, so the QuickSight refresh default (config/dashboards.ts, 01:30 UTC) follows the job.
+ */
+export const DEFAULT_COMPACTION_SCHEDULE = "cron(30 0 * * ? *)";
+
 const whole = (key: string) => z.number().int(`${key} must be a whole number`);
 
 export const CompactionConfig = z
@@ -43,8 +50,9 @@ export const CompactionConfig = z
     /** Run the job on its schedule. The job is deployed either way and can be started by hand. @default true */
     enabled: z.boolean().default(true),
     /**
-     * When the daily run starts, a Glue cron expression in UTC. By 02:30 Firehose has closed
-     * yesterday's partitions (it buffers at most 900 s). @default "cron(30 2 * * ? *)"
+     * When the daily run (compaction, then rollups) starts, a Glue cron expression in UTC. By 00:30
+     * Firehose has closed yesterday's partitions (it buffers at most 900 s). Keep the dashboards'
+     * refresh after it. @default "cron(30 0 * * ? *)" (DEFAULT_COMPACTION_SCHEDULE)
      */
     schedule: z
       .string()
@@ -52,7 +60,7 @@ export const CompactionConfig = z
         const problem = glueCronProblem(v);
         if (problem) ctx.addIssue({ code: "custom", message: problem });
       })
-      .default("cron(30 2 * * ? *)"),
+      .default(DEFAULT_COMPACTION_SCHEDULE),
     /** Days before yesterday compacted again, for files that arrive late (0-31). @default 2 */
     lookbackDays: whole("lookbackDays").min(0).max(31).default(2),
     /** Size of an output file in MiB (16-1024); Athena reads large files best. @default 128 */

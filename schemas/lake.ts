@@ -16,6 +16,8 @@ export const LAKE_PREFIXES = {
   manifests: "_compaction/",
   /** Google Analytics 4 reports AppFlow writes as Parquet: `ga/<flow name>/yyyy/MM/dd/` (see schemas/ga.ts). */
   ga: "ga/",
+  /** Daily rollups: `rollups/<name>/year=../month=../day=../` + {@link ROLLUP_FILE} (see schemas/rollups.ts). */
+  rollups: "rollups/",
 } as const;
 
 /** First year the year projection covers; Athena projects only the range, so it must include the data. */

@@ -14,11 +14,18 @@ import { GlueTrigger } from "@cdktf/provider-aws/lib/glue-trigger";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { Testing } from "cdktf";
-import { glueCronProblem } from "../../config/compaction";
+import { DEFAULT_COMPACTION_SCHEDULE, glueCronProblem } from "../../config/compaction";
 import { ConfigError, parseConfig } from "../../config/load";
 import { LAKE_PREFIXES } from "../../schemas/lake";
 import { AnalyticsStack } from "../../stacks/base-stack";
-import { COMPACTION_CODE_PREFIX, CompactionJob, compactionCodeHash, runtimeRequirements } from "../../stacks/constructs/compaction-job";
+import {
+  COMPACTION_CODE_PREFIX,
+  COMPACTION_FILES,
+  CompactionJob,
+  compactionCodeHash,
+  readRollupsSpec,
+  runtimeRequirements,
+} from "../../stacks/constructs/compaction-job";
 import { SecureBucket } from "../../stacks/constructs/secure-bucket";
 import { PipelineStack } from "../../stacks/pipeline-stack";
 import { evaluate } from "../../stacks/rules/engine";
@@ -54,25 +61,32 @@ describe("compaction job", () => {
     });
   });
 
-  it("runs the uploaded script under a content-hashed key, with its library and the generated schema beside it", () => {
+  it("runs the uploaded script under a content-hashed key, with its libraries, the generated schema and rollups beside it", () => {
     const hash = compactionCodeHash();
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
     const prefix = `s3://\${aws_s3_bucket.${artifactsBucket}.bucket}/${COMPACTION_CODE_PREFIX}${hash}/`;
     expect((job.command as { script_location: string }).script_location).toBe(`${prefix}compaction_job.py`);
-    expect(job.default_arguments["--extra-py-files"]).toBe(`${prefix}lake_compaction.py`);
+    expect(job.default_arguments["--extra-py-files"]).toBe(`${prefix}lake_compaction.py,${prefix}lake_rollups.py`);
     expect(job.default_arguments["--schema-uri"]).toBe(`${prefix}events.schema.json`);
+    expect(job.default_arguments["--rollups-uri"]).toBe(`${prefix}rollups.json`);
     const keys = resourcesOfType(json, "aws_s3_object").map((o) => o.key);
     expect(keys.sort()).toEqual(
-      ["compaction_job.py", "events.schema.json", "lake_compaction.py"].map((f) => `${COMPACTION_CODE_PREFIX}${hash}/${f}`),
+      ["compaction_job.py", "events.schema.json", "lake_compaction.py", "lake_rollups.py", "rollups.json"].map(
+        (f) => `${COMPACTION_CODE_PREFIX}${hash}/${f}`,
+      ),
     );
     expect(synthesized).toHaveResourceWithProperties(S3Object, { source_hash: expect.stringMatching(/^[0-9A-F]{32}$/i) });
   });
 
-  it("passes the lake, its prefixes (from schemas/lake.ts), the tunables and the tested pyarrow pin", () => {
+  it("passes the lake, its prefixes (from schemas/lake.ts), the tunables and the tested pyarrow and duckdb pins", () => {
     const pins = readFileSync(REQUIREMENTS, "utf8")
       .split("\n")
       .filter((l) => /^\w/.test(l));
-    expect(pins).toEqual([expect.stringMatching(/^pyarrow==\d+\.\d+\.\d+$/)]);
+    expect(pins).toEqual([expect.stringMatching(/^pyarrow==\d+\.\d+\.\d+$/), expect.stringMatching(/^duckdb==\d+\.\d+\.\d+$/)]);
+    // The dev requirements (what pytest runs on) take the runtime pins from the same file, never a second copy.
+    const dev = readFileSync(path.resolve(__dirname, "../../glue/requirements-dev.txt"), "utf8");
+    expect(dev).toMatch(/^-r requirements\.txt$/m);
+    expect(dev).not.toMatch(/^(pyarrow|duckdb)\b/m);
     expect(job.default_arguments).toMatchObject({
       "--lake-bucket": expect.stringMatching(/^\$\{aws_s3_bucket\.lake_bucket_[\w]+\.bucket\}$/),
       "--events-prefix": LAKE_PREFIXES.events,
@@ -129,7 +143,7 @@ describe("compaction job", () => {
     expect(synthesized).toHaveResourceWithProperties(GlueTrigger, {
       name: "webstats-test-compaction-daily",
       type: "SCHEDULED",
-      schedule: "cron(30 2 * * ? *)",
+      schedule: "cron(30 0 * * ? *)",
       enabled: true,
       actions: [{ job_name: expect.stringMatching(/^\$\{aws_glue_job\.[\w-]+\.name\}$/) }],
     });
@@ -138,7 +152,7 @@ describe("compaction job", () => {
     expect(custom).toHaveResourceWithProperties(GlueJob, { execution_class: "STANDARD" });
   });
 
-  it("lets the role touch lake objects only under the events and manifest prefixes, and read only its own code", () => {
+  it("lets the role touch lake objects only under the events, manifest and rollups prefixes, and read only its own code", () => {
     const trust = Object.values(json.data.aws_iam_policy_document ?? {}).find((d) =>
       JSON.stringify(d).includes('"glue.amazonaws.com"'),
     ) as { statement: { condition: { variable: string }[] }[] };
@@ -153,12 +167,18 @@ describe("compaction job", () => {
     for (const r of resources) {
       expect(r).toMatch(
         new RegExp(
-          `(lake_bucket_\\w+\\.arn\\}/(${LAKE_PREFIXES.events}|${LAKE_PREFIXES.manifests})|artifacts_bucket_\\w+\\.arn\\}/${COMPACTION_CODE_PREFIX})\\*$`,
+          `(lake_bucket_\\w+\\.arn\\}/(${LAKE_PREFIXES.events}|${LAKE_PREFIXES.manifests}|${LAKE_PREFIXES.rollups})|artifacts_bucket_\\w+\\.arn\\}/${COMPACTION_CODE_PREFIX})\\*$`,
         ),
       );
     }
     const deletes = permissions.statement.filter((s) => s.actions.includes("s3:DeleteObject")).flatMap((s) => s.resources);
     expect(deletes.every((r) => /lake_bucket/.test(r))).toBe(true);
+    // Rollups are replaced by a PUT over the same key: written, never deleted.
+    expect(deletes.some((r) => r.includes(LAKE_PREFIXES.rollups))).toBe(false);
+    const puts = permissions.statement.filter((s) => s.actions.includes("s3:PutObject")).flatMap((s) => s.resources);
+    expect(puts).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`lake_bucket_\\w+\\.arn\\}/${LAKE_PREFIXES.rollups}\\*$`))]),
+    );
   });
 
   it("synthesizes with no rule violation and passes every Glue rule", () => {
@@ -180,7 +200,7 @@ describe("compaction config", () => {
   it("defaults every key", () => {
     expect(testConfig().compaction).toEqual({
       enabled: true,
-      schedule: "cron(30 2 * * ? *)",
+      schedule: DEFAULT_COMPACTION_SCHEDULE,
       lookbackDays: 2,
       targetFileSizeMb: 128,
       rowGroupRows: 131072,
@@ -242,6 +262,16 @@ describe("CompactionJob construct", () => {
     expect(build({ logRetentionDays: 2 })).toThrow(/logRetentionDays \(config key compaction\.logRetentionDays\)/);
     expect(build({ lookbackDays: -1 })).toThrow(/lookbackDays \(config key compaction\.lookbackDays\)/);
     expect(build({})).not.toThrow();
+  });
+
+  it("checks at synth that the generated rollups write where the role may write", () => {
+    expect(readRollupsSpec().prefix).toBe(LAKE_PREFIXES.rollups);
+    expect(readRollupsSpec().names.length).toBeGreaterThan(0);
+    expect(COMPACTION_FILES.rollups).toMatch(/schemas\/generated\/rollups\.json$/);
+    const dir = mkdtempSync(path.join(tmpdir(), "rollups-"));
+    const file = path.join(dir, "rollups.json");
+    writeFileSync(file, JSON.stringify({ prefix: "aggregates/", file: "part-00000.parquet", rollups: [] }));
+    expect(() => readRollupsSpec(file)).toThrow(/prefix "aggregates\/" is not LAKE_PREFIXES\.rollups \(rollups\/\); run `npm run gen`/);
   });
 
   it("refuses an unpinned runtime requirement", () => {

@@ -1,10 +1,10 @@
 /**
- * The daily compaction of the lake: an AWS Glue 5.0 job running
- * glue/compaction_job.py (Python 3.11, pyarrow), its code uploaded to a small
- * artifacts bucket under a content hash, a security configuration that
+ * The daily compaction and rollups of the lake: an AWS Glue 5.0 job running
+ * glue/compaction_job.py (Python 3.11, pyarrow, DuckDB), its code uploaded to a
+ * small artifacts bucket under a content hash, a security configuration that
  * encrypts its logs and bookmarks with a KMS key, its own log group, a
  * scheduled trigger and a role that may touch only the lake's events and
- * manifest prefixes and read its own code.
+ * manifest prefixes, write only under the rollups prefix, and read its own code.
  *
  * Why Glue 5.0 and not a Python shell job: see docs/compaction.md.
  */
@@ -20,7 +20,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
-import { GLUE_JOB_LIMITS, glueCronProblem } from "../../config/compaction";
+import { DEFAULT_COMPACTION_SCHEDULE, GLUE_JOB_LIMITS, glueCronProblem } from "../../config/compaction";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
 import { generatedFile } from "../../schemas/generated-files";
 import { LAKE_PREFIXES } from "../../schemas/lake";
@@ -31,11 +31,16 @@ import { SecureBucket } from "./secure-bucket";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-/** The files the job needs in S3: the entry script, the library it imports, and the table schema it checks outputs against. */
+/**
+ * The files the job needs in S3: the entry script, the libraries it imports, the table schema it checks outputs
+ * against and the rollups it writes after compaction (both generated from the TypeScript schemas).
+ */
 export const COMPACTION_FILES = {
   script: path.join(ROOT, "glue/compaction_job.py"),
   library: path.join(ROOT, "glue/lake_compaction.py"),
+  rollupsLibrary: path.join(ROOT, "glue/lake_rollups.py"),
   schema: generatedFile("eventsSchema"),
+  rollups: generatedFile("rollups"),
   requirements: path.join(ROOT, "glue/requirements.txt"),
 } as const;
 
@@ -53,10 +58,24 @@ export function runtimeRequirements(file: string = COMPACTION_FILES.requirements
   return pins;
 }
 
+/**
+ * The generated rollups spec, checked where it meets the role: the job writes under the spec's prefix, the role may
+ * write only under LAKE_PREFIXES.rollups, so the two must be one (a stale file would fail every run with AccessDenied).
+ */
+export function readRollupsSpec(file: string = COMPACTION_FILES.rollups): { readonly prefix: string; readonly names: string[] } {
+  const doc = JSON.parse(readFileSync(file, "utf8")) as { prefix?: unknown; rollups?: { name: string }[] };
+  if (doc.prefix !== LAKE_PREFIXES.rollups) {
+    throw new Error(
+      `${file}: prefix ${JSON.stringify(doc.prefix)} is not LAKE_PREFIXES.rollups (${LAKE_PREFIXES.rollups}); run \`npm run gen\``,
+    );
+  }
+  return { prefix: doc.prefix, names: (doc.rollups ?? []).map((r) => r.name) };
+}
+
 /** Content hash of the job's code and schema: a change to any of them gives new object keys, so the job is redeployed. */
 export function compactionCodeHash(): string {
   const h = createHash("sha256");
-  for (const f of [COMPACTION_FILES.script, COMPACTION_FILES.library, COMPACTION_FILES.schema, COMPACTION_FILES.requirements]) {
+  for (const f of Object.values(COMPACTION_FILES)) {
     h.update(path.basename(f)).update("\0").update(readFileSync(f)).update("\0");
   }
   return h.digest("hex").slice(0, 16);
@@ -79,7 +98,7 @@ export interface CompactionJobProps {
   readonly region: string;
   /** AWS partition for ARNs. @default "aws" */
   readonly partition?: string;
-  /** Glue cron expression (UTC) of the daily run. @default "cron(30 2 * * ? *)" */
+  /** Glue cron expression (UTC) of the daily run. @default "cron(30 0 * * ? *)" (DEFAULT_COMPACTION_SCHEDULE) */
   readonly schedule?: string;
   /** Whether the trigger runs the job on its schedule. @default true */
   readonly enabled?: boolean;
@@ -117,7 +136,7 @@ export class CompactionJob extends Construct {
     super(scope, id);
     const where = this.node.path;
     const partition = props.partition ?? "aws";
-    const schedule = props.schedule ?? "cron(30 2 * * ? *)";
+    const schedule = props.schedule ?? DEFAULT_COMPACTION_SCHEDULE;
     const timeout = props.timeoutMinutes ?? 60;
     const retries = props.maxRetries ?? 2;
     const retention = props.logRetentionDays ?? 30;
@@ -157,7 +176,8 @@ export class CompactionJob extends Construct {
       throw new Error(`${where}: jobName must be 1-255 characters of letters, digits, spaces and _.:/=+@-; got ${props.jobName}`);
     }
 
-    // --- Code: three objects under one content-hashed prefix (a change redeploys the job).
+    // --- Code: five objects under one content-hashed prefix (a change redeploys the job).
+    readRollupsSpec();
     this.artifacts = new SecureBucket(this, "artifacts", { bucketName: props.artifactsBucketName, versioned: true });
     const prefix = `${COMPACTION_CODE_PREFIX}${compactionCodeHash()}/`;
     const upload = (name: string, file: string, contentType: string) => {
@@ -174,7 +194,9 @@ export class CompactionJob extends Construct {
     };
     this.scriptLocation = upload("script", COMPACTION_FILES.script, "text/x-python");
     const library = upload("library", COMPACTION_FILES.library, "text/x-python");
+    const rollupsLibrary = upload("rollups-library", COMPACTION_FILES.rollupsLibrary, "text/x-python");
     const schemaUri = upload("schema", COMPACTION_FILES.schema, "application/json");
+    const rollupsUri = upload("rollups", COMPACTION_FILES.rollups, "application/json");
 
     // --- Encryption of logs and bookmarks: CloudWatch Logs can use the key only through its key policy.
     const logsArn = `arn:${partition}:logs:${props.region}:${props.accountId}:log-group`;
@@ -248,17 +270,20 @@ export class CompactionJob extends Construct {
       },
     });
 
-    // --- Role: the lake's events and manifest prefixes, its own code, its logs, its key.
+    // --- Role: the lake's events and manifest prefixes, the rollups prefix (read and write, never delete), its own code,
+    // its logs, its key. A rollup day is replaced by a PUT over the same key, so no delete is needed there.
     this.role = new ServiceRole(this, "role", {
       service: "glue.amazonaws.com",
       name: `${props.jobName}-job`,
       sourceAccount: props.accountId,
-      description: `Role of the Glue job ${props.jobName}: compacts the lake's events`,
+      description: `Role of the Glue job ${props.jobName}: compacts the lake's events and writes the daily rollups`,
     });
     const lakePrefixes = [LAKE_PREFIXES.events, LAKE_PREFIXES.manifests];
     props.lake.grantRead(this.role, ...lakePrefixes);
     props.lake.grantWrite(this.role, ...lakePrefixes);
     props.lake.grantDelete(this.role, ...lakePrefixes);
+    props.lake.grantRead(this.role, LAKE_PREFIXES.rollups);
+    props.lake.grantWrite(this.role, LAKE_PREFIXES.rollups);
     this.artifacts.grantRead(this.role, COMPACTION_CODE_PREFIX);
     this.role.addToPolicy(
       {
@@ -276,7 +301,8 @@ export class CompactionJob extends Construct {
 
     this.job = new GlueJob(this, "job", {
       name: checkName("glueJob", props.jobName, this),
-      description: "Daily compaction of the lake's small Parquet files (glue/compaction_job.py); crash-safe, idempotent",
+      description:
+        "Daily compaction of the lake's small Parquet files, then the daily rollups (glue/compaction_job.py); crash-safe, idempotent",
       roleArn: this.role.arn,
       glueVersion: "5.0",
       command: { name: "glueetl", scriptLocation: this.scriptLocation, pythonVersion: "3" },
@@ -290,8 +316,13 @@ export class CompactionJob extends Construct {
       securityConfiguration: this.securityConfiguration.name,
       defaultArguments: {
         "--job-language": "python",
-        "--extra-py-files": library,
-        // The pyarrow the tests ran against (glue/requirements.txt), installed by pip at job start.
+        // Several modules: "complete paths separated by a comma". @see https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-jobs-job.html
+        "--extra-py-files": [library, rollupsLibrary].join(","),
+        // The pyarrow and duckdb the tests ran against (glue/requirements.txt), installed by pip from PyPI at job start:
+        // Glue 5.0 is Python 3.11 on Amazon Linux 2023 (glibc 2.34); both pins publish cp311 manylinux x86_64 wheels
+        // (duckdb 1.5.6: manylinux_2_28), so nothing is compiled.
+        // @see https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-python-libraries.html
+        //   ("Installing additional Python modules with pip in AWS Glue 2.0 or later"; the version table: base image, glibc)
         "--additional-python-modules": runtimeRequirements().join(","),
         "--enable-metrics": "true",
         [GLUE_5_LOG_GROUP_PREFIX_ARGUMENT]: logGroupPrefix,
@@ -299,6 +330,7 @@ export class CompactionJob extends Construct {
         "--events-prefix": LAKE_PREFIXES.events,
         "--manifests-prefix": LAKE_PREFIXES.manifests,
         "--schema-uri": schemaUri,
+        "--rollups-uri": rollupsUri,
         "--region": props.region,
         "--lookback-days": String(lookback),
         "--target-file-size-mb": String(targetMb),
