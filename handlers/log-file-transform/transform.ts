@@ -64,6 +64,8 @@ export interface LogFileStats {
   failuresByReason: Partial<Record<LineFailureReason, number>>;
   droppedByRule: Record<string, number>;
   truncatedValues: number;
+  /** Parquet row groups written (one object per partition holds one or more). */
+  rowGroups: number;
   /** Configured fields the file's format has no column for (null in its rows). */
   lacking: RealtimeLogField[];
   /** The first few failures, for logs: never the line's data. */
@@ -159,6 +161,7 @@ function emptyStats(): LogFileStats {
     failuresByReason: {},
     droppedByRule: {},
     truncatedValues: 0,
+    rowGroups: 0,
     lacking: [...LEGACY_LAYOUT.lacking],
     failures: [],
   };
@@ -242,7 +245,9 @@ export async function createLogFileTransformer(options: LogFileTransformerOption
     }
 
     const objects: LakeObject[] = [];
-    for (const p of parquet.close().partitions) {
+    const written = parquet.close();
+    stats.rowGroups = written.rowGroups;
+    for (const p of written.partitions) {
       const w = buffers.get(p.prefix) as ByteWriter;
       objects.push({ key: `${p.prefix}${id}.parquet`, body: new Uint8Array(w.getBuffer()), contentType: "application/vnd.apache.parquet" });
     }
