@@ -36,7 +36,10 @@ export const SAMPLE_CLI: CliSpec = {
       value: "realtime|standard",
       help: "real-time log lines, or the same traffic as a standard log file (legacy W3C, gzip; `npm run local -- --logs`) (default realtime)",
     },
-    out: { value: "FILE", help: `where to write the lines (default ${SAMPLE_FORMATS.realtime}, or ${SAMPLE_FORMATS.standard} for standard)` },
+    out: {
+      value: "FILE",
+      help: `where to write the lines (default ${SAMPLE_FORMATS.realtime}, or ${SAMPLE_FORMATS.standard} for standard)`,
+    },
   },
 };
 
@@ -49,7 +52,8 @@ async function main(): Promise<void> {
     sessionsPerDay: flags.int("sessions", { min: 1, max: 100_000 }, 300),
   };
   const format = flags.string("format") ?? "realtime";
-  if (!(format in SAMPLE_FORMATS)) throw new UsageError(`--format: one of ${Object.keys(SAMPLE_FORMATS).join(", ")}; got ${JSON.stringify(format)}`);
+  if (!(format in SAMPLE_FORMATS))
+    throw new UsageError(`--format: one of ${Object.keys(SAMPLE_FORMATS).join(", ")}; got ${JSON.stringify(format)}`);
   const standard = format === "standard";
   const out = path.resolve(flags.outputFile("out", SAMPLE_FORMATS[format as keyof typeof SAMPLE_FORMATS]));
   if (existsSync(truthPath(out)) && statSync(truthPath(out)).isDirectory())

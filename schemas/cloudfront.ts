@@ -1,11 +1,16 @@
 /**
- * CloudFront real-time log records: the field list and a parser for one line.
+ * CloudFront log records: every field once, and parsers for one line of each
+ * format into the same record.
  *
- * CloudFront writes the fields of a real-time log record tab-separated, in a
- * fixed canonical order whatever order the configuration lists them in, and
- * writes `-` for a field with no value.
+ * Real-time logs: CloudFront writes the fields tab-separated, in a fixed
+ * canonical order whatever order the configuration lists them in, and writes
+ * `-` for a field with no value. Standard log files (legacy, or v2 with W3C
+ * output) are tab-separated too, with `#Version`/`#Fields` directive lines
+ * naming the columns; legacy files always hold the same 33.
  * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/real-time-logs.html
+ * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html
  */
+import * as z from "zod";
 
 /** How the parser reads a field's text (after `-` or an empty value became null). */
 export type FieldKind = "number" | "text" | "encoded";
@@ -133,8 +138,16 @@ export type RealtimeLogField = (typeof REALTIME_LOG_FIELDS)[number];
 
 type FieldValue<F extends CloudFrontField> = (typeof CLOUDFRONT_FIELDS)[F]["kind"] extends "number" ? number | null : string | null;
 
-/** One parsed log line: every configured field, `null` where CloudFront wrote `-`. */
+/** One parsed log line: every configured field, `null` where CloudFront wrote `-` or the format has no such column. */
 export type CloudFrontLogRecord = { [F in RealtimeLogField]: FieldValue<F> };
+
+/**
+ * The parsed record as a zod schema, derived from the field table: the oracle tests hold both parsers to (the
+ * parsers build records by type, not through zod, to keep the hot path fast).
+ */
+export const CloudFrontLogRecordSchema = z.strictObject(
+  Object.fromEntries(REALTIME_LOG_FIELDS.map((f) => [f, kindOf(f) === "number" ? z.number().finite().nullable() : z.string().nullable()])),
+);
 
 export type ParseFailureReason = "empty" | "field-count" | "bad-number" | "missing-required";
 

@@ -10,7 +10,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_METRICS } from "../firehose-transform/env";
 import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "../firehose-transform/visitor-key";
-import { LOG_FILE_SERVICE_NAME, LOG_FILE_TRANSFORM_ENV as ENV } from "./env";
+import { LOG_FILE_TRANSFORM_ENV as ENV, LOG_FILE_SERVICE_NAME } from "./env";
 import { eventObjectKey, type ObjectStore, s3Store } from "./store";
 import { createLogFileTransformer, type LogFileStats, type LogFileTransformer } from "./transform";
 
