@@ -32,8 +32,8 @@ export async function startS3StandIn(): Promise<S3StandIn> {
   const buckets = new Map<string, Map<string, StoredObject>>();
   const requests: string[] = [];
   const bucket = (name: string) => {
-    let b = buckets.get(name);
-    if (!b) buckets.set(name, (b = new Map()));
+    const b = buckets.get(name) ?? new Map<string, StoredObject>();
+    buckets.set(name, b);
     return b;
   };
   const server: Server = createServer((req, res) => {
