@@ -110,7 +110,8 @@ export async function handleEvent(
     }
     const { failures, ...counts } = stats;
     logger.info("log file transformed", { bucket, key, objects: out.length, ...counts });
-    for (const f of failures) logger.warn("line failed", { bucket, key, ...f });
+    // `message` is a Powertools reserved key: the failure's message goes as `detail`.
+    for (const f of failures) logger.warn("line failed", { bucket, key, line: f.line, reason: f.reason, detail: f.message });
     publish(stats);
     files++;
     objects += out.length;
