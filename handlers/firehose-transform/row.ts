@@ -1,5 +1,6 @@
 /**
- * The transform's core: one CloudFront real-time log line to one lake row
+ * The transform's core: one CloudFront real-time log line (or, through
+ * recordToRow, a record parsed from a standard log file) to one lake row
  * (with its partition keys), a drop, or a typed failure. Pure given its
  * context: the GeoIP reader, the visitor-id key, the compiled rules, the clock
  * and the caches are all passed in (only the line parser in schemas/ keeps a

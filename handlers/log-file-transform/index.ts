@@ -58,6 +58,10 @@ function getTransformer(): Promise<LogFileTransformer> {
   return transformer;
 }
 
+// Start in Lambda's init phase: reading the GeoIP files dominates a cold start. A failure here is logged and
+// retried by the first invocation, which then fails loudly if it fails again.
+getTransformer().catch((e: unknown) => logger.warn("transform start failed; the next invocation retries", { error: String(e) }));
+
 function publish(stats: LogFileStats): void {
   const M = TRANSFORM_METRICS;
   metrics.addMetric(M.byResult.Ok, MetricUnit.Count, stats.ok);
