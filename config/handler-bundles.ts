@@ -6,7 +6,7 @@
 import * as path from "node:path";
 
 /** The handlers with a bundle: each is `handlers/<name>/index.ts` (a test checks the folders agree). */
-export const HANDLER_NAMES = ["firehose-transform", "usage-stats"] as const;
+export const HANDLER_NAMES = ["firehose-transform", "log-file-transform", "usage-stats"] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 export const REPO_ROOT = path.resolve(__dirname, "..");

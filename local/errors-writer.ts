@@ -6,7 +6,8 @@
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import * as path from "node:path";
-import { type ErrorOutputType, type ErrorRecord, errorPartitionPrefix, toFirehoseErrorJson } from "../schemas/errors";
+import { errorJsonLine, errorPrefixFor } from "../handlers/shared/error-records";
+import type { ErrorOutputType, ErrorRecord } from "../schemas/errors";
 
 interface Partition {
   readonly file: string;
@@ -25,15 +26,14 @@ export class ErrorsWriter {
   ) {}
 
   add(type: ErrorOutputType, record: ErrorRecord): void {
-    const iso = new Date(record.arrival_timestamp as number).toISOString();
-    const prefix = errorPartitionPrefix({ error_type: type, year: iso.slice(0, 4), month: iso.slice(5, 7), day: iso.slice(8, 10) });
+    const prefix = errorPrefixFor(type, record.arrival_timestamp as number);
     let p = this.partitions.get(prefix);
     if (!p) {
       p = { file: path.join(this.lakeDir, prefix, `local-${this.runId}-${this.partitions.size + 1}`), lines: [], bytes: 0 };
       mkdirSync(path.dirname(p.file), { recursive: true });
       this.partitions.set(prefix, p);
     }
-    const line = JSON.stringify(toFirehoseErrorJson(record));
+    const line = errorJsonLine(record);
     p.lines.push(line);
     p.bytes += line.length;
     this.count++;

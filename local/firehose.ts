@@ -15,13 +15,8 @@ export function leadingTimestampMs(line: string): number | undefined {
   return tab > 0 && Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : undefined;
 }
 
-/**
- * Error code and message Firehose writes for a record the Lambda returned as
- * ProcessingFailed (as public emulators and Firehose's error output show; the
- * AWS guide documents only the fields).
- * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-failure-handling.html
- */
-export const PROCESSING_FAILED = { code: "Lambda.ProcessingFailedStatus", message: "ProcessingFailed status set for record" } as const;
+/** Defined in core: the log-file transform writes the same error records. */
+export { PROCESSING_FAILED } from "../handlers/shared/error-records";
 
 /** Stands in for the function's ARN: there is no Lambda locally. */
 export const LOCAL_LAMBDA_ARN = "arn:aws:lambda:local:000000000000:function:firehose-transform";

@@ -77,6 +77,11 @@ export interface LocalRunSummary {
 export function preflight(options: Pick<LocalRunOptions, "input" | "lake" | "overwrite">): void {
   if (!existsSync(options.input)) throw new Error(`input file not found: ${options.input}`);
   if (!statSync(options.input).isFile()) throw new Error(`input is not a file: ${options.input}`);
+  preflightLake(options);
+}
+
+/** Check the lake is a writable directory; replace its events/ and errors/ with `overwrite`, else refuse a lake that holds them. */
+export function preflightLake(options: Pick<LocalRunOptions, "lake" | "overwrite">): void {
   if (existsSync(options.lake) && !statSync(options.lake).isDirectory()) throw new Error(`lake is not a directory: ${options.lake}`);
   try {
     // mkdir + a probe file: access() says yes to root on a read-only mount, writing does not.

@@ -7,12 +7,13 @@
  * every dashboard query (the same SQL Athena runs) in DuckDB, printed.
  */
 
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake, type QueryResult } from "../queries/duckdb";
 import { LAKE_PREFIXES } from "../schemas/lake";
-import { type CliSpec, Progress, parseCli, runMain } from "./cli";
+import { type CliSpec, Progress, parseCli, runMain, UsageError } from "./cli";
+import { logFilesOf, runLocalLogs } from "./log-files";
 import { defaultWorkers, MAX_WORKERS, MIN_WORKERS, runLocal } from "./pipeline";
 
 const MAX_ROWS = 12;
@@ -34,12 +35,17 @@ export function formatTable(result: QueryResult): string {
 }
 
 export const LOCAL_CLI: CliSpec = {
-  usage: "npm run local -- --input FILE --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--no-queries] [--workers N]",
+  usage:
+    "npm run local -- (--input FILE | --logs FILE|DIR) --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--no-queries] [--workers N]",
   summary:
     "Runs the data path without AWS: the real transform over the CloudFront real-time log lines in FILE, Parquet and error\n" +
     "records into DIR laid out like the S3 lake, then every dashboard query (the SQL Athena runs) in DuckDB, printed.",
   flags: {
     input: { value: "FILE", help: "CloudFront real-time log lines, one per line (`npm run sample` writes some)" },
+    logs: {
+      value: "FILE|DIR",
+      help: "instead of --input: CloudFront standard log files (.gz, legacy or v2 W3C), one or a folder (`npm run sample -- --format standard`)",
+    },
     lake: { value: "DIR", help: "where the Parquet lake is written" },
     overwrite: { type: "boolean", help: "replace the lake's events/ and errors/ if they hold files (default: refuse)" },
     from: { value: "YYYY-MM-DD", help: "first day the queries cover (with --to; default: the lake's first day)" },
@@ -64,20 +70,31 @@ export function formatFailures(byReason: Readonly<Record<string, number>>): stri
 async function main(): Promise<void> {
   const flags = parseCli(LOCAL_CLI, process.argv.slice(2));
   // Every flag is checked here, before the transform runs and before --overwrite deletes anything.
-  const input = flags.inputFile("input", "CloudFront real-time log lines; `npm run sample` writes some");
+  if (flags.has("input") && flags.has("logs")) throw new UsageError("--logs: give --input or --logs, not both");
+  const logs = flags.has("logs") ? flags.string("logs") : undefined;
+  if (logs !== undefined && !existsSync(logs)) throw new UsageError(`--logs: not found: ${logs}`);
+  const input = logs ?? flags.inputFile("input", "CloudFront real-time log lines (`npm run sample` writes some), or --logs FILE|DIR");
   const lakeDir = flags.directory("lake", "where the Parquet lake is written");
   const window = flags.window();
   const workers = flags.int("workers", { min: MIN_WORKERS, max: MAX_WORKERS }, defaultWorkers());
   const noQueries = flags.bool("no-queries");
 
-  const progress = new Progress(statSync(input).size, "transform");
-  const summary = await runLocal({
-    input,
-    lake: lakeDir,
-    overwrite: flags.bool("overwrite"),
-    workers,
-    onProgress: (bytes, lines) => progress.update(bytes, `${lines.toLocaleString("en-US")} lines`),
-  });
+  const progress = new Progress(logs === undefined ? statSync(input).size : logFilesOf(logs).length, "transform");
+  const summary =
+    logs === undefined
+      ? await runLocal({
+          input,
+          lake: lakeDir,
+          overwrite: flags.bool("overwrite"),
+          workers,
+          onProgress: (bytes, lines) => progress.update(bytes, `${lines.toLocaleString("en-US")} lines`),
+        })
+      : await runLocalLogs({
+          logs,
+          lake: lakeDir,
+          overwrite: flags.bool("overwrite"),
+          onProgress: (files, lines) => progress.update(files, `${lines.toLocaleString("en-US")} lines`),
+        });
   progress.done();
   const types = Object.entries(summary.byEventType)
     .filter(([, n]) => n > 0)
@@ -86,7 +103,7 @@ async function main(): Promise<void> {
   const failures = formatFailures(summary.failuresByReason);
   const errorsDir = path.join(lakeDir, LAKE_PREFIXES.errors);
   console.log(
-    `${summary.lines} lines in ${summary.batches} batches, ${summary.seconds.toFixed(1)} s: ${summary.ok} ok${types ? ` (${types})` : ""}, ` +
+    `${summary.lines} lines in ${summary.batches} ${logs === undefined ? "batches" : "log files"}, ${summary.seconds.toFixed(1)} s: ${summary.ok} ok${types ? ` (${types})` : ""}, ` +
       `${summary.dropped} dropped, ${summary.failed} failed${failures ? ` (${failures})` : ""} -> ${errorsDir}`,
   );
   console.log(`${summary.parquetFiles} Parquet files (${summary.rowGroups} row groups) under ${path.join(lakeDir, LAKE_PREFIXES.events)}`);
@@ -95,7 +112,7 @@ async function main(): Promise<void> {
     throw new Error(
       summary.lines === 0
         ? `${input} holds no lines`
-        : `no line of ${input} is a CloudFront real-time log record (${failures || `${summary.failed} failed`}); the failed records are under ${errorsDir}`,
+        : `no line of ${input} is a CloudFront ${logs === undefined ? "real-time" : "standard"} log record (${failures || `${summary.failed} failed`}); the failed records are under ${errorsDir}`,
     );
   if (noQueries) return;
 

@@ -59,12 +59,16 @@ export interface ExtraFile {
 const trimmedGeoDatabase = { name: `geoip-trim-v${TRIM_VERSION}`, build: (source: Buffer) => trimGeoDatabase(source).file };
 
 /** Extra files per handler. */
+/** The GeoIP databases (DB-IP Lite, CC BY 4.0), trimmed to the fields the transform reads, and their licence. */
+const GEO_FILES: ExtraFile[] = [
+  ...BUNDLED_GEO_DATABASES.map((f) => ({ source: `node_modules/${BUNDLED_GEO_PACKAGE}/${f}`, target: f, derive: trimmedGeoDatabase })),
+  { source: `node_modules/${BUNDLED_GEO_PACKAGE}/DBIP-LICENSE`, target: "DBIP-LICENSE" },
+];
+
 export const EXTRA_FILES: Record<string, ExtraFile[]> = {
-  // The GeoIP databases (DB-IP Lite, CC BY 4.0), trimmed to the fields the transform reads, and their licence.
-  "firehose-transform": [
-    ...BUNDLED_GEO_DATABASES.map((f) => ({ source: `node_modules/${BUNDLED_GEO_PACKAGE}/${f}`, target: f, derive: trimmedGeoDatabase })),
-    { source: `node_modules/${BUNDLED_GEO_PACKAGE}/DBIP-LICENSE`, target: "DBIP-LICENSE" },
-  ],
+  "firehose-transform": GEO_FILES,
+  // The same row core, so the same databases.
+  "log-file-transform": GEO_FILES,
 };
 
 /** Where derived files are kept between builds: deriving a GeoIP database takes seconds, hashing its source a fraction. */

@@ -71,7 +71,8 @@ const MAX_FAILURE_SAMPLES = 20;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-function parseConfig(input: TransformConfigInput | undefined): TransformConfig {
+/** The validated transform configuration; a bad key throws one message naming it (`transform.<path>`). */
+export function parseConfig(input: TransformConfigInput | undefined): TransformConfig {
   const result = TransformConfigSchema.safeParse(input ?? {});
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  - transform.${i.path.map(String).join(".")}: ${i.message}`);

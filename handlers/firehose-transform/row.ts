@@ -1,5 +1,6 @@
 /**
- * The transform's core: one CloudFront real-time log line to one lake row
+ * The transform's core: one CloudFront real-time log line (or, through
+ * recordToRow, a record parsed from a standard log file) to one lake row
  * (with its partition keys), a drop, or a typed failure. Pure given its
  * context: the GeoIP reader, the visitor-id key, the compiled rules, the clock
  * and the caches are all passed in (only the line parser in schemas/ keeps a
@@ -9,7 +10,7 @@
  * Batching (Firehose records in and out), base64 and the response size are the
  * processor's (processor.ts, batch-output.ts, response-size.ts).
  */
-import { type CloudFrontLogRecord, type ParseFailureReason, parseLogLine } from "../../schemas/cloudfront";
+import { type CloudFrontLogRecord, type ParseFailureReason, parseLogLine, type RealtimeLogField } from "../../schemas/cloudfront";
 import { type EventRow, EventRowSchema, type EventType, type PartitionKeys, partitionKeysFor } from "../../schemas/event";
 import { FIRST_YEAR, LAST_YEAR } from "../../schemas/lake";
 import type { TransformConfig } from "../../schemas/transform-config";
@@ -112,12 +113,22 @@ const failed = (reason: RowFailureReason, message: string): RowOutcome => ({ kin
 /** Partition keys from a `YYYY-MM-DD<event type>` cache key (a static function: no closure per row). */
 const keysOfDayAndType = (key: string): PartitionKeys => Object.freeze(partitionKeysFor(key.slice(10) as EventType, key));
 
-/** One log line (maybe with its trailing newline) to a row, a drop or a failure. Never throws. */
+/** Real-time log lines have every configured field. */
+const LACKS_NOTHING: ReadonlySet<RealtimeLogField> = new Set();
+
+/** One real-time log line (maybe with its trailing newline) to a row, a drop or a failure. Never throws. */
 export function toRow(line: string, ctx: RowContext): RowOutcome {
   const parsed = parseLogLine(line);
   if (!parsed.ok) return failed(parsed.reason, parsed.message);
-  const r = parsed.record;
+  return recordToRow(parsed.record, ctx, LACKS_NOTHING);
+}
 
+/**
+ * A parsed record (of any log format) to a row, a drop or a failure. Never throws.
+ * @param lacking fields the record's format has no column for: a rule that reads one (missing Accept header)
+ *   does not fire on its absence.
+ */
+export function recordToRow(r: CloudFrontLogRecord, ctx: RowContext, lacking: ReadonlySet<RealtimeLogField>): RowOutcome {
   const eventTime = new Date(Math.round((r.timestamp as number) * 1000));
   const year = eventTime.getUTCFullYear();
   if (!(year >= FIRST_YEAR && year <= LAST_YEAR) || eventTime.getTime() > ctx.nowMs + MAX_FUTURE_MS) {
@@ -132,7 +143,7 @@ export function toRow(line: string, ctx: RowContext): RowOutcome {
   if (dropRule !== null) return { kind: "dropped", rule: dropRule };
   const classification = ctx.rules.classify(facts);
   const clipped = { count: 0 };
-  const row = buildRow(r, facts, classification, eventTime.toISOString(), ctx, clipped);
+  const row = buildRow(r, facts, classification, eventTime.toISOString(), ctx, clipped, lacking);
   const valid = EventRowSchema.safeParse(row);
   if (!valid.success) {
     const issue = valid.error.issues[0];
@@ -181,12 +192,13 @@ function buildRow(
   iso: string,
   ctx: RowContext,
   clipped: { count: number },
+  lacking: ReadonlySet<RealtimeLogField>,
 ): EventRow {
   const ip = r["c-ip"];
   const ua = facts.userAgent;
   const uaInfo = ctx.userAgents.get(ua);
   const asn = r.asn;
-  const bot = botReason(r, uaInfo.botMatch, asn, ctx);
+  const bot = botReason(r, uaInfo.botMatch, asn, ctx, lacking);
 
   const cfCountry = r["c-country"] !== null && COUNTRY.test(r["c-country"]) ? r["c-country"] : null;
   const g = ctx.geo ? ctx.geo.lookup(ip) : NO_GEO;
@@ -235,12 +247,18 @@ function buildRow(
 }
 
 /** The first signal that says the request is automated, or null. User agent first: it names the bot. */
-function botReason(r: CloudFrontLogRecord, uaBot: string | null, asn: number | null, ctx: RowContext): string | null {
+function botReason(
+  r: CloudFrontLogRecord,
+  uaBot: string | null,
+  asn: number | null,
+  ctx: RowContext,
+  lacking: ReadonlySet<RealtimeLogField>,
+): string | null {
   if (uaBot !== null) return `user-agent:${uaBot}`;
   if (r["cs-user-agent"] === null) return "no-user-agent";
   const bots = ctx.config.bots;
   if (bots.flagHeadRequests && r["cs-method"] === "HEAD") return "head-request";
-  if (bots.flagMissingAccept && r["cs-accept"] === null) return "no-accept-header";
+  if (bots.flagMissingAccept && r["cs-accept"] === null && !lacking.has("cs-accept")) return "no-accept-header";
   if (asn !== null && ctx.datacenterAsns.has(asn)) return `datacenter-asn:${asn}`;
   return null;
 }

@@ -1,0 +1,101 @@
+/**
+ * Lake rows to Parquet, laid out the way Firehose lays them out in S3: one
+ * file per `events/event_type=../year=../month=../day=../` partition, with the
+ * schema derived from EventRowSchema. Streaming: rows are buffered per
+ * partition only up to a row group, and a global cap bounds memory however
+ * many partitions are open; each flush appends one row group to the
+ * partition's file. Where the bytes go is the caller's: a file (the local
+ * run) or a buffer that becomes one S3 object (the log-file transform).
+ */
+import { ParquetWriter, type Writer } from "hyparquet-writer";
+import { EventRowSchema, PARTITION_KEYS, type PartitionKeys } from "../../schemas/event";
+import { parquetSchema, rowsToColumnData } from "../../schemas/generators/parquet";
+import { LAKE_PREFIXES } from "../../schemas/lake";
+
+/** Key prefix of an events partition, the same as Firehose's dynamic-partitioning prefix evaluates to. */
+export function eventsPartitionPrefix(keys: PartitionKeys): string {
+  return `${LAKE_PREFIXES.events}${PARTITION_KEYS.map((k) => `${k}=${keys[k]}/`).join("")}`;
+}
+
+export interface PartitionedParquetOptions {
+  /** The writer of a partition's file, opened at its first flush; `index` counts partitions from 1. */
+  readonly open: (prefix: string, index: number) => Writer;
+  /** Rows per row group (at most). @default 50_000 */
+  readonly rowGroupRows?: number;
+  /** Rows buffered across all partitions before the largest buffer is flushed. @default 100_000 */
+  readonly maxBufferedRows?: number;
+  /** The file's `created_by`. @default "cloudfront-analytics" */
+  readonly createdBy?: string;
+}
+
+interface Partition {
+  readonly prefix: string;
+  readonly index: number;
+  rows: Record<string, unknown>[];
+  writer?: ParquetWriter;
+  sink?: Writer;
+}
+
+export class PartitionedParquetWriter {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly rowGroupRows: number;
+  private readonly maxBufferedRows: number;
+  private readonly schema = parquetSchema(EventRowSchema);
+  private buffered = 0;
+  private written = 0;
+  private rowGroups = 0;
+
+  constructor(private readonly options: PartitionedParquetOptions) {
+    this.rowGroupRows = options.rowGroupRows ?? 50_000;
+    this.maxBufferedRows = options.maxBufferedRows ?? 100_000;
+    if (!(this.rowGroupRows >= 1 && this.maxBufferedRows >= this.rowGroupRows)) {
+      throw new Error("rowGroupRows must be >= 1 and maxBufferedRows >= rowGroupRows");
+    }
+  }
+
+  add(keys: PartitionKeys, row: Record<string, unknown>): void {
+    const prefix = eventsPartitionPrefix(keys);
+    let p = this.partitions.get(prefix);
+    if (!p) {
+      p = { prefix, index: this.partitions.size + 1, rows: [] };
+      this.partitions.set(prefix, p);
+    }
+    p.rows.push(row);
+    this.buffered++;
+    if (p.rows.length >= this.rowGroupRows) this.flush(p);
+    else if (this.buffered >= this.maxBufferedRows) this.flushLargest();
+  }
+
+  private flushLargest(): void {
+    let largest: Partition | undefined;
+    for (const p of this.partitions.values()) if (!largest || p.rows.length > largest.rows.length) largest = p;
+    if (largest) this.flush(largest);
+  }
+
+  private flush(p: Partition): void {
+    if (p.rows.length === 0) return;
+    if (!p.writer) {
+      p.sink = this.options.open(p.prefix, p.index);
+      p.writer = new ParquetWriter({ writer: p.sink, schema: this.schema, createdBy: this.options.createdBy ?? "cloudfront-analytics" });
+    }
+    // Both writers used here (a file, a byte buffer) write synchronously, so write() returns no promise.
+    void p.writer.write({ columnData: rowsToColumnData(EventRowSchema, p.rows), rowGroupSize: p.rows.length });
+    this.buffered -= p.rows.length;
+    this.written += p.rows.length;
+    this.rowGroups++;
+    p.rows = [];
+  }
+
+  /** Flush every buffer and finish every file: each partition's prefix and the writer its bytes went to. */
+  close(): { partitions: { prefix: string; index: number; sink: Writer }[]; rows: number; rowGroups: number } {
+    const partitions: { prefix: string; index: number; sink: Writer }[] = [];
+    for (const p of this.partitions.values()) {
+      this.flush(p);
+      if (p.writer && p.sink) {
+        void p.writer.finish();
+        partitions.push({ prefix: p.prefix, index: p.index, sink: p.sink });
+      }
+    }
+    return { partitions, rows: this.written, rowGroups: this.rowGroups };
+  }
+}
