@@ -163,7 +163,7 @@ describe("lean mode (logDelivery standard)", () => {
   it("tells the function which lake bucket to write", () => {
     const fns = resourcesOfType(pipeline, "aws_lambda_function");
     expect(fns).toHaveLength(1);
-    const vars = (fns[0]?.environment as { variables: Record<string, string> }).variables;
+    const vars = (fns[0]?.environment as { variables: Record<string, string> } | undefined)?.variables ?? {};
     expect(vars[LAKE_BUCKET_ENV]).toMatch(/^\$\{aws_s3_bucket\.lake_bucket_/);
   });
 
