@@ -77,11 +77,11 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "processing-failed-records",
     stage: "ingestion",
-    routes: REALTIME,
+    routes: BOTH,
     thresholdKey: "processingFailedRecords",
     metricCount: 1,
     means:
-      "The transform marked records ProcessingFailed (unparseable or invalid lines). Nothing is lost: Firehose wrote them under errors/processing-failed/.",
+      "The transform marked records ProcessingFailed (unparseable or invalid lines). Nothing is lost: they are under errors/processing-failed/, written by Firehose or, in lean mode, by the log-file Lambda with their original bytes.",
     action:
       "Query the errors table in Athena (or read the objects) to see the reason; fix the parser or the transform config, then replay the raw lines if they matter.",
   },

@@ -67,6 +67,7 @@ function createEveryStack(app: App, config: EnvironmentConfig, options: AppOptio
     logFiles: edge.standardLogs && { source: edge.standardLogs.bucket, bundleDir: bundles(LOG_FILE_HANDLER) },
   });
   const logFiles = pipeline.logFileIngestion;
+  const transform = pipeline.ingestion?.transform ?? logFiles?.function;
   // Last: it watches what the stacks above deploy.
   const ops = new OpsStack(app, "ops", {
     config,
@@ -74,7 +75,8 @@ function createEveryStack(app: App, config: EnvironmentConfig, options: AppOptio
       kinesisStreamName: edge.stream?.streamName,
       deliveryStreamName: pipeline.ingestion?.deliveryStream.name,
       transformFunctionName: pipeline.ingestion?.transform.functionName,
-      transformMetrics: pipeline.ingestion && transformMetricsOf(pipeline.ingestion.transform),
+      // Both routes' transforms publish the same EMF metrics (the log-file Lambda under its own service name).
+      transformMetrics: transform && transformMetricsOf(transform),
       logFileFunctionName: logFiles?.function.functionName,
       failedLogFilesQueueName: logFiles?.failedQueue.name,
       compactionJobName: pipeline.compaction.job.name,

@@ -339,8 +339,9 @@ export class Monitoring extends Construct {
         return single(r.deliveryStreamName, "AWS/Firehose", "FailedConversion.Records", delivery, "Sum", t.conversionFailedRecords);
       case "processing-failed-records": {
         const m = r.transformMetrics;
-        if (m === undefined || r.transformFunctionName === undefined) return undefined;
-        return single(r.transformFunctionName, m.namespace, m.byResult.ProcessingFailed, m.dimensions, "Sum", t.processingFailedRecords);
+        // Either route's transform (Firehose processor or lean mode's log-file Lambda) publishes it.
+        if (m === undefined) return undefined;
+        return single(m.namespace, m.namespace, m.byResult.ProcessingFailed, m.dimensions, "Sum", t.processingFailedRecords);
       }
       case "transform-errors":
         return lambda(r.transformFunctionName, "Errors", t.transformErrors);
