@@ -20,11 +20,7 @@ import { loadConfig } from "../../config/load";
 import { LAKE_PREFIXES } from "../../schemas";
 import { createStacks, LOG_FILE_HANDLER } from "../../stacks/app";
 import { ASYNC_INVOKE, LAKE_BUCKET_ENV, LOG_FILE_SUFFIX } from "../../stacks/constructs/log-file-ingestion";
-import {
-  STANDARD_LOGS_FIELD_DELIMITER,
-  STANDARD_LOGS_OUTPUT_FORMAT,
-  STANDARD_LOGS_SOURCE_REGION,
-} from "../../stacks/constructs/standard-logs";
+import { STANDARD_LOGS_OUTPUT_FORMAT, STANDARD_LOGS_SOURCE_REGION } from "../../stacks/constructs/standard-logs";
 import { evaluate } from "../../stacks/rules/engine";
 import { RULES } from "../../stacks/rules/rules";
 import { testConfig } from "../helpers/config";
@@ -69,7 +65,7 @@ describe("lean mode (logDelivery standard)", () => {
     expect(bundlesAsked).not.toContain("firehose-transform");
   });
 
-  it("delivers the distribution's access logs (v2, W3C, tab-separated) to the log bucket from us-east-1", () => {
+  it("delivers the distribution's access logs (v2, W3C) to the log bucket from us-east-1", () => {
     const synth = Testing.synth(stacks.edge);
     expect(synth).toHaveResourceWithProperties(CloudwatchLogDeliverySource, {
       log_type: "ACCESS_LOGS",
@@ -84,7 +80,9 @@ describe("lean mode (logDelivery standard)", () => {
       provider: "aws.us-east-1",
     });
     expect(synth).toHaveResourceWithProperties(CloudwatchLogDelivery, {
-      field_delimiter: STANDARD_LOGS_FIELD_DELIMITER,
+      delivery_source_name: expect.stringMatching(/^\$\{aws_cloudwatch_log_delivery_source\..*\.name\}$/),
+      delivery_destination_arn: expect.stringMatching(/^\$\{aws_cloudwatch_log_delivery_destination\..*\.arn\}$/),
+      depends_on: [expect.stringMatching(/^aws_s3_bucket_policy\./)],
       provider: "aws.us-east-1",
     });
     const providers = (edge.provider as { aws: { alias?: string; region: string }[] }).aws;

@@ -35,9 +35,6 @@ export const STANDARD_LOGS_SOURCE_REGION = "us-east-1";
  */
 export const STANDARD_LOGS_OUTPUT_FORMAT = "w3c";
 
-/** Tab between fields, as legacy standard log files have it, so one parser reads both. */
-export const STANDARD_LOGS_FIELD_DELIMITER = "\t";
-
 /** Raw log files, kept this many days by default (config key logFiles.retentionDays). */
 export const DEFAULT_LOG_FILE_RETENTION_DAYS = 3;
 
@@ -134,7 +131,9 @@ export class StandardLogs extends Construct {
       provider: props.usEast1,
       deliverySourceName: this.source.name,
       deliveryDestinationArn: this.destination.arn,
-      fieldDelimiter: STANDARD_LOGS_FIELD_DELIMITER,
+      // No field_delimiter or record_fields: the values CloudFront's configuration template allows are listed only by
+      // DescribeConfigurationTemplates at deploy time, and a value outside them fails the delivery; the defaults (all
+      // standard log fields) are what the log-file transform parses by the file's #Fields header.
       // The bucket policy must allow delivery before the first file is written.
       dependsOn: [this.bucket.bucketPolicy],
     });
