@@ -192,6 +192,23 @@ describe("lean mode (logDelivery standard)", () => {
   });
 });
 
+describe("lean mode with a custom domain", () => {
+  it("creates the certificate and the log delivery through one us-east-1 provider", () => {
+    const stacks = createStacks(
+      testApp(),
+      testConfig({
+        logDelivery: "standard",
+        website: { customDomain: { domainName: "www.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" } },
+      }),
+      { handlerBundleDir: () => FIXTURE_BUNDLE_DIR, log: () => undefined },
+    );
+    const json = synthJson(stacks.edge);
+    expect((json.provider as { aws: { alias?: string }[] }).aws.filter((p) => p.alias === "us-east-1")).toHaveLength(1);
+    expect(resourcesOfType(json, "aws_acm_certificate")[0]?.provider).toBe("aws.us-east-1");
+    expect(resourcesOfType(json, "aws_cloudwatch_log_delivery_source")[0]?.provider).toBe("aws.us-east-1");
+  });
+});
+
 describe("the shipped lean example config", () => {
   it("selects lean mode and synthesizes", () => {
     const config = loadConfig("lean-example");
