@@ -31,6 +31,7 @@ describe("jest run hygiene", () => {
     }
     expect(synthNotices()).toEqual([
       expect.stringMatching(/^Terraform state: local files under terraform-state\/, so no state stack/),
+      'Log delivery: realtime (logDelivery "realtime", the default: CloudFront real-time logs -> Kinesis -> Firehose -> lake; events within minutes)',
       "Kinesis: provisioned, 1 shard (peak 10 req/s (the default) x 100% sampling x 2 headroom = 20 records/s; 1 shard takes 1,000 records/s)",
       expect.stringMatching(/^Google Analytics 4 import: off, /),
       expect.stringMatching(/^QuickSight dashboards: off, /),

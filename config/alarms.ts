@@ -4,6 +4,7 @@
  * docs/ops.md documents it (a test checks they agree), and
  * the cost estimate counts it. No cdktf here.
  */
+import { LOG_DELIVERY_ROUTES, type LogDeliveryRoute } from "./log-delivery";
 import type { OpsConfig } from "./ops";
 
 export type AlarmStage = "edge" | "ingestion" | "compaction" | "api";
@@ -14,6 +15,8 @@ export interface AlarmSpec {
   readonly stage: AlarmStage;
   /** The config key under ops.thresholds that sets it; none for event rules. */
   readonly thresholdKey?: keyof OpsConfig["thresholds"];
+  /** The log routes (config key `logDelivery`) whose resources the alarm watches; it exists only on them. */
+  readonly routes: readonly LogDeliveryRoute[];
   /** CloudWatch metrics the alarm reads (a metric-math alarm reads several; each is billed). */
   readonly metricCount: number;
   /** What it means when it fires. */
@@ -22,10 +25,15 @@ export interface AlarmSpec {
   readonly action: string;
 }
 
+const REALTIME: readonly LogDeliveryRoute[] = ["realtime"];
+const STANDARD: readonly LogDeliveryRoute[] = ["standard"];
+const BOTH = LOG_DELIVERY_ROUTES;
+
 export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "kinesis-write-throttled",
     stage: "edge",
+    routes: REALTIME,
     thresholdKey: "kinesisWriteThrottledRecords",
     metricCount: 1,
     means:
@@ -36,6 +44,7 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "no-incoming-records",
     stage: "edge",
+    routes: REALTIME,
     thresholdKey: "noIncomingRecordsMinutes",
     metricCount: 1,
     means:
@@ -46,6 +55,7 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "kinesis-iterator-age",
     stage: "edge",
+    routes: REALTIME,
     thresholdKey: "kinesisIteratorAgeSeconds",
     metricCount: 1,
     means:
@@ -56,6 +66,7 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "delivery-freshness",
     stage: "ingestion",
+    routes: REALTIME,
     thresholdKey: "deliveryFreshnessSeconds",
     metricCount: 1,
     means:
@@ -66,16 +77,18 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "processing-failed-records",
     stage: "ingestion",
+    routes: BOTH,
     thresholdKey: "processingFailedRecords",
     metricCount: 1,
     means:
-      "The transform marked records ProcessingFailed (unparseable or invalid lines). Nothing is lost: Firehose wrote them under errors/processing-failed/.",
+      "The transform marked records ProcessingFailed (unparseable or invalid lines). Nothing is lost: they are under errors/processing-failed/, written by Firehose or, in lean mode, by the log-file Lambda with their original bytes.",
     action:
       "Query the errors table in Athena (or read the objects) to see the reason; fix the parser or the transform config, then replay the raw lines if they matter.",
   },
   {
     id: "conversion-failed-records",
     stage: "ingestion",
+    routes: REALTIME,
     thresholdKey: "conversionFailedRecords",
     metricCount: 1,
     means:
@@ -86,6 +99,7 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "transform-errors",
     stage: "ingestion",
+    routes: REALTIME,
     thresholdKey: "transformErrors",
     metricCount: 1,
     means:
@@ -95,6 +109,7 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "transform-throttles",
     stage: "ingestion",
+    routes: REALTIME,
     thresholdKey: "transformThrottles",
     metricCount: 1,
     means: "Lambda throttled the transform: the account or function concurrency limit is reached, so delivery slows down.",
@@ -102,8 +117,42 @@ export const ALARMS: readonly AlarmSpec[] = [
       "Check the account's ConcurrentExecutions metric (AWS/Lambda); request a higher Lambda concurrency quota or remove other reserved concurrency.",
   },
   {
+    id: "log-file-errors",
+    stage: "ingestion",
+    routes: STANDARD,
+    thresholdKey: "transformErrors",
+    metricCount: 1,
+    means:
+      "The log-file Lambda (lean mode) failed whole invocations: it could not read a log file or write the lake (crash, timeout, out of memory, S3 or KMS permission). Lambda retries each file twice, then parks its S3 event in the failed-log-files queue: nothing is lost.",
+    action:
+      "Read the function's log group; raise ingestion.lambdaMemoryMb or ingestion.lambdaTimeoutSeconds if it ran out of either. Once fixed, replay the parked events (docs/pipeline.md#lean-mode).",
+  },
+  {
+    id: "log-files-failed",
+    stage: "ingestion",
+    routes: STANDARD,
+    thresholdKey: "failedLogFiles",
+    metricCount: 1,
+    means:
+      "S3 events of CloudFront log files wait in the failed-log-files queue (ApproximateNumberOfMessagesVisible): the log-file Lambda gave up on them after its retries, so their requests are not in the lake yet. The raw files stay in the log bucket until its expiry.",
+    action:
+      "Read the function's log group for the cause and fix it, then replay each parked event before the log bucket's expiry (logFiles.retentionDays) deletes the file: docs/pipeline.md#lean-mode.",
+  },
+  {
+    id: "no-log-files",
+    stage: "edge",
+    routes: STANDARD,
+    thresholdKey: "noIncomingRecordsMinutes",
+    metricCount: 1,
+    means:
+      "Not one CloudFront log file reached the log-file Lambda for the configured minutes (AWS/Lambda Invocations). Either the site had no visitors, or the log delivery (us-east-1 delivery source, destination, bucket policy) or the bucket notification broke, and requests are not being recorded.",
+    action:
+      "Load a page of the site and wait an hour (CloudFront delivers standard logs up to several times an hour); then check the delivery in the CloudWatch console (us-east-1, Logs > Deliveries), the log bucket for new objects and its event notification. Set ops.thresholds.noIncomingRecordsMinutes to 0 for an environment without traffic.",
+  },
+  {
     id: "compaction-failed",
     stage: "compaction",
+    routes: BOTH,
     metricCount: 0,
     means:
       "The daily Glue job (compaction, then rollups) ended FAILED, TIMEOUT, ERROR or STOPPED (an EventBridge rule on Glue Job State Change). Data is safe: compaction deletes inputs only after verifying its outputs; rollups never touch events.",
@@ -113,6 +162,7 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "api-5xx-rate",
     stage: "api",
+    routes: BOTH,
     thresholdKey: "apiServerErrorPercent",
     metricCount: 2,
     means:
@@ -122,6 +172,7 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "usage-errors",
     stage: "api",
+    routes: BOTH,
     thresholdKey: "usageErrors",
     metricCount: 1,
     means: "The usage API's Lambda threw errors (AWS/Lambda Errors).",
@@ -130,6 +181,7 @@ export const ALARMS: readonly AlarmSpec[] = [
   {
     id: "dynamodb-throttles",
     stage: "api",
+    routes: BOTH,
     thresholdKey: "dynamodbThrottles",
     metricCount: 2,
     means:
@@ -138,3 +190,8 @@ export const ALARMS: readonly AlarmSpec[] = [
       "An on-demand table throttles above twice its previous peak or on one hot page id; look for one hot page id in the usage Lambda's logs and check the table's capacity mode.",
   },
 ];
+
+/** The alarms of one log route: what the ops stack creates for it and what the cost estimate counts. */
+export function alarmsFor(route: LogDeliveryRoute): readonly AlarmSpec[] {
+  return ALARMS.filter((a) => a.routes.includes(route));
+}

@@ -242,6 +242,24 @@ export const AWS_NAME_RULES = {
     "https://docs.aws.amazon.com/appflow/1.0/APIReference/API_CreateFlow.html",
   ),
   /** SSM parameter Name: at most 1011 characters after the region-specific ARN prefix; letters, digits and _.-/. */
+  /** PutDeliverySource / PutDeliveryDestination name: "Minimum length of 1. Maximum length of 60. Pattern: [\w-]*". */
+  logDelivery: rule(
+    "CloudWatch Logs delivery source or destination name",
+    1,
+    60,
+    ALNUM_DASH_UNDERSCORE,
+    "letters, digits, hyphens and underscores",
+    "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutDeliverySource.html",
+  ),
+  /** QueueName: "Up to 80 characters ... alphanumeric characters, hyphens (-), and underscores (_)". */
+  sqsQueue: rule(
+    "SQS queue name",
+    1,
+    80,
+    ALNUM_DASH_UNDERSCORE,
+    "letters, digits, hyphens and underscores",
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html",
+  ),
   ssmParameter: rule(
     "SSM parameter name",
     1,

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type * as z from "zod";
-import { EnvironmentConfig } from "./schema";
+import { EnvironmentConfig, routeProblems } from "./schema";
 
 export class ConfigError extends Error {
   constructor(
@@ -34,7 +34,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 /** Validate a parsed config object; `source` names it in errors. */
 export function parseConfig(input: unknown, source = "config"): EnvironmentConfig {
   const result = EnvironmentConfig.safeParse(input);
-  if (!result.success) throw new ConfigError(source, formatIssues(result.error.issues));
+  const problems = [...routeProblems(input), ...(result.success ? [] : formatIssues(result.error.issues))];
+  if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return result.data;
 }
 
@@ -65,7 +66,7 @@ export function loadConfig(name: string, dir: string = CONFIG_DIR): EnvironmentC
       ? `environment: "${declared}" in ${source} differs from the selected environment "${name}" (ANALYTICS_ENV, the cdktf context \`env\` or --env); they must be equal`
       : undefined;
   const result = EnvironmentConfig.safeParse(json);
-  const problems = [...(mismatch ? [mismatch] : []), ...(result.success ? [] : formatIssues(result.error.issues))];
+  const problems = [...(mismatch ? [mismatch] : []), ...routeProblems(json), ...(result.success ? [] : formatIssues(result.error.issues))];
   if (problems.length > 0 || !result.success) throw new ConfigError(source, problems);
   return result.data;
 }

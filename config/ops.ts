@@ -24,8 +24,8 @@ export const AlarmThresholds = z
     kinesisWriteThrottledRecords: whole("kinesisWriteThrottledRecords").min(1).default(1),
     /**
      * Minutes without a single record arriving in Kinesis (IncomingRecords) before the no-incoming-records alarm
-     * fires: the one failure the other alarms cannot see, because a broken CloudFront -> Kinesis link emits no
-     * metric at all. At most 1440 (one CloudWatch period of a day); 0 turns the alarm off (an environment without
+     * fires, or in lean mode without a single log file reaching the log-file Lambda (no-log-files): the one failure
+     * the other alarms cannot see, because a broken log delivery emits no metric at all. At most 1440 (one CloudWatch period of a day); 0 turns the alarm off (an environment without
      * traffic). @default 720
      */
     noIncomingRecordsMinutes: whole("noIncomingRecordsMinutes").min(0).max(1440).default(720),
@@ -42,10 +42,18 @@ export const AlarmThresholds = z
     processingFailedRecords: whole("processingFailedRecords").min(1).default(1),
     /** Records Firehose could not convert to Parquet (FailedConversion.Records, sum per period). @default 1 */
     conversionFailedRecords: whole("conversionFailedRecords").min(1).default(1),
-    /** Transform Lambda errors per period (a failed invocation: Firehose retries it, then sends the batch to errors/). @default 1 */
+    /**
+     * Transform Lambda errors per period: the Firehose transform (a failed invocation: Firehose retries it, then sends the
+     * batch to errors/) or, in lean mode, the log-file Lambda. @default 1
+     */
     transformErrors: whole("transformErrors").min(1).default(1),
     /** Transform Lambda throttles per period. @default 1 */
     transformThrottles: whole("transformThrottles").min(1).default(1),
+    /**
+     * S3 events of log files waiting in the failed-log-files queue (lean mode, `logDelivery` "standard"): the log-file
+     * Lambda gave up on them after its retries. @default 1
+     */
+    failedLogFiles: whole("failedLogFiles").min(1).default(1),
     /** Percentage of usage API requests answered 5xx in a period, 0-100 (only counted when there were requests). @default 5 */
     apiServerErrorPercent: z.number().gt(0, "apiServerErrorPercent must be above 0").max(100).default(5),
     /** Usage Lambda errors per period. @default 1 */

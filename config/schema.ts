@@ -5,6 +5,7 @@
  */
 import * as z from "zod";
 import { TransformConfigSchema } from "../schemas/transform-config";
+import { ALARMS } from "./alarms";
 import { AthenaConfig } from "./athena";
 import { regionProblem } from "./aws-regions";
 import { CompactionConfig } from "./compaction";
@@ -13,6 +14,7 @@ import { EncryptionConfig } from "./encryption";
 import { GaConfig } from "./ga";
 import { KINESIS_MAX_SHARDS, kinesisCapacity } from "./kinesis";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "./limits";
+import { LOG_DELIVERY_ROUTES, type LogDeliveryRoute } from "./log-delivery";
 import { OpsConfig } from "./ops";
 import { UsageApiConfig } from "./usage-api";
 
@@ -71,6 +73,43 @@ export const StateConfig = z
     }
   })
   .default({ backend: "local" });
+
+/**
+ * How CloudFront's request logs reach the transform (config key `logDelivery`).
+ *
+ * - `"realtime"` (default): real-time logs -> Kinesis stream -> Firehose (Lambda transform) -> the lake.
+ *   Events reach Parquet within minutes. Fixed cost before any traffic: the stream (one provisioned shard
+ *   ~$11/month, on-demand ~$29/month) and Firehose's per-GB charges on top; real-time log lines cost $0.01
+ *   per million. Choose it when dashboards must be minutes fresh or traffic is high.
+ * - `"standard"` (lean mode): CloudFront standard logging (v2) writes gzip W3C log files to a private log
+ *   bucket; each new file triggers the log-file Lambda, which runs the same transform and writes the same
+ *   Parquet partitions and errors/ itself. No Kinesis, no Firehose, no hourly charge: you pay CloudWatch's
+ *   vended-logs delivery per GB of log lines (USD 0.25/GB in us-east-1, where CloudFront's delivery source
+ *   lives), the Lambda per invocation and S3 requests, all proportional to traffic. Latency: CloudFront
+ *   delivers log files up to several times an hour, usually within an hour, some entries up to 24 h late.
+ *   Choose it for small sites where an hour of delay is fine. Details: docs/pipeline.md#lean-mode.
+ * @default "realtime"
+ */
+export const LogDelivery = z.enum(LOG_DELIVERY_ROUTES).default("realtime");
+export type LogDelivery = z.output<typeof LogDelivery>;
+
+/** The log bucket of lean mode (`logDelivery` "standard"): CloudFront's raw standard log files. */
+export const LogFilesConfig = z
+  .strictObject({
+    /**
+     * Days the raw log files are kept in the log bucket, 1-14. They hold what the lake never stores (client IPs,
+     * full query strings), so they expire soon after the log-file Lambda has turned them into Parquet; the days
+     * are the time to fix a failure and replay a file whose event sits in the failed-log-files queue (which keeps
+     * messages 14 days, SQS's maximum, hence the upper bound). @default 3
+     */
+    retentionDays: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "at least 1 day")
+      .max(14, "at most 14 days (the failed-log-files queue keeps an event 14 days)")
+      .default(3),
+  })
+  .prefault({});
 
 export const RealtimeLogsConfig = z
   .strictObject({
@@ -303,6 +342,10 @@ export const EnvironmentConfig = z
     state: StateConfig,
     /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
     lakeBucketName: BucketName.optional(),
+    /** The log route: "realtime" (Kinesis + Firehose) or "standard" (lean mode: log files + a Lambda). @default "realtime" */
+    logDelivery: LogDelivery,
+    /** Lean mode's log bucket (only with logDelivery "standard"); see LogFilesConfig. */
+    logFiles: LogFilesConfig,
     realtimeLogs: RealtimeLogsConfig,
     /** Google Analytics 4 import through AppFlow; off unless propertyId and auth are set. See config/ga.ts. */
     ga: GaConfig,
@@ -338,3 +381,58 @@ export const EnvironmentConfig = z
 
 export type EnvironmentConfigInput = z.input<typeof EnvironmentConfig>;
 export type EnvironmentConfig = z.output<typeof EnvironmentConfig>;
+
+/**
+ * Ingestion keys that tune Firehose only (its S3 and Lambda-processor buffers). The log-file Lambda of lean
+ * mode reads whole log files, so these have nothing to tune there; the other ingestion keys (memory, timeout,
+ * log and error retention, visitor key) apply to either route's transform function.
+ */
+export const FIREHOSE_ONLY_INGESTION_KEYS = [
+  "bufferIntervalSeconds",
+  "bufferSizeMiB",
+  "processorBufferSizeMB",
+  "processorBufferIntervalSeconds",
+] as const satisfies readonly (keyof NonNullable<z.input<typeof IngestionConfig>>)[];
+
+/** Config sections that configure only the real-time route: every key in them is an error in lean mode. */
+const REALTIME_ONLY_SECTIONS = ["kinesis", "realtimeLogs"] as const satisfies readonly (keyof EnvironmentConfigInput)[];
+
+const thresholdsOf = (route: LogDeliveryRoute): Set<string> =>
+  new Set(ALARMS.filter((a) => a.routes.includes(route)).flatMap((a) => (a.thresholdKey === undefined ? [] : [a.thresholdKey])));
+
+/** ops.thresholds keys that only alarms of the real-time route read (derived from config/alarms.ts). */
+export const REALTIME_ONLY_THRESHOLDS: readonly string[] = [...thresholdsOf("realtime")].filter((k) => !thresholdsOf("standard").has(k));
+
+const objectAt = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+
+/**
+ * Keys set in the raw config that the chosen route never reads: with `logDelivery` "standard", those only the
+ * real-time route reads; otherwise those of lean mode's `logFiles`. One problem per key, naming it. Checked on the input, before defaults fill these sections in, so only what the user wrote
+ * counts (config/load.ts reports these with the schema's own problems).
+ */
+export function routeProblems(input: unknown): string[] {
+  const raw = objectAt(input);
+  if (raw === undefined) return [];
+  if (raw.logDelivery !== "standard") {
+    return Object.keys(objectAt(raw.logFiles) ?? {}).map(
+      (key) => `logFiles.${key}: configures the log bucket of lean mode: set logDelivery to "standard", or remove it`,
+    );
+  }
+  const why = (key: string, what: string) =>
+    `${key}: ${what}, and logDelivery "standard" (lean mode) has none: remove it, or set logDelivery to "realtime"`;
+  const problems: string[] = [];
+  for (const section of REALTIME_ONLY_SECTIONS) {
+    const what = section === "kinesis" ? "configures the Kinesis stream of the real-time route" : "configures CloudFront real-time logs";
+    for (const key of Object.keys(objectAt(raw[section]) ?? {})) problems.push(why(`${section}.${key}`, what));
+  }
+  const ingestion = objectAt(raw.ingestion) ?? {};
+  for (const key of FIREHOSE_ONLY_INGESTION_KEYS) {
+    if (key in ingestion) problems.push(why(`ingestion.${key}`, "tunes Firehose's buffers"));
+  }
+  const thresholds = objectAt(objectAt(raw.ops)?.thresholds) ?? {};
+  for (const key of REALTIME_ONLY_THRESHOLDS) {
+    if (key in thresholds) problems.push(why(`ops.thresholds.${key}`, "sets an alarm on Kinesis or Firehose"));
+  }
+  return problems;
+}

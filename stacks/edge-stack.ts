@@ -1,8 +1,10 @@
 /**
  * The front door: the private site bucket and its content, the CloudFront
- * distribution, and the real-time log config that turns every request it
- * serves into a record in an encrypted Kinesis stream. `stream` is what the
- * ingestion (Firehose) reads.
+ * distribution, and how every request it serves is logged (config key
+ * `logDelivery`): a real-time log config writing records to an encrypted Kinesis
+ * stream (`stream`, what Firehose reads), or in lean mode standard logging v2
+ * writing log files to a private log bucket (`standardLogs`, what the log-file
+ * Lambda reads).
  */
 import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
 import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
@@ -18,7 +20,9 @@ import { RealtimeLogs } from "./constructs/realtime-logs";
 import { SecureBucket } from "./constructs/secure-bucket";
 import { SiteContent } from "./constructs/site-content";
 import { type ApiOrigin, SiteDistribution } from "./constructs/site-distribution";
+import { StandardLogs } from "./constructs/standard-logs";
 import { accountBucketName, resourceName } from "./names";
+import { partitionOf } from "./ops-stack";
 
 export interface EdgeStackProps {
   readonly config: EnvironmentConfig;
@@ -37,33 +41,39 @@ export const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
 export class EdgeStack extends AnalyticsStack {
   readonly siteBucket: SecureBucket;
   readonly site: SiteContent;
-  readonly stream: KinesisLogStream;
-  /** What the stream was sized to, and why (synth prints it: see kinesisNotice). */
-  readonly capacity: KinesisCapacity;
-  readonly realtimeLogs: RealtimeLogs;
+  /** The Kinesis stream of real-time logs; only with logDelivery "realtime". */
+  readonly stream?: KinesisLogStream;
+  /** What the stream was sized to, and why (synth prints it: see kinesisNotice); only with logDelivery "realtime". */
+  readonly capacity?: KinesisCapacity;
+  readonly realtimeLogs?: RealtimeLogs;
+  /** Lean mode's log bucket and its standard logging v2 delivery; only with logDelivery "standard". */
+  readonly standardLogs?: StandardLogs;
   readonly distribution: SiteDistribution;
+  private usEast1?: AwsProvider;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, { config: props.config });
     const { config } = props;
     const { website } = config;
 
-    // Mode and shards from the config's peak (config/kinesis.ts): the same rule `npm run cost` prices.
-    this.capacity = kinesisCapacity(config.kinesis, config.realtimeLogs.samplingRate);
-    this.stream = new KinesisLogStream(this, "realtime-log-stream", {
-      streamName: resourceName(config, "realtime-logs"),
-      region: config.region,
-      mode: this.capacity.mode,
-      shardCount: this.capacity.shardCount,
-      retentionHours: config.kinesis.retentionHours,
-      customerManagedKey: config.encryption.customerManagedKeys,
-    });
-    this.realtimeLogs = new RealtimeLogs(this, "realtime-logs", {
-      name: resourceName(config, "site-requests"),
-      stream: this.stream,
-      accountId: this.accountId,
-      samplingRate: config.realtimeLogs.samplingRate,
-    });
+    if (config.logDelivery === "realtime") {
+      // Mode and shards from the config's peak (config/kinesis.ts): the same rule `npm run cost` prices.
+      this.capacity = kinesisCapacity(config.kinesis, config.realtimeLogs.samplingRate);
+      this.stream = new KinesisLogStream(this, "realtime-log-stream", {
+        streamName: resourceName(config, "realtime-logs"),
+        region: config.region,
+        mode: this.capacity.mode,
+        shardCount: this.capacity.shardCount,
+        retentionHours: config.kinesis.retentionHours,
+        customerManagedKey: config.encryption.customerManagedKeys,
+      });
+      this.realtimeLogs = new RealtimeLogs(this, "realtime-logs", {
+        name: resourceName(config, "site-requests"),
+        stream: this.stream,
+        accountId: this.accountId,
+        samplingRate: config.realtimeLogs.samplingRate,
+      });
+    }
 
     this.siteBucket = new SecureBucket(this, "site-bucket", {
       bucketName: website.bucketName ?? accountBucketName(config, "site", this.accountId),
@@ -89,7 +99,7 @@ export class EdgeStack extends AnalyticsStack {
     this.distribution = new SiteDistribution(this, "site", {
       name: resourceName(config, "site"),
       bucket: this.siteBucket,
-      realtimeLogConfigArn: this.realtimeLogs.arn,
+      realtimeLogConfigArn: this.realtimeLogs?.arn,
       priceClass: website.priceClass,
       defaultRootObject: website.defaultRootObject,
       errorResponses: website.errorResponses,
@@ -98,6 +108,18 @@ export class EdgeStack extends AnalyticsStack {
         : undefined,
       usageApi: props.usageApi,
     });
+
+    if (config.logDelivery === "standard") {
+      this.standardLogs = new StandardLogs(this, "standard-logs", {
+        name: resourceName(config, "site-logs"),
+        bucketName: accountBucketName(config, "site-logs", this.accountId),
+        distributionArn: this.distribution.distribution.arn,
+        usEast1: this.usEast1Provider(),
+        accountId: this.accountId,
+        partition: partitionOf(config.region),
+        retentionDays: config.logFiles.retentionDays,
+      });
+    }
 
     if (domain?.hostedZoneId) {
       for (const type of ["A", "AAAA"]) {
@@ -113,7 +135,8 @@ export class EdgeStack extends AnalyticsStack {
     const url = domain ? `https://${domain.domainName}/` : `https://${this.distribution.domainName}/`;
     new TerraformOutput(this, "site-url", { value: url, description: "The sample site" });
     new TerraformOutput(this, "distribution-id", { value: this.distribution.distributionId });
-    new TerraformOutput(this, "realtime-log-stream-arn", { value: this.stream.streamArn });
+    if (this.stream) new TerraformOutput(this, "realtime-log-stream-arn", { value: this.stream.streamArn });
+    if (this.standardLogs) new TerraformOutput(this, "log-bucket", { value: this.standardLogs.bucket.name });
   }
 
   /** An ACM certificate in us-east-1 (through a provider alias), DNS-validated in the configured hosted zone. */
@@ -122,11 +145,7 @@ export class EdgeStack extends AnalyticsStack {
     if (!domain?.hostedZoneId) {
       throw new Error("website.customDomain.certificateArn: a custom domain needs a certificate: set certificateArn or hostedZoneId");
     }
-    const usEast1 = new AwsProvider(this, "aws-us-east-1", {
-      alias: "us-east-1",
-      region: CLOUDFRONT_CERTIFICATE_REGION,
-      defaultTags: [{ tags: defaultTags(this.config) }],
-    });
+    const usEast1 = this.usEast1Provider();
     const certificate = new AcmCertificate(this, "site-certificate", {
       provider: usEast1,
       domainName: domain.domainName,
@@ -149,5 +168,15 @@ export class EdgeStack extends AnalyticsStack {
       validationRecordFqdns: [record.fqdn],
     });
     return validation.certificateArn;
+  }
+
+  /** One provider alias for us-east-1, where CloudFront's certificates and its log delivery source must be. */
+  private usEast1Provider(): AwsProvider {
+    this.usEast1 ??= new AwsProvider(this, "aws-us-east-1", {
+      alias: "us-east-1",
+      region: CLOUDFRONT_CERTIFICATE_REGION,
+      defaultTags: [{ tags: defaultTags(this.config) }],
+    });
+    return this.usEast1;
   }
 }

@@ -13,7 +13,9 @@ import { LakeCatalog } from "./constructs/catalog";
 import { CompactionJob } from "./constructs/compaction-job";
 import { announceGaImport, GaImport } from "./constructs/ga-import";
 import { Ingestion, type KinesisSource } from "./constructs/ingestion";
+import { LogFileIngestion } from "./constructs/log-file-ingestion";
 import { SecureBucket } from "./constructs/secure-bucket";
+import type { LogFileSource } from "./constructs/standard-logs";
 import { accountBucketName, catalogName, resourceName } from "./names";
 
 export interface PipelineStackProps {
@@ -29,6 +31,16 @@ export interface PipelineStackProps {
     /** Bundle directory of handlers/firehose-transform (holds index.js). */
     readonly transformBundleDir: string;
   };
+  /**
+   * Lean mode (logDelivery "standard"): the log bucket CloudFront's standard logging writes to, and the log-file
+   * Lambda's code. createStacks sets it instead of `ingestion`. @default none: no log-file Lambda
+   */
+  readonly logFiles?: {
+    /** The log bucket (EdgeStack's standardLogs.bucket). */
+    readonly source: LogFileSource;
+    /** Bundle directory of handlers/log-file-transform (holds index.js). */
+    readonly bundleDir: string;
+  };
   /** The metrics published as Athena named queries. @default CATALOGUE (queries/catalogue.ts) */
   readonly catalogue?: Catalogue;
 }
@@ -39,6 +51,8 @@ export class PipelineStack extends AnalyticsStack {
   readonly catalog: LakeCatalog;
   /** Firehose with the transform Lambda; absent only when props.ingestion is. */
   readonly ingestion?: Ingestion;
+  /** Lean mode's log-file Lambda, its failure queue and the log bucket's notification; only with props.logFiles. */
+  readonly logFileIngestion?: LogFileIngestion;
   /** Athena workgroup, its results bucket, the `errors` table and the dashboard named queries. */
   readonly query: AthenaQueryLayer;
   /** Google Analytics 4 import (AppFlow flow, Glue table); absent unless config.ga names a property and its auth. */
@@ -95,8 +109,31 @@ export class PipelineStack extends AnalyticsStack {
         region: config.region,
       });
     }
+    if (props.ingestion && props.logFiles) {
+      throw new Error(`${this.node.path}: ingestion (real-time route) and logFiles (lean mode) are exclusive (config key logDelivery)`);
+    }
+    const { visitorKeyParameter } = config.ingestion;
+    const visitorKey = visitorKeyParameter
+      ? { name: visitorKeyParameter, create: false }
+      : { name: `/${config.project}/${config.environment}/visitor-id-key`, create: true };
+    if (props.logFiles) {
+      this.logFileIngestion = new LogFileIngestion(this, "log-files", {
+        name: resourceName(config, "events"),
+        logs: props.logFiles.source,
+        lake: this.lake,
+        accountId: this.accountId,
+        region: config.region,
+        bundleDir: props.logFiles.bundleDir,
+        codeBucketName: accountBucketName(config, "lambda-code", this.accountId),
+        transformConfig: config.transform,
+        visitorKeyParameter: visitorKey,
+        lambdaMemoryMb: config.ingestion.lambdaMemoryMb,
+        lambdaTimeoutSeconds: config.ingestion.lambdaTimeoutSeconds,
+        logRetentionDays: config.ingestion.logRetentionDays,
+      });
+    }
     if (props.ingestion) {
-      const { visitorKeyParameter, errorRetentionDays: _lifecycle, ...tunables } = config.ingestion;
+      const { visitorKeyParameter: _key, errorRetentionDays: _lifecycle, ...tunables } = config.ingestion;
       this.ingestion = new Ingestion(this, "ingestion", {
         name: resourceName(config, "events"),
         source: props.ingestion.source,
@@ -107,9 +144,7 @@ export class PipelineStack extends AnalyticsStack {
         transformBundleDir: props.ingestion.transformBundleDir,
         codeBucketName: accountBucketName(config, "lambda-code", this.accountId),
         transformConfig: config.transform,
-        visitorKeyParameter: visitorKeyParameter
-          ? { name: visitorKeyParameter, create: false }
-          : { name: `/${config.project}/${config.environment}/visitor-id-key`, create: true },
+        visitorKeyParameter: visitorKey,
         ...tunables,
       });
     }

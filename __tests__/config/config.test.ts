@@ -73,7 +73,7 @@ describe("environment configuration", () => {
   });
 
   it("every shipped config file's environment equals its file name", () => {
-    for (const name of ["dev", "ga-example", "dashboards-example"]) expect(loadConfig(name).environment).toBe(name);
+    for (const name of ["dev", "ga-example", "dashboards-example", "lean-example"]) expect(loadConfig(name).environment).toBe(name);
   });
 
   it("a bad config stops synth (main.ts) with a message naming the key", () => {

@@ -1,8 +1,8 @@
 /**
- * Notices synth prints on purpose (stacks/: stateStatus, kinesisNotice, announceGaImport, announceDashboards) are expected in tests: __tests__/setup.ts captures them instead of letting jest print a console.log block
+ * Notices synth prints on purpose (stacks/: stateStatus, logDeliveryNotice, kinesisNotice, announceGaImport, announceDashboards) are expected in tests: __tests__/setup.ts captures them instead of letting jest print a console.log block
  * for each; any other console.log still prints. A test reads what was captured with `synthNotices()`.
  */
-const SYNTH_NOTICE = /^(Terraform state|Kinesis|Google Analytics 4 import|QuickSight dashboards): /;
+const SYNTH_NOTICE = /^(Terraform state|Log delivery|Kinesis|Google Analytics 4 import|QuickSight dashboards): /;
 
 const captured: string[] = [];
 

@@ -25,7 +25,9 @@ describe("npm run plan: configs and stack order", () => {
   it("plans every config/*.json, so an example added later is planned without a list to update", () => {
     const files = readdirSync(path.join(ROOT, "config")).filter((f) => f.endsWith(".json"));
     expect(shippedConfigs(path.join(ROOT, "config"))).toEqual(files.map((f) => f.replace(/\.json$/, "")).sort());
-    expect(shippedConfigs(path.join(ROOT, "config"))).toEqual(expect.arrayContaining(["dev", "ga-example", "dashboards-example"]));
+    expect(shippedConfigs(path.join(ROOT, "config"))).toEqual(
+      expect.arrayContaining(["dev", "ga-example", "dashboards-example", "lean-example"]),
+    );
   });
 
   it("reads a stack's inputs from its cdktf cross-stack terraform_remote_state data sources", () => {

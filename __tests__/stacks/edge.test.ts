@@ -274,9 +274,11 @@ describe("edge stack, default config", () => {
 
     it("exposes the contract Firehose reads: ARN, name, key and a read grant (customer-managed key)", () => {
       const s = edge({ encryption: { customerManagedKeys: true } });
+      const stream = s.stream;
+      if (!stream) throw new Error("the real-time route has a stream");
       const reader = new ServiceRole(s, "reader", { service: "firehose.amazonaws.com", name: "reader", sourceAccount: s.accountId });
-      s.stream.grantRead(reader);
-      new TerraformOutput(s, "contract", { value: [s.stream.streamArn, s.stream.streamName, s.stream.kmsKeyArn] });
+      stream.grantRead(reader);
+      new TerraformOutput(s, "contract", { value: [stream.streamArn, stream.streamName, stream.kmsKeyArn] });
       const j = synthJson(s);
       const streamAddress = only(j, "aws_kinesis_stream").address;
       const keyAddress = only(j, "aws_kms_key").address;

@@ -11,20 +11,19 @@
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchLogStream } from "@cdktf/provider-aws/lib/cloudwatch-log-stream";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { KinesisFirehoseDeliveryStream } from "@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream";
-import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import type { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
-import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "../../config/limits";
+import { FIREHOSE_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "../../config/limits";
 import { IngestionConfig } from "../../config/schema";
-import { TRANSFORM_ENV, VISITOR_KEY_PLACEHOLDER_PREFIX } from "../../handlers/firehose-transform/env";
 import { firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
 import { checkName } from "../names";
 import type { LakeCatalog } from "./catalog";
 import { type IGrantable, ServiceRole } from "./iam";
 import { NodeFunction } from "./lambda-function";
 import { SecureBucket } from "./secure-bucket";
+import { environmentBytes, transformEnvironment, VISITOR_KEY_PLACEHOLDER, visitorKeyParameter } from "./transform-function";
 
 /** What Firehose needs of its source: structural, so any Kinesis construct (or a test fake) fits. */
 export interface KinesisSource {
@@ -82,11 +81,8 @@ export interface IngestionProps {
   readonly extraEnvironment?: Record<string, string>;
 }
 
-/**
- * The value of a visitor-key parameter this construct creates. The real key is set once outside
- * Terraform (docs/pipeline.md); the handler refuses any key starting with the placeholder prefix.
- */
-export const VISITOR_KEY_PLACEHOLDER = `${VISITOR_KEY_PLACEHOLDER_PREFIX}: set with aws ssm put-parameter --overwrite`;
+// Re-exported: tests and callers know it from here.
+export { VISITOR_KEY_PLACEHOLDER };
 
 /** The log stream Firehose writes S3 delivery errors to (the name the console uses too). */
 export const FIREHOSE_DELIVERY_LOG_STREAM = "DestinationDelivery";
@@ -105,10 +101,7 @@ function nonDefault(name: string, value: string): Record<string, string> {
   return PROCESSOR_DEFAULTS[name] === value ? {} : { [name]: value };
 }
 
-/** Size of a function's environment as Lambda counts it against its 4 KB limit (keys and values, UTF-8). */
-export function environmentBytes(vars: Record<string, string>): number {
-  return Object.entries(vars).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-}
+export { environmentBytes };
 
 export class Ingestion extends Construct {
   readonly deliveryStream: KinesisFirehoseDeliveryStream;
@@ -165,43 +158,18 @@ export class Ingestion extends Construct {
       throw new Error(`${where}: logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}; got ${s.logRetentionDays}`);
     }
 
-    // --- visitor-id key: a SecureString parameter, never a value in code or in the function's environment
+    // --- visitor-id key and the function's environment (shared with lean mode's log-file Lambda)
     this.visitorKeyParameterName = props.visitorKeyParameter.name;
-    const partition = new DataAwsPartition(this, "partition");
-    let parameterArn: string;
-    if (props.visitorKeyParameter.create) {
-      this.visitorKeyParameter = new SsmParameter(this, "visitor-key", {
-        name: checkName("ssmParameter", props.visitorKeyParameter.name, this),
-        type: "SecureString",
-        description:
-          "Key of the visitor-id hash. Terraform only creates it; set the real value once with " +
-          `aws ssm put-parameter --overwrite --type SecureString --name ${props.visitorKeyParameter.name} --value "$(openssl rand -base64 32)"`,
-        value: VISITOR_KEY_PLACEHOLDER,
-        // The real key is set outside Terraform; a later apply must not reset it to the placeholder.
-        lifecycle: { ignoreChanges: ["value"] },
-      });
-      parameterArn = this.visitorKeyParameter.arn;
-    } else {
-      const bare = props.visitorKeyParameter.name.replace(/^\//, "");
-      parameterArn = `arn:${partition.partition}:ssm:${props.region}:${props.accountId}:parameter/${bare}`;
-    }
-
-    // --- the transform function
-    const environment: Record<string, string> = {
-      [TRANSFORM_ENV.visitorKeyParam]: props.visitorKeyParameter.name,
-      [TRANSFORM_ENV.serviceName]: "firehose-transform",
-      [TRANSFORM_ENV.metricsNamespace]: props.name,
-      ...(props.transformConfig === undefined ? {} : { [TRANSFORM_ENV.config]: JSON.stringify(props.transformConfig) }),
-      ...props.extraEnvironment,
-    };
-    const envBytes = environmentBytes({ NODE_OPTIONS: "--enable-source-maps", ...environment });
-    if (envBytes > LAMBDA_LIMITS.environmentBytes) {
-      const configBytes = Buffer.byteLength(environment[TRANSFORM_ENV.config] ?? "");
-      throw new Error(
-        `${where}: the transform function's environment is ${envBytes} bytes, over Lambda's ${LAMBDA_LIMITS.environmentBytes}-byte limit; ` +
-          `the transform config (config key \`transform\`) takes ${configBytes} bytes of it`,
-      );
-    }
+    const visitorKey = visitorKeyParameter(this, { ...props.visitorKeyParameter, region: props.region, accountId: props.accountId });
+    this.visitorKeyParameter = visitorKey.parameter;
+    const parameterArn = visitorKey.arn;
+    const environment = transformEnvironment(where, {
+      visitorKeyParameterName: props.visitorKeyParameter.name,
+      serviceName: "firehose-transform",
+      metricsNamespace: props.name,
+      transformConfig: props.transformConfig,
+      extra: props.extraEnvironment,
+    });
     if (props.codeBucketName) {
       this.codeBucket = new SecureBucket(this, "code", {
         bucketName: props.codeBucketName,

@@ -38,7 +38,12 @@ export const CLOUDWATCH_LIMITS = { alarmNameLength: 255, alarmDescriptionLength:
 export const GLUE_FAILED_STATES = ["FAILED", "TIMEOUT", "ERROR", "STOPPED"] as const;
 
 /** What is watched; every field is optional so the stack monitors whatever is deployed. */
-export interface MonitoredResources extends DashboardTargets {}
+export interface MonitoredResources extends DashboardTargets {
+  /** Lean mode's log-file Lambda (logDelivery "standard"). */
+  readonly logFileFunctionName?: string;
+  /** Lean mode's queue of S3 events the log-file Lambda gave up on. */
+  readonly failedLogFilesQueueName?: string;
+}
 
 export interface AlarmTopicProps {
   /** Topic name; the KMS key's alias is `alias/<topicName>`. */
@@ -357,8 +362,9 @@ export class Monitoring extends Construct {
         return single(r.deliveryStreamName, "AWS/Firehose", "FailedConversion.Records", delivery, "Sum", t.conversionFailedRecords);
       case "processing-failed-records": {
         const m = r.transformMetrics;
-        if (m === undefined || r.transformFunctionName === undefined) return undefined;
-        return single(r.transformFunctionName, m.namespace, m.byResult.ProcessingFailed, m.dimensions, "Sum", t.processingFailedRecords);
+        // Either route's transform (Firehose processor or lean mode's log-file Lambda) publishes it.
+        if (m === undefined) return undefined;
+        return single(m.namespace, m.namespace, m.byResult.ProcessingFailed, m.dimensions, "Sum", t.processingFailedRecords);
       }
       case "transform-errors":
         return lambda(r.transformFunctionName, "Errors", t.transformErrors);
@@ -395,6 +401,34 @@ export class Monitoring extends Construct {
           },
           comparison: "GreaterThanOrEqualToThreshold",
           threshold: t.dynamodbThrottles,
+        };
+      }
+      case "log-file-errors":
+        return lambda(r.logFileFunctionName, "Errors", t.transformErrors);
+      case "log-files-failed":
+        return single(
+          r.failedLogFilesQueueName,
+          "AWS/SQS",
+          "ApproximateNumberOfMessagesVisible",
+          { QueueName: r.failedLogFilesQueueName ?? "" },
+          "Maximum",
+          t.failedLogFiles,
+        );
+      case "no-log-files": {
+        if (r.logFileFunctionName === undefined || t.noIncomingRecordsMinutes === 0) return undefined;
+        return {
+          metric: {
+            namespace: "AWS/Lambda",
+            metricName: "Invocations",
+            dimensions: { FunctionName: r.logFileFunctionName },
+            statistic: "Sum",
+          },
+          comparison: "LessThanThreshold",
+          threshold: 1,
+          // One period of the whole window; no data at all is exactly what this alarm is for.
+          periodSeconds: t.noIncomingRecordsMinutes * 60,
+          evaluationPeriods: 1,
+          treatMissingData: "breaching",
         };
       }
       case "compaction-failed":

@@ -22,7 +22,7 @@ import { type IGrantable, PolicyDocument, type PolicyStatement } from "./iam";
 export interface ExpiryRule {
   /** Rule id. */
   readonly id: string;
-  /** Key prefix the rule applies to, ending with `/`. */
+  /** Key prefix the rule applies to, ending with `/`; "" for every object of the bucket. */
   readonly prefix: string;
   /** Days after creation when current objects expire. */
   readonly expireAfterDays: number;
@@ -73,7 +73,9 @@ export class SecureBucket extends Construct {
       }
     }
     for (const rule of props.expiryRules ?? []) {
-      if (!rule.prefix.endsWith("/")) throw new Error(`${this.node.path}: expiryRules[${rule.id}].prefix must end with '/'`);
+      if (rule.prefix !== "" && !rule.prefix.endsWith("/")) {
+        throw new Error(`${this.node.path}: expiryRules[${rule.id}].prefix must end with '/' (or be "" for the whole bucket)`);
+      }
       if (!(Number.isInteger(rule.expireAfterDays) && rule.expireAfterDays >= 1)) {
         throw new Error(`${this.node.path}: expiryRules[${rule.id}].expireAfterDays must be a whole number of days >= 1`);
       }

@@ -80,8 +80,11 @@ export interface SiteDistributionProps {
   readonly name: string;
   /** The private origin bucket; the distribution adds its read statement to the bucket policy. */
   readonly bucket: SecureBucket;
-  /** Real-time log config attached to every cache behaviour. */
-  readonly realtimeLogConfigArn: string;
+  /**
+   * Real-time log config attached to every cache behaviour.
+   * @default none: requests are logged another way (lean mode's standard logging v2, which attaches from outside the distribution)
+   */
+  readonly realtimeLogConfigArn?: string;
   /** Edge locations. @default "PriceClass_100" */
   readonly priceClass?: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
   /** Object served for `/`. @default "index.html" */

@@ -473,11 +473,18 @@ export const EDGE_RULES: Rule[] = [
     id: "CF-REQUEST-LOGGING",
     appliesTo: "aws_cloudfront_distribution",
     description:
-      "Every request is logged: each cache behaviour has a real-time log config, or the distribution has standard logging (AwsSolutions-CFR3 / checkov CKV_AWS_86).",
-    check: (d) => {
+      "Every request is logged: each cache behaviour has a real-time log config, or the distribution has standard logging, legacy (logging_config) " +
+      "or v2 (a CloudWatch Logs delivery source of its ACCESS_LOGS with a delivery) (AwsSolutions-CFR3 / checkov CKV_AWS_86).",
+    check: (d, ctx) => {
       if (blocks(d.config.logging_config).length) return undefined;
+      const v2 = ctx
+        .referencing("aws_cloudwatch_log_delivery_source", d)
+        .some((source) => source.config.log_type === "ACCESS_LOGS" && ctx.referencing("aws_cloudwatch_log_delivery", source).length > 0);
+      if (v2) return undefined;
       const bad = cacheBehaviors(d).filter((b) => !b.realtime_log_config_arn);
-      return bad.length ? `${bad.map(behaviorName).join(", ")} has no realtime_log_config_arn and there is no logging_config` : undefined;
+      return bad.length
+        ? `${bad.map(behaviorName).join(", ")} has no realtime_log_config_arn and there is no logging_config or ACCESS_LOGS delivery`
+        : undefined;
     },
   },
   {
