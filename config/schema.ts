@@ -302,6 +302,12 @@ export const EnvironmentConfig = z
     state: StateConfig,
     /** Lake bucket name. @default "<project>-<environment>-lake-<account id>" */
     lakeBucketName: BucketName.optional(),
+    /**
+     * How CloudFront's request logs reach the lake: "realtime" (real-time logs -> Kinesis -> Firehose, events in
+     * minutes, a fixed hourly stream charge) or "standard" (standard log files in S3 -> a Lambda writes the lake,
+     * no Kinesis or Firehose, events within about an hour). @default "realtime"
+     */
+    logDelivery: z.enum(["realtime", "standard"]).default("realtime"),
     realtimeLogs: RealtimeLogsConfig,
     /** Google Analytics 4 import through AppFlow; off unless propertyId and auth are set. See config/ga.ts. */
     ga: GaConfig,
