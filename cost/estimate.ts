@@ -122,8 +122,8 @@ export interface Usage {
   readonly standardLogLineBytes: number;
   /** Standard logs: bytes one line takes in a gzip'd log file (what S3 stores until the files expire). */
   readonly logFileBytesPerLine: number;
-  /** Standard logs: days the raw log files stay in S3. */
-  readonly logFileRetentionDays: number;
+  /** Standard logs: days the raw log files stay in S3. Left out: the config's `logFiles.retentionDays`. */
+  readonly logFileRetentionDays?: number;
   /** Standard logs: the log-file Lambda's time per line (gunzip, parse, transform, Parquet) and per file, in ms. */
   readonly logFileMsPerRecord: number;
   readonly logFileMsPerInvocation: number;
@@ -142,10 +142,13 @@ export interface Usage {
 }
 
 /** The Usage figures that have a fixed default (the optional ones follow the config). */
-export type UsageDefaults = Omit<Usage, "eventsPerDay" | "dashboardRefreshesPerDay" | "dashboardWindowDays" | "kmsKeys">;
+export type UsageDefaults = Omit<
+  Usage,
+  "eventsPerDay" | "dashboardRefreshesPerDay" | "dashboardWindowDays" | "logFileRetentionDays" | "kmsKeys"
+>;
 
 /** Usage figures whose default follows the config. */
-const FROM_CONFIG_KEYS: readonly (keyof Usage)[] = ["dashboardRefreshesPerDay", "dashboardWindowDays", "kmsKeys"];
+const FROM_CONFIG_KEYS: readonly (keyof Usage)[] = ["dashboardRefreshesPerDay", "dashboardWindowDays", "logFileRetentionDays", "kmsKeys"];
 
 export const DEFAULT_USAGE: UsageDefaults = {
   daysRetained: 365,
@@ -171,7 +174,6 @@ export const DEFAULT_USAGE: UsageDefaults = {
   standardLogLineBytes: 550,
   // Log lines compress about 8x with gzip (repeated user agents, paths, host names).
   logFileBytesPerLine: 70,
-  logFileRetentionDays: 7,
   // The transform's 0.05 ms plus gunzip and writing Parquet.
   logFileMsPerRecord: 0.1,
   // One S3 GET and up to one PUT per event type, ~50-100 ms each.
@@ -305,29 +307,43 @@ export function dashboardLoad(
   return { refreshesPerDay: n, todayFraction, basis: `SPICE ${when}: ${fmtN(n)} refreshes/day${off}` };
 }
 
-/** Whether the config asks for customer-managed keys everywhere (`encryption.customerManagedKeys`, default false). */
-function asksForCustomerManagedKeys(config: EnvironmentConfig): boolean {
-  // The key is added by the keys change to config/schema.ts; read it without assuming it is there yet.
-  const c = config as EnvironmentConfig & { readonly encryption?: { readonly customerManagedKeys?: boolean } };
-  return c.encryption?.customerManagedKeys === true;
-}
+/** Config keys other changes add to config/schema.ts (encryption, logFiles); read here without assuming they exist yet. */
+type LaterKeys = {
+  readonly encryption?: { readonly customerManagedKeys?: boolean };
+  readonly logFiles?: { readonly retentionDays?: number };
+};
+const laterKeys = (config: EnvironmentConfig): LaterKeys => config as EnvironmentConfig & LaterKeys;
+
+/** Days lean mode keeps raw log files when the config does not say (`logFiles.retentionDays`' default). */
+export const DEFAULT_LOG_FILE_RETENTION_DAYS = 3;
 
 /**
- * The customer-managed KMS keys the stacks create for this config. The alarm topic always keeps one: CloudWatch
- * alarms and EventBridge cannot publish to a topic encrypted with the AWS-managed aws/sns key, whose policy cannot
- * grant them. The others use AWS-managed keys unless `encryption.customerManagedKeys` asks for their own.
+ * The customer-managed KMS keys the stacks create for this config. Two always: the alarm topic's (CloudWatch alarms
+ * and EventBridge cannot publish to a topic under the AWS-managed aws/sns key, whose policy cannot grant them) and
+ * the Glue job's (its CloudWatch log groups accept only a customer-managed key). The Kinesis stream and the counters
+ * table use AWS-managed keys unless `encryption.customerManagedKeys` asks for their own.
  */
 export function customerManagedKeys(config: EnvironmentConfig): readonly string[] {
-  if (!asksForCustomerManagedKeys(config)) return ["alarm topic"];
-  return [...(config.logDelivery === "realtime" ? ["Kinesis stream"] : []), "alarm topic", "counters table"];
+  const always = ["alarm topic", "Glue job logs"];
+  if (laterKeys(config).encryption?.customerManagedKeys !== true) return always;
+  return [...(config.logDelivery === "realtime" ? ["Kinesis stream"] : []), ...always, "counters table"];
 }
 
-/** Alarm stages that watch Kinesis and Firehose: they exist only with real-time delivery. */
+/** Alarm stages that watch Kinesis and Firehose: without route tags, these exist only with real-time delivery. */
 const REALTIME_ONLY_STAGES: readonly AlarmStage[] = ["edge", "ingestion"];
 
-/** The alarms the ops stack creates for this config's delivery mode (config/alarms.ts ALARMS). */
+/**
+ * The alarms the ops stack creates for this config's delivery route (config/alarms.ts ALARMS). An alarm that names
+ * its `routes` exists on those; one that does not (the catalogue before lean mode) is on both routes unless its stage
+ * watches Kinesis or Firehose.
+ */
 export function alarmsFor(config: EnvironmentConfig): readonly AlarmSpec[] {
-  return config.logDelivery === "realtime" ? ALARMS : ALARMS.filter((a) => !REALTIME_ONLY_STAGES.includes(a.stage));
+  const route = config.logDelivery;
+  return ALARMS.filter((a) => {
+    const routes = (a as AlarmSpec & { readonly routes?: readonly string[] }).routes;
+    if (routes !== undefined) return routes.includes(route);
+    return route === "realtime" || !REALTIME_ONLY_STAGES.includes(a.stage);
+  });
 }
 
 /**
@@ -506,12 +522,13 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
     } else {
       line("CloudFront", "standard log delivery to S3 (legacy)", "cloudfrontStandardLogsLegacyGb", logGb, "no delivery charge");
     }
+    const keptDays = u.logFileRetentionDays ?? laterKeys(config).logFiles?.retentionDays ?? DEFAULT_LOG_FILE_RETENTION_DAYS;
     line(
       "S3",
       "log file storage",
       "s3StandardGbMonth",
-      (u.eventsPerDay * u.logFileBytesPerLine * u.logFileRetentionDays) / GB,
-      `${u.logFileRetentionDays} days x ${u.logFileBytesPerLine} B/line gzip'd`,
+      (u.eventsPerDay * u.logFileBytesPerLine * keptDays) / GB,
+      `${keptDays} days x ${u.logFileBytesPerLine} B/line gzip'd`,
     );
     // The log-file Lambda writes one Parquet object per event type (partition) in the file, plus an errors/ object
     // for a file with rejected lines.
