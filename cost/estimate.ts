@@ -158,7 +158,9 @@ export const DEFAULT_USAGE: UsageDefaults = {
   queriesPerRefresh: metricsOn(CATALOGUE, "quicksight").length,
   queryColumnFraction: 0.2,
   // A day's rollup is bounded by its dimensions' distinct values (documents x country x device x hour ...), not by
-  // traffic: a few thousand rows, of which a query reads a few columns.
+  // traffic. Measured on the sample site (the local run's rollups, 2026-12-02): 0.5-3 KB per rollup file and day at
+  // 19,000 events/day, 0.5-14 KB at 194,000. 128 KiB leaves room for a site with ten times its documents, QR codes
+  // and referrers; the query reads only some of the file's columns.
   rollupBytesPerDay: 128 * 1024,
   apiRequestsPerDay: 0,
   writeUnitsPerApiRequest: 2,
@@ -182,8 +184,8 @@ export const DEFAULT_USAGE: UsageDefaults = {
   usageMsPerRequest: 20,
   // Measured by `npm run bench -- --only compaction`: 47,000-60,000 rows/s (docs/performance.md).
   compactionRowsPerSecond: 50_000,
-  // DuckDB group-bys over the day's Arrow table, every rollup: assumed 4x compaction's rate.
-  rollupRowsPerSecond: 200_000,
+  // Every rollup over the day's rows in DuckDB: 1.0-1.2 CPU seconds per 100,000 events (the rollups bench, docs/compaction.md).
+  rollupRowsPerSecond: 90_000,
   // Glue start, plus pip installing duckdb (--additional-python-modules) for the rollups.
   compactionStartupSeconds: 60,
   logBytesPerInvocation: 1024,
@@ -566,7 +568,7 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
   const lakeGb = (loggedPerDay * u.daysRetained * u.parquetBytesPerEvent) / GB;
   line("S3", "lake storage", "s3StandardGbMonth", lakeGb, `${u.daysRetained} days x ${u.parquetBytesPerEvent} B/event`);
   const compactedPerDay = EVENT_TYPES.length; // about one output file per event type and day
-  const rollupsPerDay = QUERIES.length; // at most one rollup file per metric and day
+  const rollupsPerDay = QUERIES.length; // at most one rollup file per metric and day (several metrics share a rollup)
   line(
     "S3",
     "PUT/LIST requests",

@@ -98,8 +98,8 @@ describe("cost estimate arithmetic (fixed inputs)", () => {
     );
     const g = lineOf(standard, "Glue (compaction + rollups)", "STANDARD 2 x G.2X");
     expect(g.priceKey).toBe("glueDpuHour");
-    // 60 s start + 100M rows at 50,000/s compacted + at 200,000/s rolled up, 4 DPUs.
-    expect(g.quantity).toBeCloseTo((DAYS_PER_MONTH * (60 + 2000 + 500) * 4) / 3600, 9);
+    // 60 s start + 100M rows at 50,000/s compacted + at 90,000/s rolled up, 4 DPUs.
+    expect(g.quantity).toBeCloseTo((DAYS_PER_MONTH * (60 + 2000 + 100_000_000 / 90_000) * 4) / 3600, 9);
   });
 
   it("multiplies quantity by unit price and sums every line", () => {
