@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { KinesisStream } from "@cdktf/provider-aws/lib/kinesis-stream";
 import { Testing } from "cdktf";
-import { ALARMS } from "../../config/alarms";
 import { loadConfig } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
 import { formatEstimate, loadPrices, PRICES_FILE, parseUsage, UsageError } from "../../cost/cli";
 import {
+  alarmsFor,
   DAYS_PER_MONTH,
   DEFAULT_USAGE,
   dashboardLoad,
@@ -105,7 +105,7 @@ describe("cost estimate arithmetic (fixed inputs)", () => {
   it("multiplies quantity by unit price and sums every line", () => {
     const priced = estimate(config, usage(), fixedPrices({ kinesisOnDemandStreamHour: 0.04, cloudwatchAlarmMetric: 0.1 }));
     expect(lineOf(priced, "Kinesis (on-demand)", "stream-hours").monthlyUsd).toBeCloseTo(29.2, 10);
-    const alarmMetrics = ALARMS.reduce((n, a) => n + a.metricCount, 0);
+    const alarmMetrics = alarmsFor(config).reduce((n, a) => n + a.metricCount, 0);
     expect(lineOf(priced, "CloudWatch", "alarms").monthlyUsd).toBeCloseTo(alarmMetrics * 0.1, 10);
     expect(priced.totalUsd).toBeCloseTo(
       priced.lines.reduce((s, l) => s + l.monthlyUsd, 0),
