@@ -242,7 +242,8 @@ export const LOG_DELIVERY_MODES: readonly LogDelivery[] = ["realtime", "standard
 
 /**
  * The standard-logging route lean mode deploys: "v2" (CloudWatch vended logs to S3, per-GB delivery charge) or
- * "legacy" (free delivery, but the log bucket needs ACLs). The lean-mode stacks decide it; this follows them.
+ * "legacy" (free delivery, but the log bucket needs ACLs, which the rule pack forbids). The lean-mode stacks deploy
+ * v2 (stacks/constructs/standard-logs.ts); both prices are in cost/prices.json.
  */
 export const STANDARD_LOG_ROUTE: "v2" | "legacy" = "v2";
 
