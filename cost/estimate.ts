@@ -5,10 +5,13 @@
  * so the arithmetic is tested on fixed inputs.
  */
 import * as z from "zod";
-import { ALARMS } from "../config/alarms";
+import { type AlarmSpec, alarmsFor as alarmsForRoute } from "../config/alarms";
 import { GLUE_JOB_LIMITS } from "../config/compaction";
+import { DEFAULT_REFRESH, type RefreshConfig } from "../config/dashboards";
 import { kinesisCapacity, REALTIME_LOG_RECORD_BYTES, recordsPerShard } from "../config/kinesis";
+import { LOG_DELIVERY_ROUTES, type LogDeliveryRoute } from "../config/log-delivery";
 import type { EnvironmentConfig } from "../config/schema";
+import { CATALOGUE, metricsOn } from "../queries/catalogue";
 import { QUERIES } from "../queries/dashboards";
 import { EVENT_TYPES } from "../schemas/event";
 
@@ -33,6 +36,8 @@ export type Price = z.infer<typeof PriceSchema>;
 
 export const PRICE_KEYS = [
   "cloudfrontRealtimeLogLines",
+  "cloudfrontStandardLogsLegacyGb",
+  "cloudwatchVendedLogsS3Gb",
   "kinesisOnDemandStreamHour",
   "kinesisOnDemandDataInGb",
   "kinesisOnDemandDataOutGb",
@@ -84,14 +89,21 @@ export interface Usage {
   readonly eventsPerDay: number;
   /** Days the lake keeps events; the estimate is the steady state once that many days have accumulated. */
   readonly daysRetained: number;
-  /** Times per day the dashboards are refreshed (each refresh runs every dashboard query once). */
-  readonly dashboardRefreshesPerDay: number;
-  /** Queries one refresh runs. */
+  /**
+   * Times per day the dashboards' queries run. Left out, it follows the config (dashboardLoad): the SPICE refresh
+   * schedule, or `dashboardViewsPerDay` with direct query.
+   */
+  readonly dashboardRefreshesPerDay?: number;
+  /** Dashboard views per day with `dashboards.importMode` "DIRECT_QUERY" (each view runs every query once). */
+  readonly dashboardViewsPerDay: number;
+  /** Queries one refresh runs (one per QuickSight data set). */
   readonly queriesPerRefresh: number;
-  /** Days of events a dashboard query reads. */
-  readonly dashboardWindowDays: number;
-  /** Share of a row's bytes a dashboard query reads (Parquet is columnar; queries read a few columns). */
+  /** Days a dashboard query covers, today included. Left out: the config's `athena.queryWindowDays`. */
+  readonly dashboardWindowDays?: number;
+  /** Share of a row's bytes a query reads from raw events (Parquet is columnar; queries read a few columns). */
   readonly queryColumnFraction: number;
+  /** Bytes one query reads from one closed day's rollup (the few columns it needs of that day's rows). */
+  readonly rollupBytesPerDay: number;
   /** Usage API requests per day (one per product page view with the counter enabled). */
   readonly apiRequestsPerDay: number;
   /** DynamoDB write request units per API request (counter update plus idempotency record). */
@@ -105,24 +117,52 @@ export interface Usage {
   /** Transform Lambda time per record, and per invocation (start-up, batch overhead), in milliseconds. */
   readonly transformMsPerRecord: number;
   readonly transformMsPerInvocation: number;
+  /** Standard logs: log files CloudFront delivers per hour while there is traffic (at most one per request). */
+  readonly logFilesPerHour: number;
+  /** Standard logs: bytes of one log line, uncompressed (what vended-log delivery bills). */
+  readonly standardLogLineBytes: number;
+  /** Standard logs: bytes one line takes in a gzip'd log file (what S3 stores until the files expire). */
+  readonly logFileBytesPerLine: number;
+  /** Standard logs: days the raw log files stay in S3. Left out: the config's `logFiles.retentionDays`. */
+  readonly logFileRetentionDays?: number;
+  /** Standard logs: the log-file Lambda's time per line (gunzip, parse, transform, Parquet) and per file, in ms. */
+  readonly logFileMsPerRecord: number;
+  readonly logFileMsPerInvocation: number;
+  /** Standard logs: share of log files with at least one rejected line (each writes one errors/ object). */
+  readonly logFileErrorShare: number;
   /** Usage Lambda milliseconds per request. */
   readonly usageMsPerRequest: number;
-  /** Rows the compaction job compacts per second, and its start-up seconds. */
+  /** Rows the daily Glue job compacts per second, rows it rolls up per second, and its start-up seconds. */
   readonly compactionRowsPerSecond: number;
+  readonly rollupRowsPerSecond: number;
   readonly compactionStartupSeconds: number;
   /** Bytes of CloudWatch Logs one Lambda invocation writes. */
   readonly logBytesPerInvocation: number;
-  /** Customer-managed KMS keys the stacks create (Kinesis stream, alarm topic, counters table). */
-  readonly kmsKeys: number;
+  /** Customer-managed KMS keys. Left out, they follow the config (customerManagedKeys). */
+  readonly kmsKeys?: number;
 }
 
-export const DEFAULT_USAGE: Omit<Usage, "eventsPerDay"> = {
+/** The Usage figures that have a fixed default (the optional ones follow the config). */
+export type UsageDefaults = Omit<
+  Usage,
+  "eventsPerDay" | "dashboardRefreshesPerDay" | "dashboardWindowDays" | "logFileRetentionDays" | "kmsKeys"
+>;
+
+/** Usage figures whose default follows the config. */
+const FROM_CONFIG_KEYS: readonly (keyof Usage)[] = ["dashboardRefreshesPerDay", "dashboardWindowDays", "logFileRetentionDays", "kmsKeys"];
+
+export const DEFAULT_USAGE: UsageDefaults = {
   daysRetained: 365,
-  dashboardRefreshesPerDay: 24,
-  // Every dashboard query of the query layer, once per refresh.
-  queriesPerRefresh: QUERIES.length,
-  dashboardWindowDays: 30,
+  // Someone opening the dashboards now and then through the day; only used with direct query.
+  dashboardViewsPerDay: 10,
+  // One query per QuickSight data set: the metrics charted on QuickSight, as the dashboards construct deploys them.
+  queriesPerRefresh: metricsOn(CATALOGUE, "quicksight").length,
   queryColumnFraction: 0.2,
+  // A day's rollup is bounded by its dimensions' distinct values (documents x country x device x hour ...), not by
+  // traffic. Measured on the sample site (the local run's rollups, 2026-12-02): 0.5-3 KB per rollup file and day at
+  // 19,000 events/day, 0.5-14 KB at 194,000. 128 KiB leaves room for a site with ten times its documents, QR codes
+  // and referrers; the query reads only some of the file's columns.
+  rollupBytesPerDay: 128 * 1024,
   apiRequestsPerDay: 0,
   writeUnitsPerApiRequest: 2,
   logRecordBytes: REALTIME_LOG_RECORD_BYTES,
@@ -130,11 +170,26 @@ export const DEFAULT_USAGE: Omit<Usage, "eventsPerDay"> = {
   parquetBytesPerEvent: 120,
   transformMsPerRecord: 0.05,
   transformMsPerInvocation: 50,
+  // "CloudFront delivers logs for a distribution up to several times an hour" (standard-logs-reference.html,
+  // "Timing of log file delivery"); several files per period at higher traffic. 12 = one every 5 minutes.
+  logFilesPerHour: 12,
+  // The standard log's 33 W3C fields: the real-time record's fields plus a few more.
+  standardLogLineBytes: 550,
+  // Log lines compress about 8x with gzip (repeated user agents, paths, host names).
+  logFileBytesPerLine: 70,
+  // The transform's 0.05 ms plus gunzip and writing Parquet.
+  logFileMsPerRecord: 0.1,
+  // One S3 GET and up to one PUT per event type, ~50-100 ms each.
+  logFileMsPerInvocation: 500,
+  logFileErrorShare: 0.1,
   usageMsPerRequest: 20,
-  compactionRowsPerSecond: 100_000,
-  compactionStartupSeconds: 30,
+  // Measured by `npm run bench -- --only compaction`: 47,000-60,000 rows/s (docs/performance.md).
+  compactionRowsPerSecond: 50_000,
+  // Every rollup over the day's rows in DuckDB: 1.0-1.2 CPU seconds per 100,000 events (the rollups bench, docs/compaction.md).
+  rollupRowsPerSecond: 90_000,
+  // Glue start, plus pip installing duckdb (--additional-python-modules) for the rollups.
+  compactionStartupSeconds: 60,
   logBytesPerInvocation: 1024,
-  kmsKeys: 3,
 };
 
 export interface CostLine {
@@ -182,8 +237,114 @@ export function pricesFor(file: PriceFile, region: string): { prices: Record<Pri
   return { prices, note: `${missing.length} price(s) have no ${region} entry and are ${file.region} prices: ${missing.join(", ")}` };
 }
 
+/** How the logs reach the lake (config `logDelivery`): the two modes the estimate prices. */
+export type LogDelivery = LogDeliveryRoute;
+export const LOG_DELIVERY_MODES: readonly LogDelivery[] = LOG_DELIVERY_ROUTES;
+
+/**
+ * The standard-logging route lean mode deploys: "v2" (CloudWatch vended logs to S3, per-GB delivery charge) or
+ * "legacy" (free delivery, but the log bucket needs ACLs, which the rule pack forbids). The lean-mode stacks deploy
+ * v2 (stacks/constructs/standard-logs.ts); both prices are in cost/prices.json.
+ */
+export const STANDARD_LOG_ROUTE: "v2" | "legacy" = "v2";
+
+/** Athena bills at least this much per query. @see https://aws.amazon.com/athena/pricing/ ("rounded up to the nearest megabyte, with a 10MB minimum per query") */
+export const ATHENA_MIN_BYTES_PER_QUERY = 10 * MB;
+
+/** Glue bills per second with a 1-minute minimum (Glue 2.0 and later). @see https://aws.amazon.com/blogs/aws/aws-glue-version-2-0-featuring-10x-faster-job-start-times-and-1-minute-minimum-billing-duration/ */
+export const GLUE_MIN_BILLED_SECONDS = 60;
+
+/** SPICE refreshes per day for each QuickSight refresh interval (config/dashboards.ts RefreshConfig). */
+export const REFRESHES_PER_DAY: Readonly<Record<RefreshConfig["interval"], number>> = {
+  HOURLY: 24,
+  DAILY: 1,
+  WEEKLY: 1 / 7,
+  MONTHLY: 12 / 365,
+};
+
+/** How often the dashboard queries run, and how much of today (read raw; closed days come from rollups) each sees. */
+export interface DashboardLoad {
+  readonly refreshesPerDay: number;
+  /** Share of the current UTC day that has passed when a refresh runs: the part of today read from raw events. */
+  readonly todayFraction: number;
+  readonly basis: string;
+}
+
+/** Minutes after 00:00 UTC of HH:MM in an IANA time zone (its winter offset; daylight saving moves it an hour). */
+export function utcMinutesOf(timeOfDay: string, timezone: string): number {
+  const [h, m] = timeOfDay.split(":").map(Number);
+  const local = (h ?? 0) * 60 + (m ?? 0);
+  const noon = new Date(Date.UTC(2026, 0, 15, 12, 0));
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone: timezone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(noon);
+  const part = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  const offset = part("hour") * 60 + part("minute") - 12 * 60;
+  return (((local - offset) % 1440) + 1440) % 1440;
+}
+
+/**
+ * The dashboards' query load from the config: with SPICE, the refresh schedule QuickSight gets (dashboards.refresh,
+ * else DEFAULT_REFRESH, as the dashboards construct deploys it); with direct query, `dashboardViewsPerDay`, spread
+ * over the day. `usage.dashboardRefreshesPerDay` overrides the count. Priced even with dashboards off: the same
+ * queries are then run by hand or by another tool.
+ */
+export function dashboardLoad(
+  config: EnvironmentConfig,
+  usage: Pick<Usage, "dashboardRefreshesPerDay" | "dashboardViewsPerDay">,
+): DashboardLoad {
+  const d = config.dashboards;
+  const off = d.enabled ? "" : " (dashboards off: priced as if the same queries ran)";
+  if (d.importMode === "DIRECT_QUERY") {
+    const n = usage.dashboardRefreshesPerDay ?? usage.dashboardViewsPerDay;
+    return { refreshesPerDay: n, todayFraction: 0.5, basis: `direct query, ${fmtN(n)} views/day${off}` };
+  }
+  const r = d.refresh ?? DEFAULT_REFRESH;
+  const at = utcMinutesOf(r.timeOfDay, r.timezone);
+  // Hourly refreshes see on average half of today; the others see today up to their UTC time.
+  const todayFraction = r.interval === "HOURLY" ? (11.5 * 60 + (at % 60)) / 1440 : at / 1440;
+  const n = usage.dashboardRefreshesPerDay ?? REFRESHES_PER_DAY[r.interval];
+  const when = r.interval === "HOURLY" ? "hourly" : `${r.interval.toLowerCase()} at ${r.timeOfDay} ${r.timezone}`;
+  return { refreshesPerDay: n, todayFraction, basis: `SPICE ${when}: ${fmtN(n)} refreshes/day${off}` };
+}
+
+/** Days lean mode keeps raw log files when the config does not say (`logFiles.retentionDays`' default). */
+export const DEFAULT_LOG_FILE_RETENTION_DAYS = 3;
+
+/**
+ * The customer-managed KMS keys the stacks create for this config. Two always: the alarm topic's (CloudWatch alarms
+ * and EventBridge cannot publish to a topic under the AWS-managed aws/sns key, whose policy cannot grant them) and
+ * the Glue job's (its CloudWatch log groups accept only a customer-managed key). The Kinesis stream and the counters
+ * table use AWS-managed keys unless `encryption.customerManagedKeys` asks for their own.
+ */
+export function customerManagedKeys(config: EnvironmentConfig): readonly string[] {
+  const always = ["alarm topic", "Glue job logs"];
+  if (!config.encryption.customerManagedKeys) return always;
+  return [...(config.logDelivery === "realtime" ? ["Kinesis stream"] : []), ...always, "counters table"];
+}
+
+/** The alarms the ops stack creates for this config's delivery route (config/alarms.ts). */
+export function alarmsFor(config: EnvironmentConfig): readonly AlarmSpec[] {
+  return alarmsForRoute(config.logDelivery);
+}
+
+/**
+ * Event-type partitions that n records fall into, expected: T(1 - (1 - 1/T)^n) for T event types, the most any mix
+ * of types gives (an even mix); a skewed mix (mostly page views and assets) touches fewer.
+ */
+export function partitionsOf(records: number): number {
+  const t = EVENT_TYPES.length;
+  return records <= 0 ? 0 : t * (1 - (1 - 1 / t) ** records);
+}
+
+const fmtN = (n: number) => Number(n.toPrecision(3)).toLocaleString("en-US");
+
 export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFile): Estimate {
   for (const [k, v] of Object.entries(usage)) {
+    if (v === undefined && FROM_CONFIG_KEYS.includes(k as keyof Usage)) continue;
     if (!(typeof v === "number" && Number.isFinite(v) && v >= 0)) throw new Error(`usage.${k} must be a number >= 0; got ${String(v)}`);
   }
   const { prices, note } = pricesFor(file, config.region);
@@ -195,174 +356,243 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
   };
   const hours = file.hoursPerMonth;
   const u = usage;
-
-  // CloudFront logs only the sampled share of requests; everything downstream sees those.
-  const sampling = config.realtimeLogs.samplingRate / 100;
-  const records = u.eventsPerDay * sampling * DAYS_PER_MONTH;
+  const realtime = config.logDelivery === "realtime";
   if (u.eventsPerDay === 0) notes.push("no traffic: only the fixed monthly charges remain");
-  line(
-    "CloudFront",
-    "real-time log lines",
-    "cloudfrontRealtimeLogLines",
-    records,
-    `${u.eventsPerDay}/day x ${config.realtimeLogs.samplingRate}% sampling`,
-  );
 
-  // Kinesis
-  const k = config.kinesis;
-  // The same sizing synth applies (config/kinesis.ts), at this estimate's record size.
-  const capacity = kinesisCapacity(k, config.realtimeLogs.samplingRate, u.logRecordBytes);
-  const averagePerSecond = (u.eventsPerDay * sampling) / 86_400;
-  if (capacity.mode === "provisioned" && averagePerSecond > capacity.shardCount * recordsPerShard(u.logRecordBytes)) {
-    notes.push(
-      `the average traffic alone (${averagePerSecond.toFixed(0)} records/s) exceeds the stream's ${capacity.shardCount} shard(s): raise kinesis.peakRequestsPerSecond`,
+  // Events the lake receives per day: real-time logs are sampled, standard logs hold every request.
+  const sampling = realtime ? config.realtimeLogs.samplingRate / 100 : 1;
+  const loggedPerDay = u.eventsPerDay * sampling;
+  const records = loggedPerDay * DAYS_PER_MONTH;
+  const ing = config.ingestion;
+
+  // Delivery into the lake: the objects it writes per month, what reads them back, and its Lambda invocations.
+  let lakeObjects: number;
+  let deliveryGets: number;
+  let deliveryPuts: number;
+  let invocations: number;
+  if (realtime) {
+    line(
+      "CloudFront",
+      "real-time log lines",
+      "cloudfrontRealtimeLogLines",
+      records,
+      `${u.eventsPerDay}/day x ${config.realtimeLogs.samplingRate}% sampling`,
     );
-  }
-  const kinesisGb = (records * Math.ceil(u.logRecordBytes / 1024) * 1024) / GB;
-  const storedGbPerDay = (u.eventsPerDay * sampling * u.logRecordBytes) / GB;
-  const extendedDays = (Math.min(k.retentionHours, 168) - 24) / 24;
-  const longTermDays = Math.max(k.retentionHours - 168, 0) / 24;
-  if (capacity.mode === "on-demand") {
-    line("Kinesis (on-demand)", "stream-hours", "kinesisOnDemandStreamHour", hours, "one stream, all month");
-    line("Kinesis (on-demand)", "data in", "kinesisOnDemandDataInGb", kinesisGb, `${u.logRecordBytes} B records rounded up to 1 KB`);
-    line("Kinesis (on-demand)", "data out (Firehose)", "kinesisOnDemandDataOutGb", kinesisGb, "read once by Firehose");
-    if (extendedDays > 0) {
-      line(
-        "Kinesis (on-demand)",
-        "extended retention",
-        "kinesisOnDemandExtendedRetentionGbMonth",
-        storedGbPerDay * extendedDays,
-        `retentionHours ${k.retentionHours}`,
+
+    // Kinesis
+    const k = config.kinesis;
+    // The same sizing synth applies (config/kinesis.ts), at this estimate's record size.
+    const capacity = kinesisCapacity(k, config.realtimeLogs.samplingRate, u.logRecordBytes);
+    const averagePerSecond = loggedPerDay / 86_400;
+    if (capacity.mode === "provisioned" && averagePerSecond > capacity.shardCount * recordsPerShard(u.logRecordBytes)) {
+      notes.push(
+        `the average traffic alone (${averagePerSecond.toFixed(0)} records/s) exceeds the stream's ${capacity.shardCount} shard(s): raise kinesis.peakRequestsPerSecond`,
       );
     }
-  } else {
-    const shards = capacity.shardCount;
-    line(
-      "Kinesis (provisioned)",
-      "shard-hours",
-      "kinesisShardHour",
-      shards * hours,
-      `${shards} shard(s), all month: ${k.shardCount === undefined ? "sized from the peak" : "kinesis.shardCount"}`,
-    );
-    line(
-      "Kinesis (provisioned)",
-      "PUT payload units",
-      "kinesisPutPayloadUnits",
-      records * Math.ceil(u.logRecordBytes / (25 * 1024)),
-      "one 25 KB unit per record",
-    );
-    if (extendedDays > 0) {
+    const kinesisGb = (records * Math.ceil(u.logRecordBytes / 1024) * 1024) / GB;
+    const storedGbPerDay = (loggedPerDay * u.logRecordBytes) / GB;
+    const extendedDays = (Math.min(k.retentionHours, 168) - 24) / 24;
+    const longTermDays = Math.max(k.retentionHours - 168, 0) / 24;
+    if (capacity.mode === "on-demand") {
+      line("Kinesis (on-demand)", "stream-hours", "kinesisOnDemandStreamHour", hours, "one stream, all month");
+      line("Kinesis (on-demand)", "data in", "kinesisOnDemandDataInGb", kinesisGb, `${u.logRecordBytes} B records rounded up to 1 KB`);
+      line("Kinesis (on-demand)", "data out (Firehose)", "kinesisOnDemandDataOutGb", kinesisGb, "read once by Firehose");
+      if (extendedDays > 0) {
+        line(
+          "Kinesis (on-demand)",
+          "extended retention",
+          "kinesisOnDemandExtendedRetentionGbMonth",
+          storedGbPerDay * extendedDays,
+          `retentionHours ${k.retentionHours}`,
+        );
+      }
+    } else {
+      const shards = capacity.shardCount;
       line(
         "Kinesis (provisioned)",
-        "extended retention",
-        "kinesisExtendedRetentionShardHour",
+        "shard-hours",
+        "kinesisShardHour",
         shards * hours,
-        `retentionHours ${k.retentionHours}`,
+        `${shards} shard(s), all month: ${k.shardCount === undefined ? "sized from the peak" : "kinesis.shardCount"}`,
+      );
+      line(
+        "Kinesis (provisioned)",
+        "PUT payload units",
+        "kinesisPutPayloadUnits",
+        records * Math.ceil(u.logRecordBytes / (25 * 1024)),
+        "one 25 KB unit per record",
+      );
+      if (extendedDays > 0) {
+        line(
+          "Kinesis (provisioned)",
+          "extended retention",
+          "kinesisExtendedRetentionShardHour",
+          shards * hours,
+          `retentionHours ${k.retentionHours}`,
+        );
+      }
+    }
+    if (longTermDays > 0) {
+      line(
+        "Kinesis",
+        "long-term retention",
+        "kinesisLongTermRetentionGbMonth",
+        storedGbPerDay * longTermDays,
+        `retentionHours ${k.retentionHours} > 168`,
       );
     }
-  }
-  if (longTermDays > 0) {
+
+    // Firehose: ingestion and conversion bill each record as a multiple of 5 KB.
+    const firehoseGb = (records * Math.ceil(u.logRecordBytes / 5120) * 5120) / GB;
+    line("Firehose", "ingestion", "firehoseIngestionGb", firehoseGb, "each record rounded up to 5 KB");
+    line("Firehose", "format conversion (Parquet)", "firehoseFormatConversionGb", firehoseGb, "same billed volume as ingestion");
+    const transformedBytes = records * u.transformedRecordBytes;
     line(
-      "Kinesis",
-      "long-term retention",
-      "kinesisLongTermRetentionGbMonth",
-      storedGbPerDay * longTermDays,
-      `retentionHours ${k.retentionHours} > 168`,
+      "Firehose",
+      "dynamic partitioning",
+      "firehoseDynamicPartitioningGb",
+      transformedBytes / GB,
+      `${u.transformedRecordBytes} B per transformed record`,
     );
+    // Each buffer interval writes one object per event type that has records, plus one per full buffer.
+    const intervals = (DAYS_PER_MONTH * 86400) / ing.bufferIntervalSeconds;
+    const recordsPerInterval = records / intervals;
+    const perInterval = partitionsOf(recordsPerInterval) + (recordsPerInterval * u.transformedRecordBytes) / (ing.bufferSizeMiB * MB);
+    lakeObjects = u.eventsPerDay === 0 ? 0 : intervals * perInterval;
+    line(
+      "Firehose",
+      "S3 objects delivered",
+      "firehoseDynamicPartitioningObjects",
+      lakeObjects,
+      `${ing.bufferIntervalSeconds} s buffer, ${partitionsOf(recordsPerInterval).toFixed(1)} of ${EVENT_TYPES.length} event types each`,
+    );
+
+    // Transform Lambda: one invocation per processor buffer (size or interval, whichever fills first).
+    const batches = Math.max(
+      (records * u.logRecordBytes) / (ing.processorBufferSizeMB * 1e6),
+      u.eventsPerDay === 0 ? 0 : (DAYS_PER_MONTH * 86400) / Math.max(ing.processorBufferIntervalSeconds, 1),
+    );
+    invocations = Math.ceil(batches);
+    const seconds = (invocations * u.transformMsPerInvocation + records * u.transformMsPerRecord) / 1000;
+    line(
+      "Lambda (transform)",
+      "requests",
+      "lambdaRequests",
+      invocations,
+      `one per ${ing.processorBufferSizeMB} MB / ${ing.processorBufferIntervalSeconds} s batch`,
+    );
+    line(
+      "Lambda (transform)",
+      "compute",
+      "lambdaArmGbSecond",
+      seconds * (ing.lambdaMemoryMb / 1024),
+      `${ing.lambdaMemoryMb} MB, ${u.transformMsPerRecord} ms/record`,
+    );
+    deliveryPuts = lakeObjects;
+    deliveryGets = 0;
+  } else {
+    // Standard log files: CloudFront writes a few an hour while there is traffic, never more than one per request.
+    const filesPerDay = Math.min(24 * u.logFilesPerHour, u.eventsPerDay);
+    const files = filesPerDay * DAYS_PER_MONTH;
+    const linesPerFile = filesPerDay === 0 ? 0 : u.eventsPerDay / filesPerDay;
+    const logGb = (records * u.standardLogLineBytes) / GB;
+    if (STANDARD_LOG_ROUTE === "v2") {
+      line(
+        "CloudFront",
+        "standard log delivery to S3 (v2, vended logs)",
+        "cloudwatchVendedLogsS3Gb",
+        logGb,
+        `${u.eventsPerDay}/day x ${u.standardLogLineBytes} B/line, uncompressed`,
+      );
+    } else {
+      line("CloudFront", "standard log delivery to S3 (legacy)", "cloudfrontStandardLogsLegacyGb", logGb, "no delivery charge");
+    }
+    const keptDays = u.logFileRetentionDays ?? config.logFiles.retentionDays ?? DEFAULT_LOG_FILE_RETENTION_DAYS;
+    line(
+      "S3",
+      "log file storage",
+      "s3StandardGbMonth",
+      (u.eventsPerDay * u.logFileBytesPerLine * keptDays) / GB,
+      `${keptDays} days x ${u.logFileBytesPerLine} B/line gzip'd`,
+    );
+    // The log-file Lambda writes one Parquet object per event type (partition) in the file, plus an errors/ object
+    // for a file with rejected lines.
+    lakeObjects = files * partitionsOf(linesPerFile);
+    const errorObjects = files * u.logFileErrorShare;
+    invocations = Math.ceil(files);
+    const seconds = (files * u.logFileMsPerInvocation + records * u.logFileMsPerRecord) / 1000;
+    line(
+      "Lambda (log-file transform)",
+      "requests",
+      "lambdaRequests",
+      invocations,
+      `one per log file, ${fmtN(filesPerDay)} files/day (${u.logFilesPerHour}/hour while there is traffic)`,
+    );
+    line(
+      "Lambda (log-file transform)",
+      "compute",
+      "lambdaArmGbSecond",
+      seconds * (ing.lambdaMemoryMb / 1024),
+      `${ing.lambdaMemoryMb} MB, ${u.logFileMsPerRecord} ms/line + ${u.logFileMsPerInvocation} ms/file`,
+    );
+    // CloudFront's PUT of each log file, the Parquet and errors/ objects; the Lambda GETs each log file once.
+    deliveryPuts = files + lakeObjects + errorObjects;
+    deliveryGets = files;
   }
 
-  // Firehose: ingestion and conversion bill each record as a multiple of 5 KB.
-  const ing = config.ingestion;
-  const firehoseGb = (records * Math.ceil(u.logRecordBytes / 5120) * 5120) / GB;
-  line("Firehose", "ingestion", "firehoseIngestionGb", firehoseGb, "each record rounded up to 5 KB");
-  line("Firehose", "format conversion (Parquet)", "firehoseFormatConversionGb", firehoseGb, "same billed volume as ingestion");
-  const transformedBytes = records * u.transformedRecordBytes;
-  line(
-    "Firehose",
-    "dynamic partitioning",
-    "firehoseDynamicPartitioningGb",
-    transformedBytes / GB,
-    `${u.transformedRecordBytes} B per transformed record`,
-  );
-  // Each buffer interval writes one object per event type that has records, plus one per full buffer.
-  const intervals = (DAYS_PER_MONTH * 86400) / ing.bufferIntervalSeconds;
-  const recordsPerInterval = records / intervals;
-  const perInterval =
-    Math.min(EVENT_TYPES.length, recordsPerInterval) + (recordsPerInterval * u.transformedRecordBytes) / (ing.bufferSizeMiB * MB);
-  const objects = u.eventsPerDay === 0 ? 0 : intervals * perInterval;
-  line(
-    "Firehose",
-    "S3 objects delivered",
-    "firehoseDynamicPartitioningObjects",
-    objects,
-    `${ing.bufferIntervalSeconds} s buffer, ${EVENT_TYPES.length} event types`,
-  );
+  // Dashboards: closed days come from the daily rollups, today from raw events.
+  const load = dashboardLoad(config, u);
+  const queries = load.refreshesPerDay * u.queriesPerRefresh * DAYS_PER_MONTH;
+  const closedDays = Math.max((u.dashboardWindowDays ?? config.athena.queryWindowDays) - 1, 0);
+  const todayEvents = loggedPerDay * load.todayFraction;
+  const todayObjects = (lakeObjects / DAYS_PER_MONTH) * load.todayFraction;
 
-  // Transform Lambda: one invocation per processor buffer (size or interval, whichever fills first).
-  const batches = Math.max(
-    (records * u.logRecordBytes) / (ing.processorBufferSizeMB * 1e6),
-    u.eventsPerDay === 0 ? 0 : (DAYS_PER_MONTH * 86400) / Math.max(ing.processorBufferIntervalSeconds, 1),
-  );
-  const invocations = Math.ceil(batches);
-  const seconds = (invocations * u.transformMsPerInvocation + records * u.transformMsPerRecord) / 1000;
-  line(
-    "Lambda (transform)",
-    "requests",
-    "lambdaRequests",
-    invocations,
-    `one per ${ing.processorBufferSizeMB} MB / ${ing.processorBufferIntervalSeconds} s batch`,
-  );
-  line(
-    "Lambda (transform)",
-    "compute",
-    "lambdaArmGbSecond",
-    seconds * (ing.lambdaMemoryMb / 1024),
-    `${ing.lambdaMemoryMb} MB, ${u.transformMsPerRecord} ms/record`,
-  );
-
-  // S3: the lake at steady state, Firehose's PUTs, compaction's GETs and PUTs, Athena's GETs.
-  const lakeGb = (u.eventsPerDay * sampling * u.daysRetained * u.parquetBytesPerEvent) / GB;
+  // S3: the lake at steady state; delivery's writes; compaction's reads and writes; rollup writes; Athena's reads.
+  const lakeGb = (loggedPerDay * u.daysRetained * u.parquetBytesPerEvent) / GB;
   line("S3", "lake storage", "s3StandardGbMonth", lakeGb, `${u.daysRetained} days x ${u.parquetBytesPerEvent} B/event`);
   const compactedPerDay = EVENT_TYPES.length; // about one output file per event type and day
-  const queries = u.dashboardRefreshesPerDay * u.queriesPerRefresh * DAYS_PER_MONTH;
+  const rollupsPerDay = QUERIES.length; // at most one rollup file per metric and day (several metrics share a rollup)
   line(
     "S3",
     "PUT/LIST requests",
     "s3PutRequests",
-    objects + compactedPerDay * DAYS_PER_MONTH * 2,
-    "Firehose objects + compaction writes and lists",
+    deliveryPuts + (compactedPerDay * 2 + rollupsPerDay) * DAYS_PER_MONTH,
+    `${realtime ? "Firehose objects" : "log files, Parquet and errors/ objects"} + compaction writes and lists + rollups`,
   );
   line(
     "S3",
     "GET requests",
     "s3GetRequests",
-    objects + queries * u.dashboardWindowDays * compactedPerDay,
-    "compaction reads + Athena reads (compacted files)",
+    deliveryGets + lakeObjects + queries * (closedDays + todayObjects),
+    `${realtime ? "" : "log files + "}compaction reads + Athena reads (a rollup file per closed day, today's raw objects)`,
   );
 
-  // Glue compaction: daily, per second with a 1-minute minimum, on the driver's workers.
+  // Glue: compaction then rollups, once a day, per second with a 1-minute minimum, on the driver's workers.
   const c = config.compaction;
   const workers = GLUE_JOB_LIMITS.minWorkers; // the job runs on the driver: the fewest workers a Spark job takes, as compaction-job.ts deploys
   const dpus = workers * (c.workerType === "G.2X" ? 2 : 1);
-  const runSeconds = Math.max(60, u.compactionStartupSeconds + (u.eventsPerDay * sampling) / u.compactionRowsPerSecond);
+  const runSeconds = Math.max(
+    GLUE_MIN_BILLED_SECONDS,
+    u.compactionStartupSeconds + loggedPerDay / u.compactionRowsPerSecond + loggedPerDay / u.rollupRowsPerSecond,
+  );
   const runs = c.enabled ? DAYS_PER_MONTH : 0;
   line(
-    "Glue (compaction)",
+    "Glue (compaction + rollups)",
     `${c.executionClass} ${workers} x ${c.workerType}`,
     c.executionClass === "FLEX" ? "glueFlexDpuHour" : "glueDpuHour",
     (runs * runSeconds * dpus) / 3600,
-    `${runs > 0 ? "daily" : "schedule off"}, ${Math.round(runSeconds)} s per run`,
+    `${runs > 0 ? "daily" : "schedule off"}, ${Math.round(runSeconds)} s per run (at least ${GLUE_MIN_BILLED_SECONDS})`,
   );
 
-  // Athena: each query scans the window's columns it reads, at least 10 MB.
-  const scanned = u.eventsPerDay * sampling * u.dashboardWindowDays * u.parquetBytesPerEvent * u.queryColumnFraction;
-  const billed = Math.max(scanned, 10 * MB);
+  // Athena: each query reads its rollup for the closed days of the window and today's raw events, at least 10 MB.
+  const scanned = closedDays * u.rollupBytesPerDay + todayEvents * u.parquetBytesPerEvent * u.queryColumnFraction;
+  const billed = Math.max(ATHENA_MIN_BYTES_PER_QUERY, Math.ceil(scanned / MB) * MB);
   line(
     "Athena",
     "dashboard queries",
     "athenaTbScanned",
     (queries * billed) / TB,
-    `${u.dashboardRefreshesPerDay} refreshes/day x ${u.queriesPerRefresh} queries, ${(billed / MB).toFixed(1)} MB each`,
+    `${load.basis} x ${u.queriesPerRefresh} queries, ${(billed / MB).toFixed(0)} MB each (${closedDays} rollup days + ${(load.todayFraction * 24).toFixed(1)} h of today raw)`,
   );
 
   // Usage API
@@ -385,13 +615,14 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
   );
 
   // Operations
-  const alarmMetrics = ALARMS.reduce((n, a) => n + a.metricCount, 0);
+  const alarms = alarmsFor(config);
+  const alarmMetrics = alarms.reduce((n, a) => n + a.metricCount, 0);
   line(
     "CloudWatch",
     "alarms",
     "cloudwatchAlarmMetric",
     alarmMetrics,
-    `${ALARMS.filter((a) => a.metricCount > 0).length} alarms, ${alarmMetrics} metrics`,
+    `${alarms.filter((a) => a.metricCount > 0).length} alarms, ${alarmMetrics} metrics (${config.logDelivery} delivery)`,
   );
   if (config.ops.dashboard) line("CloudWatch", "dashboard", "cloudwatchDashboard", 1, "free if the account has fewer than 3");
   line(
@@ -401,7 +632,8 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
     ((invocations + apiRequests) * u.logBytesPerInvocation) / GB,
     `${u.logBytesPerInvocation} B per invocation`,
   );
-  line("KMS", "customer-managed keys", "kmsKeyMonth", u.kmsKeys, "Kinesis stream, alarm topic, counters table");
+  const keys = customerManagedKeys(config);
+  line("KMS", "customer-managed keys", "kmsKeyMonth", u.kmsKeys ?? keys.length, u.kmsKeys === undefined ? keys.join(", ") : "--kms-keys");
 
   const unverified = [...new Set(lines.filter((l) => !l.price.verified).map((l) => l.priceKey))];
   if (unverified.length > 0) {
@@ -412,4 +644,38 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
 
   const totalUsd = lines.reduce((s, l) => s + l.monthlyUsd, 0);
   return { lines, totalUsd, notes };
+}
+
+/** Requests per second of the `--compare` table: a small docs site to a busy one. */
+export const COMPARE_REQUESTS_PER_SECOND = [0.1, 1, 10, 100] as const;
+
+export interface CompareRow {
+  readonly mode: LogDelivery;
+  readonly requestsPerSecond: number;
+  readonly eventsPerDay: number;
+  readonly totalUsd: number;
+  /** The three biggest lines, biggest first. */
+  readonly biggest: readonly CostLine[];
+}
+
+/** The config in the other delivery mode: the same environment, only `logDelivery` changed. */
+export function inMode(config: EnvironmentConfig, mode: LogDelivery): EnvironmentConfig {
+  return { ...config, logDelivery: mode };
+}
+
+/** Both delivery modes at each request rate: the totals and each estimate's three biggest lines. */
+export function compare(
+  config: EnvironmentConfig,
+  usage: Omit<Usage, "eventsPerDay">,
+  file: PriceFile,
+  rates: readonly number[] = COMPARE_REQUESTS_PER_SECOND,
+): CompareRow[] {
+  return LOG_DELIVERY_MODES.flatMap((mode) =>
+    rates.map((rate) => {
+      const eventsPerDay = rate * 86_400;
+      const e = estimate(inMode(config, mode), { ...usage, eventsPerDay }, file);
+      const biggest = [...e.lines].sort((a, b) => b.monthlyUsd - a.monthlyUsd).slice(0, 3);
+      return { mode, requestsPerSecond: rate, eventsPerDay, totalUsd: e.totalUsd, biggest };
+    }),
+  );
 }

@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { KinesisStream } from "@cdktf/provider-aws/lib/kinesis-stream";
 import { Testing } from "cdktf";
-import { ALARMS } from "../../config/alarms";
 import { loadConfig } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
 import { formatEstimate, loadPrices, PRICES_FILE, parseUsage, UsageError } from "../../cost/cli";
 import {
+  alarmsFor,
   DAYS_PER_MONTH,
   DEFAULT_USAGE,
+  dashboardLoad,
   estimate,
   PRICE_KEYS,
   type Price,
@@ -20,12 +21,13 @@ import {
   pricesFor,
   type Usage,
 } from "../../cost/estimate";
-import { QUERIES } from "../../queries/dashboards";
 import { createStacks } from "../../stacks/app";
 import { testConfig } from "../helpers/config";
 import { fixtureBundles, resourcesOfType, synthJson, testApp } from "../helpers/synth";
 
 const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const TiB = 1024 ** 4;
 
 /** Round prices so the expected figures below can be worked out by hand. */
 function fixedPrices(overrides: Partial<Record<PriceKey, number>> = {}): PriceFile {
@@ -69,35 +71,41 @@ describe("cost estimate arithmetic (fixed inputs)", () => {
     expect(lineOf(e, "S3", "lake storage").quantity).toBeCloseTo((500_000 * 365 * 120) / GiB, 9);
   });
 
-  it("charges Athena at least 10 MB per query", () => {
+  it("charges Athena at least 10 MB per query, rounded up to whole MB", () => {
     const tiny = estimate(testConfig(), usage({ eventsPerDay: 10, dashboardRefreshesPerDay: 24, queriesPerRefresh: 10 }), fixedPrices());
     const queries = 24 * 10 * DAYS_PER_MONTH;
-    expect(lineOf(tiny, "Athena", "dashboard queries").quantity).toBeCloseTo((queries * 10 * 1024 ** 2) / 1024 ** 4, 12);
-    const scanned = 500_000 * 30 * 120 * 0.2; // sampled events/day x window x bytes x column share, above 10 MB
-    expect(lineOf(e, "Athena", "dashboard queries").quantity).toBeCloseTo(
-      (DEFAULT_USAGE.dashboardRefreshesPerDay * QUERIES.length * DAYS_PER_MONTH * scanned) / 1024 ** 4,
+    expect(lineOf(tiny, "Athena", "dashboard queries").quantity).toBeCloseTo((queries * 10 * MiB) / TiB, 12);
+    // 10,000,000/day x 50% sampled: 29 closed days of rollups plus today's raw events up to the refresh.
+    const load = dashboardLoad(config, DEFAULT_USAGE);
+    const scanned = 29 * DEFAULT_USAGE.rollupBytesPerDay + 5_000_000 * load.todayFraction * 120 * 0.2;
+    expect(scanned).toBeGreaterThan(10 * MiB);
+    const big = estimate(config, usage({ eventsPerDay: 10_000_000 }), fixedPrices());
+    expect(lineOf(big, "Athena", "dashboard queries").quantity).toBeCloseTo(
+      (load.refreshesPerDay * DEFAULT_USAGE.queriesPerRefresh * DAYS_PER_MONTH * Math.ceil(scanned / MiB) * MiB) / TiB,
       12,
     );
   });
 
-  it("bills the compaction job per second with a one-minute minimum, at the FLEX or STANDARD rate", () => {
-    const flex = lineOf(e, "Glue (compaction)", "FLEX 2 x G.1X");
+  it("bills the compaction + rollup job per second with a one-minute minimum, at the FLEX or STANDARD rate", () => {
+    const small = estimate(config, usage({ eventsPerDay: 1000, compactionStartupSeconds: 30 }), fixedPrices());
+    const flex = lineOf(small, "Glue (compaction + rollups)", "FLEX 2 x G.1X");
     expect(flex.priceKey).toBe("glueFlexDpuHour");
-    expect(flex.quantity).toBeCloseTo((DAYS_PER_MONTH * 60 * 2) / 3600, 9); // 30 s start + 5 s of rows < 60 s
+    expect(flex.quantity).toBeCloseTo((DAYS_PER_MONTH * 60 * 2) / 3600, 9); // 30 s start + a few ms of rows: the minimum
     const standard = estimate(
       testConfig({ compaction: { executionClass: "STANDARD", workerType: "G.2X" } } as Partial<EnvironmentConfigInput>),
       usage({ eventsPerDay: 100_000_000 }),
       fixedPrices(),
     );
-    const g = lineOf(standard, "Glue (compaction)", "STANDARD 2 x G.2X");
+    const g = lineOf(standard, "Glue (compaction + rollups)", "STANDARD 2 x G.2X");
     expect(g.priceKey).toBe("glueDpuHour");
-    expect(g.quantity).toBeCloseTo((DAYS_PER_MONTH * (30 + 1000) * 4) / 3600, 9);
+    // 60 s start + 100M rows at 50,000/s compacted + at 90,000/s rolled up, 4 DPUs.
+    expect(g.quantity).toBeCloseTo((DAYS_PER_MONTH * (60 + 2000 + 100_000_000 / 90_000) * 4) / 3600, 9);
   });
 
   it("multiplies quantity by unit price and sums every line", () => {
     const priced = estimate(config, usage(), fixedPrices({ kinesisOnDemandStreamHour: 0.04, cloudwatchAlarmMetric: 0.1 }));
     expect(lineOf(priced, "Kinesis (on-demand)", "stream-hours").monthlyUsd).toBeCloseTo(29.2, 10);
-    const alarmMetrics = ALARMS.reduce((n, a) => n + a.metricCount, 0);
+    const alarmMetrics = alarmsFor(config).reduce((n, a) => n + a.metricCount, 0);
     expect(lineOf(priced, "CloudWatch", "alarms").monthlyUsd).toBeCloseTo(alarmMetrics * 0.1, 10);
     expect(priced.totalUsd).toBeCloseTo(
       priced.lines.reduce((s, l) => s + l.monthlyUsd, 0),
@@ -181,7 +189,7 @@ describe("the estimate follows the configuration", () => {
       fixedPrices(),
     );
     expect(off.lines.some((l) => l.item === "dashboard")).toBe(false);
-    expect(off.lines.find((l) => l.service === "Glue (compaction)")?.quantity).toBe(0);
+    expect(off.lines.find((l) => l.service === "Glue (compaction + rollups)")?.quantity).toBe(0);
   });
 
   it("counts the alarm metrics the ops stack actually synthesizes", () => {
