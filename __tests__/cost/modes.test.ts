@@ -2,7 +2,6 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { ALARMS } from "../../config/alarms";
 import { DEFAULT_REFRESH } from "../../config/dashboards";
-import { loadConfig } from "../../config/load";
 import type { EnvironmentConfig, EnvironmentConfigInput } from "../../config/schema";
 import { COST_CLI, formatCompare, loadPrices, parseRequest, UsageError } from "../../cost/cli";
 import {
