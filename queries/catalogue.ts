@@ -13,6 +13,7 @@
  * Adding a chart = one entry here + its truth function in local/truth.ts.
  * Contract layer: plain data, no cdktf, no AWS SDK, no file access.
  */
+import type { RollupName } from "../schemas/rollups";
 
 /** The type of a result column, as the JS value a row carries. */
 export type ResultType = "string" | "integer" | "double" | "timestamp";
@@ -110,10 +111,11 @@ export interface Metric {
   /** Headline numbers in the report. @default none */
   readonly kpis?: readonly Kpi[];
   /**
-   * Issue 15 (daily rollups) fills this in: the rollup table closed days are read from, today coming from raw
-   * events. Typed `never` until rollups exist, so no entry can claim one that nothing reads.
+   * The daily rollup (schemas/rollups.ts) the metric re-aggregates: its SQL reads `{{rollup:<name>}}`, closed days
+   * from the rollup table and today from raw events (queries/render.ts checks the SQL reads exactly this one).
+   * @default none: the SQL reads its tables directly
    */
-  readonly rollup?: never;
+  readonly rollup?: RollupName;
 }
 
 export interface DashboardDef {
@@ -194,6 +196,7 @@ function documentsBy(name: string, title: string, about: string, dim: Dimension,
     dashboard: "documents",
     title,
     sql: byDimensionSql("documents/by_dimension.sql", `Documents: completed downloads per document and ${about}.`, [dim]),
+    rollup: "documents_by_dimension",
     columns: [s("document_id", "Document"), s(dim.column, dim.label), n(measure, "Completed downloads")],
     charts: [{ ...chart, category: dim.column, measure }],
   } satisfies Metric;
@@ -206,13 +209,14 @@ function qrBy(name: string, title: string, about: string, dims: readonly Dimensi
     dashboard: "qr",
     title,
     sql: byDimensionSql("qr/by_dimension.sql", `QR scans: scans per code${about}.`, dims),
+    rollup: "qr_by_dimension",
     columns: [s("qr_code", "Code"), ...dims.map((d) => s(d.column, d.label)), n("scans", "Scans")],
     charts,
   } satisfies Metric;
 }
 
 /** A metric read from its own file, `<dashboard>/<name>.sql`. */
-function metric(dashboard: DashboardId, name: string, title: string, rest: Pick<Metric, "columns" | "charts" | "kpis">): Metric {
+function metric(dashboard: DashboardId, name: string, title: string, rest: Pick<Metric, "columns" | "charts" | "kpis" | "rollup">): Metric {
   return { id: `${dashboard}_${name}`, dashboard, title, sql: { file: `${dashboard}/${name}.sql` }, ...rest };
 }
 
@@ -227,6 +231,7 @@ export const CATALOGUE: Catalogue = {
   ],
   metrics: [
     metric("documents", "daily", "Downloads per document and day", {
+      rollup: "documents_daily",
       columns: [
         s("day"),
         s("document_id", "Document"),
@@ -251,6 +256,7 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("documents", "top", "Top documents", {
+      rollup: "documents_daily",
       columns: [s("document_id", "Document"), n("completed_downloads", "Completed downloads"), n("visitors")],
       charts: [
         {
@@ -284,6 +290,7 @@ export const CATALOGUE: Catalogue = {
       { kind: "bar", id: "documents-referrer", title: "Completed downloads by referrer", limit: 15, on: BOTH },
     ),
     metric("qr", "daily", "Scans per code and day", {
+      rollup: "qr_daily",
       columns: [s("day"), s("qr_code", "Code"), n("scans"), n("visitors")],
       charts: [
         { kind: "line", id: "qr-daily", title: "Scans per day, by code", measures: ["scans"], series: "qr_code", on: BOTH },
@@ -306,6 +313,7 @@ export const CATALOGUE: Catalogue = {
       [{ kind: "pie", id: "qr-device", title: "Scans by device class", category: "device_class", measure: "scans", on: BOTH }],
     ),
     metric("qr", "by_hour", "Scans by hour of day (UTC)", {
+      rollup: "qr_by_dimension",
       columns: [n("hour_utc", "Hour (UTC)"), n("scans")],
       charts: [
         {
@@ -320,6 +328,7 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("qr", "conversion", "Scan-to-download conversion (30 minutes)", {
+      rollup: "qr_daily",
       columns: [
         s("qr_code", "Code"),
         n("scans"),
@@ -338,6 +347,7 @@ export const CATALOGUE: Catalogue = {
       kpis: [{ id: "qr-converted", label: "scans followed by a download within 30 min", column: "converted_scans" }],
     }),
     metric("traffic", "daily", "Page views and visitors per day", {
+      rollup: "traffic_daily",
       columns: [s("day"), n("page_views"), n("visitors")],
       charts: [
         { kind: "line", id: "traffic-daily", title: "Page views and visitors per day", measures: ["page_views", "visitors"], on: REPORT },
@@ -348,12 +358,14 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("traffic", "top_pages", "Top pages", {
+      rollup: "traffic_pages",
       columns: [s("path", "Page"), n("page_views"), n("visitors")],
       charts: [
         { kind: "table", id: "traffic-top-pages", title: "Top pages", columns: ["path", "page_views", "visitors"], limit: 20, on: REPORT },
       ],
     }),
     metric("traffic", "referrers", "Referrers", {
+      rollup: "traffic_referrers",
       columns: [s("referrer_host", "Referrer"), n("page_views")],
       charts: [
         {
@@ -367,6 +379,7 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("traffic", "campaigns", "UTM campaigns", {
+      rollup: "traffic_campaigns",
       columns: [s("utm_campaign", "Campaign"), s("utm_source", "Source"), s("utm_medium", "Medium"), n("page_views"), n("visitors")],
       charts: [
         {
@@ -380,6 +393,7 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("traffic", "bots", "Share of bot traffic", {
+      rollup: "traffic_daily",
       columns: [s("day"), n("requests"), n("bot_requests"), ratio("bot_share", "Bot share", "bot_requests", "requests")],
       charts: [
         {
@@ -393,6 +407,7 @@ export const CATALOGUE: Catalogue = {
         },
       ],
     }),
+    // No rollup: error records are few (only what the transform rejects), so scanning them whole stays cheap.
     metric("health", "errors_daily", "Error records by type per day", {
       columns: [
         s("day"),

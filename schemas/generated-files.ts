@@ -13,6 +13,11 @@ export const GENERATED_FILES = {
   eventsSchema: "events.schema.json",
   /** Example Athena DDL of the `events` table, for review. */
   eventsDdl: "events.ddl.sql",
+  /**
+   * The daily rollups for the Glue job: prefix, file name, and per rollup its table, columns (lake types as Arrow
+   * names) and its SQL for one day in DuckDB's dialect (`$DAY` is where the job puts the quoted day).
+   */
+  rollups: "rollups.json",
 } as const;
 
 /** Absolute path of a generated file. */
