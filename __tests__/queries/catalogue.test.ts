@@ -36,6 +36,7 @@ const FAKE: Metric = {
   dashboard: "qr",
   title: "Fake: scans by country",
   sql: byDimensionSql("qr/by_dimension.sql", "QR scans: scans per code and country (a test's metric).", [DIMENSIONS.country]),
+  rollup: "qr_by_dimension",
   columns: [
     { name: "qr_code", type: "string" },
     { name: "country", type: "string" },
@@ -114,8 +115,8 @@ describe("metric catalogue", () => {
     expect(truthCoverage(WITH_FAKE, TRUTHS_WITH_FAKE)).toEqual([]);
   });
 
-  it("leaves no rollup source set until issue 15 implements rollups", () => {
-    expect(CATALOGUE.metrics.filter((m) => m.rollup !== undefined)).toEqual([]);
+  it("every metric but the error health reads a daily rollup", () => {
+    expect(CATALOGUE.metrics.filter((m) => m.rollup === undefined).map((m) => m.id)).toEqual(["health_errors_daily"]);
   });
 });
 
