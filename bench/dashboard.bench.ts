@@ -27,7 +27,7 @@ import { generateTraffic } from "../local/generator";
 import { runLocal } from "../local/pipeline";
 import { CATALOGUE, type Metric } from "../queries/catalogue";
 import { LocalLake, nextDay } from "../queries/duckdb";
-import { rollupSource } from "../queries/render";
+import { querySource, rollupSource } from "../queries/render";
 import { columnsOf } from "../schemas/columns";
 import { EVENT_TYPES, EventRowSchema } from "../schemas/event";
 import { LAKE_PREFIXES } from "../schemas/lake";
@@ -135,11 +135,14 @@ async function queryBytes(lake: LocalLake, m: Metric, window: { from: string; to
   const closed = daysFrom(window.from, window.to).filter((d) => d < today);
   const open = daysFrom(window.from, window.to).filter((d) => d >= today);
   const rollupFiles = parquetFiles(closed.map((d) => path.join(lakeDir, rollupDayPrefix(rollup, d))));
-  // The closed branch selects every rollup column (a conservative count: the engine may prune the unused ones).
+  // The closed branch reads the rollup columns the metric's SQL names (Trino prunes the others through the UNION).
+  const metricSql = querySource(m);
   const fromRollup = await columnBytes(
     lake,
     rollupFiles,
-    columnsOf(ROLLUPS[rollup].schema).map((c) => c.name),
+    columnsOf(ROLLUPS[rollup].schema)
+      .map((c) => c.name)
+      .filter((c) => word(metricSql, c)),
   );
   const reads = rawReads(rollupSource(rollup));
   const rawDirs = reads.types.flatMap((t) => open.map((d) => path.join(lakeDir, LAKE_PREFIXES.events, `event_type=${t}`, dayPath(d))));

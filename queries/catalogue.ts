@@ -167,7 +167,7 @@ const IDENT = /^[a-z_][a-z0-9_]*$/;
  * A by-dimension template's parameters: the dimension columns (null shown as their `missing` label) after the
  * template's one key column, and the positions its GROUP BY / ORDER BY need.
  */
-export function byDimensionSql(file: string, description: string, dims: readonly Dimension[]): SqlSource {
+export function byDimensionSql(file: string, description: string, dims: readonly Dimension[], rollup: RollupName): SqlSource {
   if (dims.length === 0) throw new Error(`${file}: at least one dimension`);
   for (const d of dims) {
     if (!IDENT.test(d.column)) throw new Error(`${file}: dimension must be a lower-case SQL identifier: ${JSON.stringify(d.column)}`);
@@ -181,6 +181,7 @@ export function byDimensionSql(file: string, description: string, dims: readonly
       group_by: ["1", ...positions].join(", "),
       measure_position: String(dims.length + 2),
       dimension_positions: positions.join(", "),
+      rollup_rows: `{{rollup:${rollup}}}`,
     },
   };
 }
@@ -188,28 +189,28 @@ export function byDimensionSql(file: string, description: string, dims: readonly
 /** A bar or pie chart without its category and measure (the by-dimension helper fills them in). */
 type BreakdownChart = Omit<BarChart, "category" | "measure"> | Omit<PieChart, "category" | "measure">;
 
-/** documents/by_dimension.sql: completed downloads per document and one dimension. */
-function documentsBy(name: string, title: string, about: string, dim: Dimension, chart: BreakdownChart) {
+/** documents/by_dimension.sql: completed downloads per document and one dimension, from the rollup of that dimension. */
+function documentsBy(name: string, title: string, about: string, dim: Dimension, rollup: RollupName, chart: BreakdownChart) {
   const measure = "completed_downloads";
   return {
     id: `documents_${name}`,
     dashboard: "documents",
     title,
-    sql: byDimensionSql("documents/by_dimension.sql", `Documents: completed downloads per document and ${about}.`, [dim]),
-    rollup: "documents_by_dimension",
+    sql: byDimensionSql("documents/by_dimension.sql", `Documents: completed downloads per document and ${about}.`, [dim], rollup),
+    rollup,
     columns: [s("document_id", "Document"), s(dim.column, dim.label), n(measure, "Completed downloads")],
     charts: [{ ...chart, category: dim.column, measure }],
   } satisfies Metric;
 }
 
-/** qr/by_dimension.sql: scans per code and one or more dimensions. */
-function qrBy(name: string, title: string, about: string, dims: readonly Dimension[], charts: readonly Chart[]) {
+/** qr/by_dimension.sql: scans per code and one or more dimensions, from the rollup of those dimensions. */
+function qrBy(name: string, title: string, about: string, dims: readonly Dimension[], rollup: RollupName, charts: readonly Chart[]) {
   return {
     id: `qr_${name}`,
     dashboard: "qr",
     title,
-    sql: byDimensionSql("qr/by_dimension.sql", `QR scans: scans per code${about}.`, dims),
-    rollup: "qr_by_dimension",
+    sql: byDimensionSql("qr/by_dimension.sql", `QR scans: scans per code${about}.`, dims, rollup),
+    rollup,
     columns: [s("qr_code", "Code"), ...dims.map((d) => s(d.column, d.label)), n("scans", "Scans")],
     charts,
   } satisfies Metric;
@@ -269,24 +270,32 @@ export const CATALOGUE: Catalogue = {
         },
       ],
     }),
-    documentsBy("by_country", "Downloads by country", "viewer country (humans only)", DIMENSIONS.country, {
+    documentsBy("by_country", "Downloads by country", "viewer country (humans only)", DIMENSIONS.country, "documents_by_country", {
       kind: "bar",
       id: "documents-country",
       title: "Completed downloads by country",
       limit: 15,
       on: BOTH,
     }),
-    documentsBy("by_device", "Downloads by device class", "device class (desktop, mobile, tablet; humans only)", DIMENSIONS.device_class, {
-      kind: "pie",
-      id: "documents-device",
-      title: "Completed downloads by device class",
-      on: BOTH,
-    }),
+    documentsBy(
+      "by_device",
+      "Downloads by device class",
+      "device class (desktop, mobile, tablet; humans only)",
+      DIMENSIONS.device_class,
+      "documents_by_device",
+      {
+        kind: "pie",
+        id: "documents-device",
+        title: "Completed downloads by device class",
+        on: BOTH,
+      },
+    ),
     documentsBy(
       "by_referrer",
       "Downloads by referrer",
       "referring site; '(direct)' when there was no referrer (humans only)",
       DIMENSIONS.referrer_host,
+      "documents_by_referrer",
       { kind: "bar", id: "documents-referrer", title: "Completed downloads by referrer", limit: 15, on: BOTH },
     ),
     metric("qr", "daily", "Scans per code and day", {
@@ -303,17 +312,14 @@ export const CATALOGUE: Catalogue = {
       "Scans by country and city",
       ", country and city (GeoIP) (humans only)",
       [DIMENSIONS.country, DIMENSIONS.city],
+      "qr_by_location",
       [{ kind: "bar", id: "qr-country", title: "Scans by country", category: "country", measure: "scans", limit: 15, on: BOTH }],
     ),
-    qrBy(
-      "by_device",
-      "Scans by device class",
-      " and device class (humans only)",
-      [DIMENSIONS.device_class],
-      [{ kind: "pie", id: "qr-device", title: "Scans by device class", category: "device_class", measure: "scans", on: BOTH }],
-    ),
+    qrBy("by_device", "Scans by device class", " and device class (humans only)", [DIMENSIONS.device_class], "qr_by_device", [
+      { kind: "pie", id: "qr-device", title: "Scans by device class", category: "device_class", measure: "scans", on: BOTH },
+    ]),
     metric("qr", "by_hour", "Scans by hour of day (UTC)", {
-      rollup: "qr_by_dimension",
+      rollup: "qr_by_hour",
       columns: [n("hour_utc", "Hour (UTC)"), n("scans")],
       charts: [
         {

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { columnsOf, type LakeType } from "../schemas/columns";
 import { ERRORS_TABLE } from "../schemas/errors";
 import { EVENTS_TABLE, LAKE_PREFIXES, ROLLUP_FILE } from "../schemas/lake";
-import { ROLLUP_NAMES, ROLLUPS, type RollupName, rollupSqlFile, rollupTable } from "../schemas/rollups";
+import { ROLLUP_NAMES, ROLLUPS, type RollupName, rollupSql, rollupTable } from "../schemas/rollups";
 import type { Metric } from "./catalogue";
 import { queryDef } from "./dashboards";
 
@@ -93,25 +93,32 @@ export function querySource(q: Metric | string): string {
     if (name in params) throw new Error(`${def.id}: template parameter {{${name}}} is filled at render time`);
   }
   const text = readFileSync(path.join(SQL_DIR, def.sql.file), "utf8");
-  const read = rollupsRead(text);
+  const keep = Object.fromEntries(
+    [...RENDER_PLACEHOLDERS, ...rollupsRead(text).map((r) => `rollup:${r}`)].map((name) => [name, `{{${name}}}`]),
+  );
+  // A template may take its rollup as a parameter (`{{rollup_rows}}` = `{{rollup:<name>}}`): checked once filled.
+  const filled = fillPlaceholders(text, { ...keep, ...params }, def.sql.file);
+  const read = rollupsRead(filled);
   // The catalogue names the rollup a metric reads; the SQL must read that one and no raw events, or the entry lies.
   const expected = def.rollup === undefined ? [] : [def.rollup];
   if (read.join(",") !== expected.join(","))
     throw new Error(`${def.id}: ${def.sql.file} reads rollups [${read.join(", ")}] but the catalogue entry says [${expected.join(", ")}]`);
-  if (def.rollup !== undefined && /\{\{\s*events\s*\}\}/.test(text))
+  if (def.rollup !== undefined && /\{\{\s*events\s*\}\}/.test(filled))
     throw new Error(
       `${def.id}: ${def.sql.file} reads {{events}} although it has a rollup: today's raw rows come through {{rollup:${def.rollup}}}`,
     );
-  const keep = Object.fromEntries([...RENDER_PLACEHOLDERS, ...read.map((r) => `rollup:${r}`)].map((name) => [name, `{{${name}}}`]));
-  return fillPlaceholders(text, { ...keep, ...params }, def.sql.file);
+  return filled;
 }
 
-/** A rollup's SQL as written: its file with the events table and window still placeholders. */
+/** A rollup's SQL as written: its file (a template's dimensions filled) with the events table and window still placeholders. */
 export function rollupSource(name: RollupName): string {
   if (!ROLLUP_NAMES.includes(name)) throw new Error(`unknown rollup ${name}; known: ${ROLLUP_NAMES.join(", ")}`);
-  const file = rollupSqlFile(name);
+  const { file, dimensions } = rollupSql(name);
   const keep = Object.fromEntries(["events", "from_day", "to_day"].map((p) => [p, `{{${p}}}`]));
-  return fillPlaceholders(readFileSync(path.join(SQL_DIR, file), "utf8"), keep, file);
+  const params: Record<string, string> = dimensions
+    ? { dimensions: dimensions.map((d) => ident(d, `${name} dimension`).slice(1, -1)).join(", ") }
+    : {};
+  return fillPlaceholders(readFileSync(path.join(SQL_DIR, file), "utf8"), { ...keep, ...params }, file);
 }
 
 /** The rollup's columns (its row schema's), in order: what its SQL returns after `year, month, day`. */
@@ -122,7 +129,7 @@ export const rollupColumns = (name: RollupName): string[] => columnsOf(ROLLUPS[n
  * `year, month, day` and the rollup's columns, one group per day.
  */
 export function renderRollup(name: RollupName, events: string, bounds: { from_day: string; to_day: string }): string {
-  return fillPlaceholders(rollupSource(name), { events, ...bounds }, rollupSqlFile(name)).trim();
+  return fillPlaceholders(rollupSource(name), { events, ...bounds }, rollupSql(name).file).trim();
 }
 
 /** The day expression of a table partitioned by year/month/day. */

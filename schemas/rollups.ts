@@ -16,6 +16,54 @@ import { DAY_PARTITIONS, LAKE_PREFIXES } from "./lake";
 
 const count = (what: string) => col.bigint(`${what} on the day (never null).`);
 
+/** Dimension columns the by-dimension rollups group by, defined once (raw values: null stays null). */
+const DIMENSION_COLUMNS = {
+  country: () => col.string("ISO 3166-1 alpha-2 country code; null when GeoIP had none.", 2),
+  city: () => col.string("City (GeoIP); null when unknown.", 128),
+  device_class: () => col.string("Device class; null when unknown.", 16),
+  referrer_host: () => col.string("Referring host; null for direct traffic.", 255),
+} as const;
+type DimensionColumn = keyof typeof DIMENSION_COLUMNS;
+
+/** How a rollup's SQL is found: its own file, or a shared template whose dimension list is the schema's. */
+export interface RollupSql {
+  /** Below queries/sql/. */
+  readonly file: string;
+  /** The template's `{{dimensions}}`: the dimension columns, in schema order. @default none (not a template) */
+  readonly dimensions?: readonly string[];
+}
+
+/**
+ * A by-dimension rollup: per day, a count per key and dimensions, from a shared template. The schema and the
+ * template's dimension list come from the same `dims`, so the SQL cannot group by a column the table lacks.
+ * One rollup per dimension set, rather than one over every dimension: the product of all dimensions grows
+ * with traffic, each small set stays near constant (a refresh's bytes must not grow with traffic).
+ */
+function byDimension<K extends string, M extends string>(
+  template: string,
+  key: { readonly name: K; readonly column: ReturnType<typeof col.string> },
+  dims: readonly DimensionColumn[],
+  measure: { readonly name: M; readonly what: string },
+  comment: string,
+) {
+  return {
+    comment,
+    sql: { file: template, dimensions: dims } satisfies RollupSql,
+    schema: z.strictObject({
+      [key.name]: key.column,
+      ...Object.fromEntries(dims.map((d) => [d, DIMENSION_COLUMNS[d]()])),
+      [measure.name]: count(measure.what),
+    }),
+  };
+}
+
+const documentKey = { name: "document_id", column: col.string("Document downloaded; null when the path named none.", 255) } as const;
+const qrKey = { name: "qr_code", column: col.string("QR code id.", 255) } as const;
+const completed = { name: "completed_downloads", what: "Downloads that reached the last byte" } as const;
+const scans = { name: "scans", what: "Scans" } as const;
+const DOCUMENTS_BY = "rollups/documents_by.sql";
+const QR_BY = "rollups/qr_by.sql";
+
 export const ROLLUPS = {
   documents_daily: {
     comment: "Per UTC day and document: download requests, completed downloads, range parts and visitors (humans only).",
@@ -27,16 +75,27 @@ export const ROLLUPS = {
       visitors: count("Distinct visitor ids (ids rotate daily, so days add up)"),
     }),
   },
-  documents_by_dimension: {
-    comment: "Per UTC day: completed downloads per document, country, device class and referrer host (humans only; raw nulls).",
-    schema: z.strictObject({
-      document_id: col.string("Document downloaded; null when the path named none.", 255),
-      country: col.string("ISO 3166-1 alpha-2 country code; null when GeoIP had none.", 2),
-      device_class: col.string("Device class; null when unknown.", 16),
-      referrer_host: col.string("Referring host; null for direct traffic.", 255),
-      completed_downloads: count("Downloads that reached the last byte"),
-    }),
-  },
+  documents_by_country: byDimension(
+    DOCUMENTS_BY,
+    documentKey,
+    ["country"],
+    completed,
+    "Per UTC day: completed downloads per document and country (humans only).",
+  ),
+  documents_by_device: byDimension(
+    DOCUMENTS_BY,
+    documentKey,
+    ["device_class"],
+    completed,
+    "Per UTC day: completed downloads per document and device class (humans only).",
+  ),
+  documents_by_referrer: byDimension(
+    DOCUMENTS_BY,
+    documentKey,
+    ["referrer_host"],
+    completed,
+    "Per UTC day: completed downloads per document and referrer host (humans only).",
+  ),
   qr_daily: {
     comment:
       "Per UTC day and QR code: scans, scanning visitors, and scans followed by a completed download within 30 minutes (humans only).",
@@ -47,13 +106,11 @@ export const ROLLUPS = {
       converted_scans: count("Scans followed by a completed download by the same visitor within 30 minutes"),
     }),
   },
-  qr_by_dimension: {
-    comment: "Per UTC day: scans per QR code, country, city, device class and hour of day (humans only; raw nulls).",
+  qr_by_location: byDimension(QR_BY, qrKey, ["country", "city"], scans, "Per UTC day: scans per QR code, country and city (humans only)."),
+  qr_by_device: byDimension(QR_BY, qrKey, ["device_class"], scans, "Per UTC day: scans per QR code and device class (humans only)."),
+  qr_by_hour: {
+    comment: "Per UTC day: scans per hour of day, UTC (humans only).",
     schema: z.strictObject({
-      qr_code: col.string("QR code id.", 255),
-      country: col.string("ISO 3166-1 alpha-2 country code; null when GeoIP had none.", 2),
-      city: col.string("City (GeoIP); null when unknown.", 128),
-      device_class: col.string("Device class; null when unknown.", 16),
       hour_utc: col.bigint("Hour of the scan, 0-23 (UTC)."),
       scans: count("Scans"),
     }),
@@ -92,7 +149,7 @@ export const ROLLUPS = {
       visitors: count("Distinct visitor ids"),
     }),
   },
-} as const satisfies Readonly<Record<string, { readonly comment: string; readonly schema: z.ZodObject }>>;
+} as const satisfies Readonly<Record<string, { readonly comment: string; readonly schema: z.ZodObject; readonly sql?: RollupSql }>>;
 
 export type RollupName = keyof typeof ROLLUPS;
 export const ROLLUP_NAMES = Object.keys(ROLLUPS) as RollupName[];
@@ -100,8 +157,11 @@ export const ROLLUP_NAMES = Object.keys(ROLLUPS) as RollupName[];
 /** The Glue table of a rollup. */
 export const rollupTable = (name: RollupName): string => `rollup_${name}`;
 
-/** The SQL file of a rollup, below queries/sql/. */
-export const rollupSqlFile = (name: RollupName): string => `rollups/${name}.sql`;
+/** The SQL of a rollup: its template, or its own file `rollups/<name>.sql` below queries/sql/. */
+export function rollupSql(name: RollupName): RollupSql {
+  const r = ROLLUPS[name];
+  return "sql" in r ? r.sql : { file: `rollups/${name}.sql` };
+}
 
 /** Key prefix of a rollup's partitions (ends with `/`). */
 export const rollupPrefix = (name: RollupName): string => `${LAKE_PREFIXES.rollups}${name}/`;

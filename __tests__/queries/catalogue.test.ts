@@ -35,8 +35,14 @@ const FAKE: Metric = {
   id: "qr_fake_by_country",
   dashboard: "qr",
   title: "Fake: scans by country",
-  sql: byDimensionSql("qr/by_dimension.sql", "QR scans: scans per code and country (a test's metric).", [DIMENSIONS.country]),
-  rollup: "qr_by_dimension",
+  // The location rollup holds country and city: the template sums its cities per country.
+  sql: byDimensionSql(
+    "qr/by_dimension.sql",
+    "QR scans: scans per code and country (a test's metric).",
+    [DIMENSIONS.country],
+    "qr_by_location",
+  ),
+  rollup: "qr_by_location",
   columns: [
     { name: "qr_code", type: "string" },
     { name: "country", type: "string" },

@@ -29,7 +29,7 @@ describe("dashboard catalogue", () => {
     expect(byCountry).toMatch(/^-- Documents: completed downloads per document and viewer country \(humans only\)\.\n/);
     expect(byCountry).toContain("coalesce(country, '--') AS country,");
     expect(byCountry).toContain("GROUP BY 1, 2\nORDER BY 1, 3 DESC, 2");
-    expect(byCountry).toContain("FROM {{rollup:documents_by_dimension}}");
+    expect(byCountry).toContain("FROM {{rollup:documents_by_country}}");
     // Two dimensions: the measure moves to the fourth column.
     expect(querySource("qr_by_location")).toContain("coalesce(city, '(unknown)') AS city,\n  sum(scans) AS scans");
     expect(querySource("qr_by_location")).toContain("GROUP BY 1, 2, 3\nORDER BY 1, 4 DESC, 2, 3");

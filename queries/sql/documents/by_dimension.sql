@@ -3,6 +3,6 @@ SELECT
   document_id,
   {{dimension_columns}},
   sum(completed_downloads) AS completed_downloads
-FROM {{rollup:documents_by_dimension}}
+FROM {{rollup_rows}}
 GROUP BY {{group_by}}
 ORDER BY 1, {{measure_position}} DESC, {{dimension_positions}}

@@ -2,6 +2,6 @@
 SELECT
   hour_utc,
   sum(scans) AS scans
-FROM {{rollup:qr_by_dimension}}
+FROM {{rollup:qr_by_hour}}
 GROUP BY 1
 ORDER BY 1
