@@ -413,7 +413,8 @@ export const CATALOGUE: Catalogue = {
         },
       ],
     }),
-    // No rollup: error records are few (only what the transform rejects), so scanning them whole stays cheap.
+    // No rollup: error records are only what the transform rejects, few on a healthy pipeline. They are JSON read whole,
+    // though, so at the sample generator's error rate they are the largest part of a refresh's scan (npm run bench).
     metric("health", "errors_daily", "Error records by type per day", {
       columns: [
         s("day"),
