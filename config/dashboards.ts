@@ -40,11 +40,16 @@ export const RefreshConfig = z
      * @default "DAILY"
      */
     interval: z.enum(["HOURLY", "DAILY", "WEEKLY", "MONTHLY"]).default("DAILY"),
-    /** Time of day of a DAILY, WEEKLY or MONTHLY refresh, HH:MM (24 h) in `timezone`. @default "06:00" */
+    /**
+     * Time of day of a DAILY, WEEKLY or MONTHLY refresh, HH:MM (24 h) in `timezone`. The default follows the daily
+     * job (compaction at 00:30 UTC, then the rollups of the day just closed): at 01:30 yesterday is in the rollups and
+     * the refresh scans raw events of today's first 90 minutes only. An earlier refresh would miss yesterday (closed,
+     * not yet rolled up); a later one scans more of today's raw events. @default "01:30"
+     */
     timeOfDay: z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time HH:MM, 00:00-23:59")
-      .default("06:00"),
+      .default("01:30"),
     /** IANA time zone of timeOfDay, e.g. Europe/Berlin. @default "UTC" */
     timezone: z
       .string()
@@ -87,7 +92,7 @@ export const DashboardsConfig = z
      * one Athena scan per refresh); "DIRECT_QUERY" runs the queries whenever a dashboard opens. @default "SPICE"
      */
     importMode: z.enum(["SPICE", "DIRECT_QUERY"]).default("SPICE"),
-    /** SPICE refresh schedule; only with importMode "SPICE". @default daily at 06:00 UTC */
+    /** SPICE refresh schedule; only with importMode "SPICE". @default daily at 01:30 UTC, after the daily job */
     refresh: RefreshConfig.optional(),
   })
   .superRefine((d, ctx) => {

@@ -25,7 +25,7 @@ import {
   type PieChart,
   type TableChart,
 } from "../queries/catalogue";
-import { LocalLake, type ResultRow } from "../queries/duckdb";
+import { LocalLake, type LocalLakeOptions, type ResultRow } from "../queries/duckdb";
 import { type CliSpec, parseCli, runMain } from "./cli";
 import { type Panel, type ReportModel, type ReportSection, renderReportHtml } from "./report-html";
 
@@ -183,13 +183,17 @@ export function buildReport(
   };
 }
 
-/** Run every metric the report shows over the lake (its whole day range unless a window is given). */
+/**
+ * Run every metric the report shows over the lake (its whole day range unless a window is given); closed days
+ * (before `options.today`, default: every day of the lake) come from the rollups.
+ */
 export async function runReportQueries(
   lakeDir: string,
   window?: { from: string; to: string },
   catalogue: Catalogue = CATALOGUE,
+  options: LocalLakeOptions = {},
 ): Promise<{ window: { from: string; to: string }; results: Results }> {
-  const lake = await LocalLake.open(lakeDir);
+  const lake = await LocalLake.open(lakeDir, undefined, options);
   try {
     const w = window ?? lake.dayRange();
     if (!w) throw new Error(`the lake ${lakeDir} holds no events or errors yet: run npm run local first`);
@@ -207,8 +211,9 @@ export async function writeReport(
   out: string,
   window?: { from: string; to: string },
   lakeLabel: string = lakeDir,
+  options: LocalLakeOptions = {},
 ): Promise<string> {
-  const { window: w, results } = await runReportQueries(lakeDir, window);
+  const { window: w, results } = await runReportQueries(lakeDir, window, CATALOGUE, options);
   const html = renderReportHtml(buildReport(results, w, lakeLabel));
   mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   writeFileSync(out, html);
@@ -216,7 +221,7 @@ export async function writeReport(
 }
 
 export const DASHBOARD_CLI: CliSpec = {
-  usage: "npm run dashboard -- --lake DIR --out FILE.html [--from YYYY-MM-DD --to YYYY-MM-DD]",
+  usage: "npm run dashboard -- --lake DIR --out FILE.html [--from YYYY-MM-DD --to YYYY-MM-DD] [--today YYYY-MM-DD]",
   summary:
     "Writes the Documents, QR-scan, traffic and pipeline-health dashboards as one self-contained HTML file, every number\n" +
     "from the dashboard queries run by DuckDB over a local lake (`npm run local` writes one).",
@@ -225,6 +230,10 @@ export const DASHBOARD_CLI: CliSpec = {
     out: { value: "FILE.html", help: "the report to write" },
     from: { value: "YYYY-MM-DD", help: "first day (with --to; default: the lake's first day)" },
     to: { value: "YYYY-MM-DD", help: "last day (with --from; default: the lake's last day)" },
+    today: {
+      value: "YYYY-MM-DD",
+      help: "the day treated as today: earlier days read from the rollups, later ones from raw events (default: the day after the lake's last day)",
+    },
   },
 };
 
@@ -233,7 +242,8 @@ async function main(): Promise<void> {
   const lake = flags.directory("lake", "a lake written by npm run local", true);
   const out = flags.outputFile("out", undefined, "the HTML file to write");
   const window = flags.window();
-  const html = await writeReport(lake, out, window);
+  const today = flags.day("today");
+  const html = await writeReport(lake, out, window, lake, today === undefined ? {} : { today });
   console.log(`wrote ${path.relative(process.cwd(), path.resolve(out))} (${Math.round(html.length / 1024)} KiB, self-contained)`);
 }
 

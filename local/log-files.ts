@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { createLogFileTransformer } from "../handlers/log-file-transform/transform";
 import type { TransformConfigInput } from "../schemas/transform-config";
 import { LOCAL_VISITOR_ID_KEY, type LocalRunSummary, preflightLake } from "./pipeline";
+import { buildRollups } from "./rollups";
 
 /** Stands in for the function's ARN in error records: there is no Lambda locally. */
 export const LOCAL_LOG_FILE_LAMBDA_ARN = "arn:aws:lambda:local:000000000000:function:log-file-transform";
@@ -25,6 +26,8 @@ export interface LocalLogsOptions {
   /** @default VISITOR_ID_KEY from the environment, else LOCAL_VISITOR_ID_KEY */
   readonly visitorIdKey?: string;
   readonly transformConfig?: TransformConfigInput;
+  /** The run's today: the daily rollups are written for the days before it. @default the day after the lake's last day */
+  readonly today?: string;
   /** Called after each file with the files and data lines done so far. */
   readonly onProgress?: (files: number, lines: number) => void;
 }
@@ -78,7 +81,10 @@ export async function runLocalLogs(options: LocalLogsOptions): Promise<LocalRunS
     for (const [k, v] of Object.entries(stats.failuresByReason)) failuresByReason[k] = (failuresByReason[k] ?? 0) + (v ?? 0);
     options.onProgress?.(i + 1, totals.lines);
   }
+  // The same daily rollups the real-time route writes after its lake.
+  const rollups = await buildRollups(options.lake, options.today === undefined ? {} : { today: options.today });
   return {
+    rollups,
     lines: totals.lines,
     ok: totals.ok,
     dropped: totals.dropped,

@@ -14,6 +14,7 @@ import type { TransformConfigInput } from "../schemas/transform-config";
 import { ErrorsWriter } from "./errors-writer";
 import { LOCAL_LAMBDA_ARN, leadingTimestampMs, PROCESSING_FAILED } from "./firehose";
 import { LakeWriter } from "./lake-writer";
+import { buildRollups, type RollupRunSummary } from "./rollups";
 import { type BatchResult, inProcessPool, workerPool } from "./transform-pool";
 
 /**
@@ -57,6 +58,11 @@ export interface LocalRunOptions {
   readonly workers?: number;
   /** Called after each batch with bytes and lines read so far. */
   readonly onProgress?: (bytesRead: number, lines: number) => void;
+  /**
+   * The run's today: the daily rollups are written for the days before it (what the daily job has done by then).
+   * @default the day after the lake's last day: every day closed and rolled up
+   */
+  readonly today?: string;
 }
 
 export interface LocalRunSummary {
@@ -70,6 +76,8 @@ export interface LocalRunSummary {
   readonly parquetFiles: number;
   readonly rowGroups: number;
   readonly errorFiles: number;
+  /** The daily rollups written after the lake. */
+  readonly rollups: RollupRunSummary;
   readonly seconds: number;
 }
 
@@ -92,12 +100,13 @@ export function preflightLake(options: Pick<LocalRunOptions, "lake" | "overwrite
   } catch (e) {
     throw new Error(`lake directory is not writable: ${options.lake} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const held = [LAKE_PREFIXES.events, LAKE_PREFIXES.errors].filter((p) => {
+  const held = [LAKE_PREFIXES.events, LAKE_PREFIXES.errors, LAKE_PREFIXES.rollups].filter((p) => {
     const dir = path.join(options.lake, p);
     return existsSync(dir) && readdirSync(dir).length > 0;
   });
   if (held.length > 0) {
-    if (!options.overwrite) throw new Error(`lake ${options.lake} already holds ${held.join(" and ")}; pass --overwrite to replace them`);
+    const list = held.length > 1 ? `${held.slice(0, -1).join(", ")} and ${held[held.length - 1]}` : held.join("");
+    if (!options.overwrite) throw new Error(`lake ${options.lake} already holds ${list}; pass --overwrite to replace them`);
     for (const p of held) rmSync(path.join(options.lake, p), { recursive: true, force: true });
   }
 }
@@ -213,6 +222,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   }
   const written = lake.close();
   const failedFiles = errors.close();
+  const rollups = await buildRollups(options.lake, options.today === undefined ? {} : { today: options.today });
   return {
     lines: count,
     ...totals,
@@ -221,6 +231,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     parquetFiles: written.files.length,
     rowGroups: written.rowGroups,
     errorFiles: failedFiles.files.length,
+    rollups,
     seconds: (Date.now() - started) / 1000,
   };
 }

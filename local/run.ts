@@ -1,10 +1,11 @@
 /**
- * `npm run local -- --input FILE --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--no-queries] [--workers N]`
+ * `npm run local -- --input FILE --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--today YYYY-MM-DD] [--no-queries] [--workers N]`
  * (`--help` for more)
  *
  * Runs the whole data path without AWS: the real transform over the log lines
- * in FILE, Parquet and error records into DIR laid out like the S3 lake, then
- * every dashboard query (the same SQL Athena runs) in DuckDB, printed.
+ * in FILE, Parquet and error records into DIR laid out like the S3 lake, the
+ * daily rollups of every closed day, then every dashboard query (the same SQL
+ * Athena runs) in DuckDB, printed.
  */
 
 import { existsSync, statSync } from "node:fs";
@@ -36,7 +37,7 @@ export function formatTable(result: QueryResult): string {
 
 export const LOCAL_CLI: CliSpec = {
   usage:
-    "npm run local -- (--input FILE | --logs FILE|DIR) --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--no-queries] [--workers N]",
+    "npm run local -- (--input FILE | --logs FILE|DIR) --lake DIR [--overwrite] [--from YYYY-MM-DD --to YYYY-MM-DD] [--today YYYY-MM-DD] [--no-queries] [--workers N]",
   summary:
     "Runs the data path without AWS: the real transform over the CloudFront real-time log lines in FILE, Parquet and error\n" +
     "records into DIR laid out like the S3 lake, then every dashboard query (the SQL Athena runs) in DuckDB, printed.",
@@ -50,6 +51,10 @@ export const LOCAL_CLI: CliSpec = {
     overwrite: { type: "boolean", help: "replace the lake's events/ and errors/ if they hold files (default: refuse)" },
     from: { value: "YYYY-MM-DD", help: "first day the queries cover (with --to; default: the lake's first day)" },
     to: { value: "YYYY-MM-DD", help: "last day the queries cover (with --from; default: the lake's last day)" },
+    today: {
+      value: "YYYY-MM-DD",
+      help: "the run's today: rollups are written for the days before it, queries read today on from raw events (default: the day after the last day)",
+    },
     "no-queries": { type: "boolean", help: "write the lake only, run no query" },
     workers: {
       value: "N",
@@ -78,8 +83,10 @@ async function main(): Promise<void> {
   const window = flags.window();
   const workers = flags.int("workers", { min: MIN_WORKERS, max: MAX_WORKERS }, defaultWorkers());
   const noQueries = flags.bool("no-queries");
+  const today = flags.day("today");
 
   const progress = new Progress(logs === undefined ? statSync(input).size : logFilesOf(logs).length, "transform");
+  const todayOption = today === undefined ? {} : { today };
   const summary =
     logs === undefined
       ? await runLocal({
@@ -87,12 +94,14 @@ async function main(): Promise<void> {
           lake: lakeDir,
           overwrite: flags.bool("overwrite"),
           workers,
+          ...todayOption,
           onProgress: (bytes, lines) => progress.update(bytes, `${lines.toLocaleString("en-US")} lines`),
         })
       : await runLocalLogs({
           logs,
           lake: lakeDir,
           overwrite: flags.bool("overwrite"),
+          ...todayOption,
           onProgress: (files, lines) => progress.update(files, `${lines.toLocaleString("en-US")} lines`),
         });
   progress.done();
@@ -107,6 +116,12 @@ async function main(): Promise<void> {
       `${summary.dropped} dropped, ${summary.failed} failed${failures ? ` (${failures})` : ""} -> ${errorsDir}`,
   );
   console.log(`${summary.parquetFiles} Parquet files (${summary.rowGroups} row groups) under ${path.join(lakeDir, LAKE_PREFIXES.events)}`);
+  const rolled = summary.rollups.days;
+  console.log(
+    rolled
+      ? `daily rollups of ${rolled.from} .. ${rolled.to}: ${summary.rollups.files} files, ${summary.rollups.rows} rows under ${path.join(lakeDir, LAKE_PREFIXES.rollups)}`
+      : "daily rollups: no closed day yet",
+  );
   // Nothing parsed: not a CloudFront real-time log (a wrong file, a binary), so the run produced nothing useful.
   if (summary.ok + summary.dropped === 0)
     throw new Error(
@@ -116,14 +131,14 @@ async function main(): Promise<void> {
     );
   if (noQueries) return;
 
-  const lake = await LocalLake.open(lakeDir);
+  const lake = await LocalLake.open(lakeDir, undefined, today === undefined ? {} : { today });
   try {
     const days = window ?? lake.dayRange();
     if (!days) {
       console.log("the lake is empty: no queries to run");
       return;
     }
-    console.log(`\ndashboard queries in DuckDB over ${days.from} .. ${days.to}`);
+    console.log(`\ndashboard queries in DuckDB over ${days.from} .. ${days.to} (rollups before ${lake.today}, raw events from then on)`);
     for (const d of DASHBOARDS) {
       console.log(`\n== ${d.title} ==`);
       for (const result of await lake.runDashboard(d.id, days)) {

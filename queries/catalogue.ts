@@ -13,6 +13,7 @@
  * Adding a chart = one entry here + its truth function in local/truth.ts.
  * Contract layer: plain data, no cdktf, no AWS SDK, no file access.
  */
+import type { RollupName } from "../schemas/rollups";
 
 /** The type of a result column, as the JS value a row carries. */
 export type ResultType = "string" | "integer" | "double" | "timestamp";
@@ -110,10 +111,11 @@ export interface Metric {
   /** Headline numbers in the report. @default none */
   readonly kpis?: readonly Kpi[];
   /**
-   * Issue 15 (daily rollups) fills this in: the rollup table closed days are read from, today coming from raw
-   * events. Typed `never` until rollups exist, so no entry can claim one that nothing reads.
+   * The daily rollup (schemas/rollups.ts) the metric re-aggregates: its SQL reads `{{rollup:<name>}}`, closed days
+   * from the rollup table and today from raw events (queries/render.ts checks the SQL reads exactly this one).
+   * @default none: the SQL reads its tables directly
    */
-  readonly rollup?: never;
+  readonly rollup?: RollupName;
 }
 
 export interface DashboardDef {
@@ -165,7 +167,7 @@ const IDENT = /^[a-z_][a-z0-9_]*$/;
  * A by-dimension template's parameters: the dimension columns (null shown as their `missing` label) after the
  * template's one key column, and the positions its GROUP BY / ORDER BY need.
  */
-export function byDimensionSql(file: string, description: string, dims: readonly Dimension[]): SqlSource {
+export function byDimensionSql(file: string, description: string, dims: readonly Dimension[], rollup: RollupName): SqlSource {
   if (dims.length === 0) throw new Error(`${file}: at least one dimension`);
   for (const d of dims) {
     if (!IDENT.test(d.column)) throw new Error(`${file}: dimension must be a lower-case SQL identifier: ${JSON.stringify(d.column)}`);
@@ -179,6 +181,7 @@ export function byDimensionSql(file: string, description: string, dims: readonly
       group_by: ["1", ...positions].join(", "),
       measure_position: String(dims.length + 2),
       dimension_positions: positions.join(", "),
+      rollup_rows: `{{rollup:${rollup}}}`,
     },
   };
 }
@@ -186,33 +189,35 @@ export function byDimensionSql(file: string, description: string, dims: readonly
 /** A bar or pie chart without its category and measure (the by-dimension helper fills them in). */
 type BreakdownChart = Omit<BarChart, "category" | "measure"> | Omit<PieChart, "category" | "measure">;
 
-/** documents/by_dimension.sql: completed downloads per document and one dimension. */
-function documentsBy(name: string, title: string, about: string, dim: Dimension, chart: BreakdownChart) {
+/** documents/by_dimension.sql: completed downloads per document and one dimension, from the rollup of that dimension. */
+function documentsBy(name: string, title: string, about: string, dim: Dimension, rollup: RollupName, chart: BreakdownChart) {
   const measure = "completed_downloads";
   return {
     id: `documents_${name}`,
     dashboard: "documents",
     title,
-    sql: byDimensionSql("documents/by_dimension.sql", `Documents: completed downloads per document and ${about}.`, [dim]),
+    sql: byDimensionSql("documents/by_dimension.sql", `Documents: completed downloads per document and ${about}.`, [dim], rollup),
+    rollup,
     columns: [s("document_id", "Document"), s(dim.column, dim.label), n(measure, "Completed downloads")],
     charts: [{ ...chart, category: dim.column, measure }],
   } satisfies Metric;
 }
 
-/** qr/by_dimension.sql: scans per code and one or more dimensions. */
-function qrBy(name: string, title: string, about: string, dims: readonly Dimension[], charts: readonly Chart[]) {
+/** qr/by_dimension.sql: scans per code and one or more dimensions, from the rollup of those dimensions. */
+function qrBy(name: string, title: string, about: string, dims: readonly Dimension[], rollup: RollupName, charts: readonly Chart[]) {
   return {
     id: `qr_${name}`,
     dashboard: "qr",
     title,
-    sql: byDimensionSql("qr/by_dimension.sql", `QR scans: scans per code${about}.`, dims),
+    sql: byDimensionSql("qr/by_dimension.sql", `QR scans: scans per code${about}.`, dims, rollup),
+    rollup,
     columns: [s("qr_code", "Code"), ...dims.map((d) => s(d.column, d.label)), n("scans", "Scans")],
     charts,
   } satisfies Metric;
 }
 
 /** A metric read from its own file, `<dashboard>/<name>.sql`. */
-function metric(dashboard: DashboardId, name: string, title: string, rest: Pick<Metric, "columns" | "charts" | "kpis">): Metric {
+function metric(dashboard: DashboardId, name: string, title: string, rest: Pick<Metric, "columns" | "charts" | "kpis" | "rollup">): Metric {
   return { id: `${dashboard}_${name}`, dashboard, title, sql: { file: `${dashboard}/${name}.sql` }, ...rest };
 }
 
@@ -227,6 +232,7 @@ export const CATALOGUE: Catalogue = {
   ],
   metrics: [
     metric("documents", "daily", "Downloads per document and day", {
+      rollup: "documents_daily",
       columns: [
         s("day"),
         s("document_id", "Document"),
@@ -251,6 +257,7 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("documents", "top", "Top documents", {
+      rollup: "documents_daily",
       columns: [s("document_id", "Document"), n("completed_downloads", "Completed downloads"), n("visitors")],
       charts: [
         {
@@ -263,27 +270,36 @@ export const CATALOGUE: Catalogue = {
         },
       ],
     }),
-    documentsBy("by_country", "Downloads by country", "viewer country (humans only)", DIMENSIONS.country, {
+    documentsBy("by_country", "Downloads by country", "viewer country (humans only)", DIMENSIONS.country, "documents_by_country", {
       kind: "bar",
       id: "documents-country",
       title: "Completed downloads by country",
       limit: 15,
       on: BOTH,
     }),
-    documentsBy("by_device", "Downloads by device class", "device class (desktop, mobile, tablet; humans only)", DIMENSIONS.device_class, {
-      kind: "pie",
-      id: "documents-device",
-      title: "Completed downloads by device class",
-      on: BOTH,
-    }),
+    documentsBy(
+      "by_device",
+      "Downloads by device class",
+      "device class (desktop, mobile, tablet; humans only)",
+      DIMENSIONS.device_class,
+      "documents_by_device",
+      {
+        kind: "pie",
+        id: "documents-device",
+        title: "Completed downloads by device class",
+        on: BOTH,
+      },
+    ),
     documentsBy(
       "by_referrer",
       "Downloads by referrer",
       "referring site; '(direct)' when there was no referrer (humans only)",
       DIMENSIONS.referrer_host,
+      "documents_by_referrer",
       { kind: "bar", id: "documents-referrer", title: "Completed downloads by referrer", limit: 15, on: BOTH },
     ),
     metric("qr", "daily", "Scans per code and day", {
+      rollup: "qr_daily",
       columns: [s("day"), s("qr_code", "Code"), n("scans"), n("visitors")],
       charts: [
         { kind: "line", id: "qr-daily", title: "Scans per day, by code", measures: ["scans"], series: "qr_code", on: BOTH },
@@ -296,16 +312,14 @@ export const CATALOGUE: Catalogue = {
       "Scans by country and city",
       ", country and city (GeoIP) (humans only)",
       [DIMENSIONS.country, DIMENSIONS.city],
+      "qr_by_location",
       [{ kind: "bar", id: "qr-country", title: "Scans by country", category: "country", measure: "scans", limit: 15, on: BOTH }],
     ),
-    qrBy(
-      "by_device",
-      "Scans by device class",
-      " and device class (humans only)",
-      [DIMENSIONS.device_class],
-      [{ kind: "pie", id: "qr-device", title: "Scans by device class", category: "device_class", measure: "scans", on: BOTH }],
-    ),
+    qrBy("by_device", "Scans by device class", " and device class (humans only)", [DIMENSIONS.device_class], "qr_by_device", [
+      { kind: "pie", id: "qr-device", title: "Scans by device class", category: "device_class", measure: "scans", on: BOTH },
+    ]),
     metric("qr", "by_hour", "Scans by hour of day (UTC)", {
+      rollup: "qr_by_hour",
       columns: [n("hour_utc", "Hour (UTC)"), n("scans")],
       charts: [
         {
@@ -320,6 +334,7 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("qr", "conversion", "Scan-to-download conversion (30 minutes)", {
+      rollup: "qr_daily",
       columns: [
         s("qr_code", "Code"),
         n("scans"),
@@ -338,6 +353,7 @@ export const CATALOGUE: Catalogue = {
       kpis: [{ id: "qr-converted", label: "scans followed by a download within 30 min", column: "converted_scans" }],
     }),
     metric("traffic", "daily", "Page views and visitors per day", {
+      rollup: "traffic_daily",
       columns: [s("day"), n("page_views"), n("visitors")],
       charts: [
         { kind: "line", id: "traffic-daily", title: "Page views and visitors per day", measures: ["page_views", "visitors"], on: REPORT },
@@ -348,12 +364,14 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("traffic", "top_pages", "Top pages", {
+      rollup: "traffic_pages",
       columns: [s("path", "Page"), n("page_views"), n("visitors")],
       charts: [
         { kind: "table", id: "traffic-top-pages", title: "Top pages", columns: ["path", "page_views", "visitors"], limit: 20, on: REPORT },
       ],
     }),
     metric("traffic", "referrers", "Referrers", {
+      rollup: "traffic_referrers",
       columns: [s("referrer_host", "Referrer"), n("page_views")],
       charts: [
         {
@@ -367,6 +385,7 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("traffic", "campaigns", "UTM campaigns", {
+      rollup: "traffic_campaigns",
       columns: [s("utm_campaign", "Campaign"), s("utm_source", "Source"), s("utm_medium", "Medium"), n("page_views"), n("visitors")],
       charts: [
         {
@@ -380,6 +399,7 @@ export const CATALOGUE: Catalogue = {
       ],
     }),
     metric("traffic", "bots", "Share of bot traffic", {
+      rollup: "traffic_daily",
       columns: [s("day"), n("requests"), n("bot_requests"), ratio("bot_share", "Bot share", "bot_requests", "requests")],
       charts: [
         {
@@ -393,6 +413,8 @@ export const CATALOGUE: Catalogue = {
         },
       ],
     }),
+    // No rollup: error records are only what the transform rejects, few on a healthy pipeline. They are JSON read whole,
+    // though, so at the sample generator's error rate they are the largest part of a refresh's scan (npm run bench).
     metric("health", "errors_daily", "Error records by type per day", {
       columns: [
         s("day"),

@@ -10,9 +10,10 @@ import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { columnsOf, type LakeType } from "../schemas/columns";
 import { ERROR_PARTITIONS, ERRORS_TABLE, ErrorRecordSchema, jsonKeyOf } from "../schemas/errors";
 import { EventRowSchema, PARTITION_KEYS } from "../schemas/event";
-import { EVENTS_TABLE, LAKE_PREFIXES } from "../schemas/lake";
+import { DAY_PARTITIONS, EVENTS_TABLE, LAKE_PREFIXES } from "../schemas/lake";
+import { ROLLUP_NAMES, ROLLUPS, type RollupName, rollupPrefix, rollupTable } from "../schemas/rollups";
 import { type DashboardDef, dashboard, type QueryDef, queryDef } from "./dashboards";
-import { type DayWindow, renderQuery, toDuckDb } from "./render";
+import { type DayWindow, renderQuery, renderRollup, toDuckDb, windowBounds } from "./render";
 
 /** A result cell: integers and doubles as numbers, timestamps as ISO-8601 strings. */
 export type Cell = string | number | null;
@@ -80,16 +81,53 @@ function errorsView(lake: string): string {
   ].join("\n");
 }
 
-/** A DuckDB session over a lake directory, with the Glue database as a schema holding the `events` and `errors` views. */
+/** A rollup table: its day files under `rollups/<name>/year=../month=../day=../`, the day partitions as VARCHAR. */
+function rollupView(lake: string, name: RollupName): string {
+  const dir = path.join(lake, rollupPrefix(name));
+  const keys = DAY_PARTITIONS.map((p) => p.name);
+  const columns = [
+    ...columnsOf(ROLLUPS[name].schema).map((c) => ({ name: c.name, type: DUCKDB_TYPE[c.lakeType] })),
+    ...keys.map((k) => ({ name: k, type: "VARCHAR" })),
+  ];
+  if (!hasFiles(dir)) return emptySelect(columns);
+  const glob = path.join(dir, ...keys.map(() => "*"), "*.parquet");
+  return `SELECT * FROM read_parquet(${quote(glob)}, hive_partitioning = true, hive_types = ${hiveTypes(keys)})`;
+}
+
+/** The day after a YYYY-MM-DD day. */
+export function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+export interface LocalLakeOptions {
+  /**
+   * The UTC day the queries treat as today: earlier days are read from the rollups, today and later from raw
+   * events. @default the day after the lake's last day (every day of the lake closed), as `npm run local` writes it
+   */
+  readonly today?: string;
+}
+
+/**
+ * A DuckDB session over a lake directory, with the Glue database as a schema holding the `events` and `errors`
+ * views and one `rollup_<name>` view per rollup.
+ */
 export class LocalLake {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     readonly lakeDir: string,
     readonly database: string,
+    private readonly todayOption: string | undefined,
   ) {}
 
-  static async open(lakeDir: string, database = "analytics"): Promise<LocalLake> {
+  /** The day the queries treat as today (see {@link LocalLakeOptions.today}); undefined for an empty lake. */
+  get today(): string | undefined {
+    if (this.todayOption !== undefined) return this.todayOption;
+    const range = this.dayRange();
+    return range ? nextDay(range.to) : undefined;
+  }
+
+  static async open(lakeDir: string, database = "analytics", options: LocalLakeOptions = {}): Promise<LocalLake> {
     const lake = path.resolve(lakeDir);
     if (!existsSync(lake)) throw new Error(`lake directory not found: ${lakeDir}`);
     if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`database must be a lower-case SQL identifier: ${JSON.stringify(database)}`);
@@ -100,7 +138,8 @@ export class LocalLake {
     await connection.run(`CREATE SCHEMA "${database}"`);
     await connection.run(`CREATE VIEW "${database}"."${EVENTS_TABLE}" AS ${eventsView(lake)}`);
     await connection.run(`CREATE VIEW "${database}"."${ERRORS_TABLE}" AS ${errorsView(lake)}`);
-    return new LocalLake(instance, connection, lake, database);
+    for (const name of ROLLUP_NAMES) await connection.run(`CREATE VIEW "${database}"."${rollupTable(name)}" AS ${rollupView(lake, name)}`);
+    return new LocalLake(instance, connection, lake, database, options.today);
   }
 
   /** The first and last partition day of the lake's events and errors, or undefined for an empty lake. */
@@ -118,6 +157,7 @@ export class LocalLake {
     };
     walk(path.join(this.lakeDir, LAKE_PREFIXES.events), []);
     walk(path.join(this.lakeDir, LAKE_PREFIXES.errors), []);
+    walk(path.join(this.lakeDir, LAKE_PREFIXES.rollups), []);
     if (days.length === 0) return undefined;
     days.sort();
     return { from: days[0] as string, to: days[days.length - 1] as string };
@@ -132,9 +172,20 @@ export class LocalLake {
   /** Run one dashboard query (by id, or a metric as given) over a window; rows carry exactly the query's declared columns. */
   async runQuery(id: QueryDef | string, window: DayWindow): Promise<QueryResult> {
     const query = typeof id === "string" ? queryDef(id) : id;
-    const sql = toDuckDb(renderQuery(query, { database: this.database }, window));
+    const today = this.today;
+    const sql = toDuckDb(renderQuery(query, { database: this.database }, window, today === undefined ? {} : { today }));
     const raw = await this.sql(sql);
     return { query, sql, rows: raw.map((r) => typedRow(query, r)) };
+  }
+
+  /**
+   * A rollup's rows over a window, computed from raw events by the rollup's own SQL: `year`, `month`, `day` and
+   * the rollup's columns (BIGINT counts as JS bigints).
+   */
+  async rollupRows(name: RollupName, window: { from: string; to: string }): Promise<Record<string, unknown>[]> {
+    const events = `"${this.database}"."${EVENTS_TABLE}"`;
+    const reader = await this.connection.runAndReadAll(toDuckDb(renderRollup(name, events, windowBounds(window))));
+    return reader.getRowObjects() as Record<string, unknown>[];
   }
 
   /** Run every query of a dashboard. */

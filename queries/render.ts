@@ -6,8 +6,10 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { columnsOf, type LakeType } from "../schemas/columns";
 import { ERRORS_TABLE } from "../schemas/errors";
-import { EVENTS_TABLE } from "../schemas/lake";
+import { EVENTS_TABLE, LAKE_PREFIXES, ROLLUP_FILE } from "../schemas/lake";
+import { ROLLUP_NAMES, ROLLUPS, type RollupName, rollupSql, rollupTable } from "../schemas/rollups";
 import type { Metric } from "./catalogue";
 import { queryDef } from "./dashboards";
 
@@ -63,6 +65,23 @@ export function windowBounds(window: DayWindow): { from_day: string; to_day: str
 /** The placeholders filled at render time rather than by a metric's template parameters. */
 const RENDER_PLACEHOLDERS = ["events", "errors", "from_day", "to_day"] as const;
 
+/** `{{rollup:<name>}}`: a rollup's rows over the window plus a `day` column (see {@link rollupRows}). */
+const ROLLUP_PLACEHOLDER = /\{\{\s*rollup:([a-z0-9_]+)\s*\}\}/g;
+
+/** The rollups a SQL text reads through `{{rollup:<name>}}`, each once, in order of appearance. */
+export function rollupsRead(sql: string): string[] {
+  return [...new Set([...sql.matchAll(ROLLUP_PLACEHOLDER)].map((m) => m[1] as string))];
+}
+
+/** How a query is rendered beyond its tables and window. */
+export interface RenderOptions {
+  /**
+   * The UTC day that is "today": days before it are read from the rollups, today and later from raw events.
+   * @default `current_date` (the engine's UTC date), what the Athena named queries use
+   */
+  readonly today?: string;
+}
+
 /** A metric by id (in the catalogue) or as given (e.g. a test's own metric). */
 const metricOf = (q: Metric | string): Metric => (typeof q === "string" ? queryDef(q) : q);
 
@@ -73,13 +92,104 @@ export function querySource(q: Metric | string): string {
   for (const name of RENDER_PLACEHOLDERS) {
     if (name in params) throw new Error(`${def.id}: template parameter {{${name}}} is filled at render time`);
   }
-  const keep = Object.fromEntries(RENDER_PLACEHOLDERS.map((name) => [name, `{{${name}}}`]));
-  return fillPlaceholders(readFileSync(path.join(SQL_DIR, def.sql.file), "utf8"), { ...keep, ...params }, def.sql.file);
+  const text = readFileSync(path.join(SQL_DIR, def.sql.file), "utf8");
+  const keep = Object.fromEntries(
+    [...RENDER_PLACEHOLDERS, ...rollupsRead(text).map((r) => `rollup:${r}`)].map((name) => [name, `{{${name}}}`]),
+  );
+  // A template may take its rollup as a parameter (`{{rollup_rows}}` = `{{rollup:<name>}}`): checked once filled.
+  const filled = fillPlaceholders(text, { ...keep, ...params }, def.sql.file);
+  const read = rollupsRead(filled);
+  // The catalogue names the rollup a metric reads; the SQL must read that one and no raw events, or the entry lies.
+  const expected = def.rollup === undefined ? [] : [def.rollup];
+  if (read.join(",") !== expected.join(","))
+    throw new Error(`${def.id}: ${def.sql.file} reads rollups [${read.join(", ")}] but the catalogue entry says [${expected.join(", ")}]`);
+  if (def.rollup !== undefined && /\{\{\s*events\s*\}\}/.test(filled))
+    throw new Error(
+      `${def.id}: ${def.sql.file} reads {{events}} although it has a rollup: today's raw rows come through {{rollup:${def.rollup}}}`,
+    );
+  return filled;
+}
+
+/** A rollup's SQL as written: its file (a template's dimensions filled) with the events table and window still placeholders. */
+export function rollupSource(name: RollupName): string {
+  if (!ROLLUP_NAMES.includes(name)) throw new Error(`unknown rollup ${name}; known: ${ROLLUP_NAMES.join(", ")}`);
+  const { file, dimensions } = rollupSql(name);
+  const keep = Object.fromEntries(["events", "from_day", "to_day"].map((p) => [p, `{{${p}}}`]));
+  const params: Record<string, string> = dimensions
+    ? { dimensions: dimensions.map((d) => ident(d, `${name} dimension`).slice(1, -1)).join(", ") }
+    : {};
+  return fillPlaceholders(readFileSync(path.join(SQL_DIR, file), "utf8"), { ...keep, ...params }, file);
+}
+
+/** The rollup's columns (its row schema's), in order: what its SQL returns after `year, month, day`. */
+export const rollupColumns = (name: RollupName): string[] => columnsOf(ROLLUPS[name].schema).map((c) => c.name);
+
+/**
+ * A rollup's SQL with its events table and day bounds filled (SQL expressions, e.g. `'2025-06-01'`): rows of
+ * `year, month, day` and the rollup's columns, one group per day.
+ */
+export function renderRollup(name: RollupName, events: string, bounds: { from_day: string; to_day: string }): string {
+  return fillPlaceholders(rollupSource(name), { events, ...bounds }, rollupSql(name).file).trim();
+}
+
+/** The day expression of a table partitioned by year/month/day. */
+const PARTITION_DAY = "concat(year, '-', month, '-', day)";
+
+/**
+ * `{{rollup:<name>}}` rendered: the rollup's rows in the window with a `day` column, closed days (before today)
+ * from the rollup table and today's (and any later day's) from raw events through the rollup's own SQL. Both
+ * branches filter partitions by constant expressions only, which is what Athena's partition projection prunes
+ * on; a branch a fixed `today` makes empty is left out.
+ */
+function rollupRows(name: RollupName, db: string, events: string, window: DayWindow, today: string | undefined): string {
+  const bounds = windowBounds(window);
+  const todayExpr = today === undefined ? "CAST(current_date AS VARCHAR)" : dayLiteral(today, "today");
+  const fixed = !("lastDays" in window) && today !== undefined ? window : undefined;
+  const cols = rollupColumns(name)
+    .map((c) => ident(c, "rollup column"))
+    .join(", ");
+  const branches: string[] = [];
+  if (!(fixed && today !== undefined && fixed.from >= today)) {
+    branches.push(
+      [
+        `SELECT ${PARTITION_DAY} AS day, ${cols}`,
+        `FROM ${db}.${ident(rollupTable(name), "rollup table")}`,
+        `WHERE ${PARTITION_DAY} BETWEEN ${bounds.from_day} AND ${bounds.to_day}`,
+        `  AND ${PARTITION_DAY} < ${todayExpr}`,
+      ].join("\n"),
+    );
+  }
+  if (!(fixed && today !== undefined && fixed.to < today)) {
+    // Raw rows from today on: the window clipped to [max(from, today), to]. A lastDays window starts before today.
+    const from =
+      fixed && today !== undefined
+        ? dayLiteral(fixed.from > today ? fixed.from : today, "day")
+        : "lastDays" in window && today === undefined
+          ? todayExpr
+          : `greatest(${bounds.from_day}, ${todayExpr})`;
+    const raw = renderRollup(name, events, { from_day: from, to_day: bounds.to_day });
+    branches.push(`SELECT ${PARTITION_DAY} AS day, ${cols}\nFROM (\n${raw}\n) AS raw_rows`);
+  }
+  const body = branches.join("\nUNION ALL\n").replace(/^/gm, "  ");
+  return `(\n${body}\n) AS ${name}_rows`;
+}
+
+/**
+ * The SQL the daily job runs for one day of a rollup, in DuckDB's dialect, over a table or view named `events`:
+ * the rollup's columns only (the day is the output path). `$DAY` stands where the job puts the quoted day.
+ */
+export const ROLLUP_JOB_DAY = "$DAY";
+export function rollupJobSql(name: RollupName): string {
+  const inner = renderRollup(name, "events", { from_day: ROLLUP_JOB_DAY, to_day: ROLLUP_JOB_DAY });
+  const cols = rollupColumns(name)
+    .map((c) => ident(c, "rollup column"))
+    .join(", ");
+  return toDuckDb(`SELECT ${cols}\nFROM (\n${inner}\n) AS day_rows`);
 }
 
 /** Fill `{{name}}` placeholders; an unknown placeholder is an error, so a typo never renders silently. */
 export function fillPlaceholders(sql: string, values: Readonly<Record<string, string>>, source = "query"): string {
-  const placeholder = /\{\{\s*([a-z_]+)\s*\}\}/g;
+  const placeholder = /\{\{\s*([a-z_]+(?::[a-z0-9_]+)?)\s*\}\}/g;
   // Checked on the input, so a value may itself be a placeholder (kept for a later fill).
   const rest = sql.replace(placeholder, "");
   if (rest.includes("{{"))
@@ -92,15 +202,21 @@ export function fillPlaceholders(sql: string, values: Readonly<Record<string, st
 }
 
 /** A dashboard query in Athena (Trino) SQL with the tables and window filled in. */
-export function renderQuery(id: Metric | string, names: TableNames, window: DayWindow): string {
+export function renderQuery(id: Metric | string, names: TableNames, window: DayWindow, options: RenderOptions = {}): string {
   const def = metricOf(id);
   const db = ident(names.database, "database");
+  const events = `${db}.${ident(names.events ?? EVENTS_TABLE, "events table")}`;
+  const source = querySource(def);
+  const rollups = Object.fromEntries(
+    rollupsRead(source).map((r) => [`rollup:${r}`, rollupRows(r as RollupName, db, events, window, options.today)]),
+  );
   return fillPlaceholders(
-    querySource(def),
+    source,
     {
-      events: `${db}.${ident(names.events ?? EVENTS_TABLE, "events table")}`,
+      events,
       errors: `${db}.${ident(names.errors ?? ERRORS_TABLE, "errors table")}`,
       ...windowBounds(window),
+      ...rollups,
     },
     def.sql.file,
   ).trim();
@@ -156,4 +272,29 @@ export function toDuckDb(sql: string): string {
       });
     })
     .join("");
+}
+
+/** Lake type -> the Arrow type name the Glue job writes (timestamps: UTC milliseconds, as the tables declare). */
+const ARROW_TYPE: Readonly<Record<LakeType, string>> = {
+  string: "string",
+  int: "int32",
+  bigint: "int64",
+  double: "double",
+  boolean: "bool",
+  timestamp: "timestamp_ms",
+};
+
+/** The content of schemas/generated/rollups.json: what the daily job needs to write every rollup for a day. */
+export function queryRollupsFile() {
+  return {
+    prefix: LAKE_PREFIXES.rollups,
+    file: ROLLUP_FILE,
+    day_placeholder: ROLLUP_JOB_DAY,
+    rollups: ROLLUP_NAMES.map((name) => ({
+      name,
+      table: rollupTable(name),
+      columns: columnsOf(ROLLUPS[name].schema).map((c) => ({ name: c.name, type: ARROW_TYPE[c.lakeType] })),
+      sql: rollupJobSql(name),
+    })),
+  };
 }

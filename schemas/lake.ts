@@ -41,6 +41,15 @@ export const EVENT_PARTITIONS: readonly PartitionProjection[] = PARTITION_KEYS.m
 
 export const EVENTS_TABLE = "events";
 
+/** The date partitions alone (year, month, day), in path order: the rollup tables' partitions. */
+export const DAY_PARTITIONS: readonly PartitionProjection[] = EVENT_PARTITIONS.filter((p) => p.kind === "integer" && p.datePart);
+
+/**
+ * The one file of a rollup's day. A fixed name, so rewriting a day is one PUT (S3) or rename (local) that replaces
+ * the day's rows whole: a rerun never leaves two files of one day for a reader to add up.
+ */
+export const ROLLUP_FILE = "part-00000.parquet";
+
 /** Firehose's dynamic-partitioning prefix: the same keys, in the same order, from the Lambda's partitionKeys. */
 export function firehoseEventsPrefix(): string {
   return `${LAKE_PREFIXES.events}${PARTITION_KEYS.map((k) => `${k}=!{partitionKeyFromLambda:${k}}/`).join("")}`;

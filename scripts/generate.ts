@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { queryRollupsFile } from "../queries/render";
 import { createTableDdl, EVENT_PARTITIONS, EVENTS_TABLE, EventRowSchema, eventsTableSpec, tableJsonSchema } from "../schemas";
 import { GENERATED_DIR, GENERATED_FILES } from "../schemas/generated-files";
 
@@ -15,6 +16,7 @@ export function generatedFiles(): Record<string, string> {
   return {
     [GENERATED_FILES.eventsSchema]: `${JSON.stringify(tableJsonSchema(EVENTS_TABLE, EventRowSchema, EVENT_PARTITIONS), null, 2)}\n`,
     [GENERATED_FILES.eventsDdl]: createTableDdl(eventsTableSpec("analytics", "example-lake-bucket")),
+    [GENERATED_FILES.rollups]: `${JSON.stringify(queryRollupsFile(), null, 2)}\n`,
   };
 }
 

@@ -114,7 +114,7 @@ describe("npm run local: bad input", () => {
     expect(first.stdout).toMatch(/Error records by type per day \(health_errors_daily\)/);
     const second = tsx("local/run.ts", ["--input", input, "--lake", lake, "--no-queries"]);
     expect(second.status).toBe(1);
-    expect(second.stderr.trim()).toBe(`error: lake ${lake} already holds events/ and errors/; pass --overwrite to replace them`);
+    expect(second.stderr.trim()).toBe(`error: lake ${lake} already holds events/, errors/ and rollups/; pass --overwrite to replace them`);
     expect(tsx("local/run.ts", ["--input", input, "--lake", lake, "--no-queries", "--overwrite"]).status).toBe(0);
   });
 });

@@ -35,7 +35,14 @@ const FAKE: Metric = {
   id: "qr_fake_by_country",
   dashboard: "qr",
   title: "Fake: scans by country",
-  sql: byDimensionSql("qr/by_dimension.sql", "QR scans: scans per code and country (a test's metric).", [DIMENSIONS.country]),
+  // The location rollup holds country and city: the template sums its cities per country.
+  sql: byDimensionSql(
+    "qr/by_dimension.sql",
+    "QR scans: scans per code and country (a test's metric).",
+    [DIMENSIONS.country],
+    "qr_by_location",
+  ),
+  rollup: "qr_by_location",
   columns: [
     { name: "qr_code", type: "string" },
     { name: "country", type: "string" },
@@ -114,8 +121,8 @@ describe("metric catalogue", () => {
     expect(truthCoverage(WITH_FAKE, TRUTHS_WITH_FAKE)).toEqual([]);
   });
 
-  it("leaves no rollup source set until issue 15 implements rollups", () => {
-    expect(CATALOGUE.metrics.filter((m) => m.rollup !== undefined)).toEqual([]);
+  it("every metric but the error health reads a daily rollup", () => {
+    expect(CATALOGUE.metrics.filter((m) => m.rollup === undefined).map((m) => m.id)).toEqual(["health_errors_daily"]);
   });
 });
 

@@ -29,9 +29,9 @@ describe("dashboard catalogue", () => {
     expect(byCountry).toMatch(/^-- Documents: completed downloads per document and viewer country \(humans only\)\.\n/);
     expect(byCountry).toContain("coalesce(country, '--') AS country,");
     expect(byCountry).toContain("GROUP BY 1, 2\nORDER BY 1, 3 DESC, 2");
-    expect(byCountry).toContain("FROM {{events}}");
+    expect(byCountry).toContain("FROM {{rollup:documents_by_country}}");
     // Two dimensions: the measure moves to the fourth column.
-    expect(querySource("qr_by_location")).toContain("coalesce(city, '(unknown)') AS city,\n  count(*) AS scans");
+    expect(querySource("qr_by_location")).toContain("coalesce(city, '(unknown)') AS city,\n  sum(scans) AS scans");
     expect(querySource("qr_by_location")).toContain("GROUP BY 1, 2, 3\nORDER BY 1, 4 DESC, 2, 3");
     const clash = { ...CATALOGUE.metrics[2], sql: { file: "documents/by_dimension.sql", params: { events: "x" } } } as never;
     expect(() => querySource(clash)).toThrow(/template parameter \{\{events\}\} is filled at render time/);
@@ -46,7 +46,8 @@ describe("dashboard catalogue", () => {
     (id) => {
       const sql = renderQuery(id, names, week);
       expect(sql).toMatch(/concat\(year, '-', month, '-', day\) BETWEEN '2025-06-01' AND '2025-06-07'/);
-      if (!id.startsWith("health") && id !== "traffic_bots") expect(sql).toMatch(/event_type = '[a-z_]+'/);
+      // traffic_daily and traffic_bots read every event type (bot share); their rollup has no event_type filter.
+      if (!id.startsWith("health") && id !== "traffic_bots" && id !== "traffic_daily") expect(sql).toMatch(/event_type = '[a-z_]+'/);
     },
   );
 });
@@ -56,7 +57,7 @@ describe("renderQuery", () => {
     const sql = renderQuery("qr_daily", names, week);
     expect(sql).toContain('FROM "webstats_dev_analytics"."events"');
     expect(sql).not.toContain("{{");
-    expect(querySource("qr_daily")).toContain("{{events}}");
+    expect(querySource("qr_daily")).toContain("{{rollup:qr_daily}}");
   });
 
   it("renders a relative window for named queries, with today and N-1 days before", () => {

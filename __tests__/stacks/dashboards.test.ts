@@ -94,12 +94,12 @@ describe("QuickSight dashboards (on)", () => {
     });
   });
 
-  it("refreshes every SPICE data set daily at 06:00 UTC by default", () => {
+  it("refreshes every SPICE data set daily at 01:30 UTC (after the daily rollups) by default", () => {
     const schedules = Object.values(json.resource.aws_quicksight_refresh_schedule ?? {});
     expect(schedules).toHaveLength(QUERY_IDS.length);
     expect(synthesized).toHaveResourceWithProperties(QuicksightRefreshSchedule, {
       data_set_id: "webstats-test-documents_daily",
-      schedule: [{ refresh_type: "FULL_REFRESH", schedule_frequency: [{ interval: "DAILY", time_of_the_day: "06:00", timezone: "UTC" }] }],
+      schedule: [{ refresh_type: "FULL_REFRESH", schedule_frequency: [{ interval: "DAILY", time_of_the_day: "01:30", timezone: "UTC" }] }],
     });
   });
 
@@ -151,7 +151,7 @@ describe("QuickSight dashboards (on)", () => {
       statement: { actions: string[]; resources: string[] }[];
     };
     const resources = doc.statement.flatMap((s) => s.resources);
-    expect(resources.every((r) => !r.endsWith("*") || /\/(events|errors|results)\/\*$/.test(r))).toBe(true);
+    expect(resources.every((r) => !r.endsWith("*") || /\/(events|errors|rollups|results)\/\*$/.test(r))).toBe(true);
     expect(doc.statement.flatMap((s) => s.actions).some((a) => a.includes("*") || /^s3:(Delete|PutBucket)/.test(a))).toBe(false);
     const trust = Object.entries(json.data.aws_iam_policy_document ?? {}).find(([k]) => k.startsWith("quicksight_athena-role_trust"))?.[1];
     expect(JSON.stringify(trust)).toContain("quicksight.amazonaws.com");

@@ -11,7 +11,8 @@ import { Testing } from "cdktf";
 import { ConfigError, parseConfig } from "../../config/load";
 import { CATALOGUE } from "../../queries/catalogue";
 import { renderQuery } from "../../queries/render";
-import { ERROR_OUTPUT_TYPES, ErrorRecordSchema, glueColumns } from "../../schemas";
+import { columnsOf, ERROR_OUTPUT_TYPES, ErrorRecordSchema, glueColumns } from "../../schemas";
+import { ROLLUP_NAMES, ROLLUPS } from "../../schemas/rollups";
 import { ATHENA_ENGINE_VERSION } from "../../stacks/constructs/athena-query";
 import { PipelineStack } from "../../stacks/pipeline-stack";
 import { evaluate } from "../../stacks/rules/engine";
@@ -22,6 +23,29 @@ import { synthJson, type TfJson, testApp } from "../helpers/synth";
 function pipeline(overrides: Parameters<typeof testConfig>[0] = {}) {
   return new PipelineStack(testApp(), "pipeline", { config: testConfig(overrides) });
 }
+
+describe("daily rollup tables", () => {
+  const json: TfJson = synthJson(pipeline());
+  const tables = Object.values(json.resource.aws_glue_catalog_table ?? {}) as {
+    name: string;
+    parameters: Record<string, string>;
+    partition_keys: { name: string }[];
+    storage_descriptor: { location: string; columns: { name: string; type: string }[] };
+  }[];
+
+  it.each(ROLLUP_NAMES)("%s: a Glue table with its schema's columns, projected year/month/day partitions under rollups/<name>/", (name) => {
+    const t = tables.find((x) => x.name === `rollup_${name}`);
+    expect(t?.storage_descriptor.columns.map((c) => [c.name, c.type])).toEqual(
+      columnsOf(ROLLUPS[name].schema).map((c) => [c.name, c.lakeType]),
+    );
+    expect(t?.partition_keys.map((k) => k.name)).toEqual(["year", "month", "day"]);
+    expect(t?.storage_descriptor.location).toMatch(new RegExp(`/rollups/${name}/$`));
+    expect(t?.parameters["projection.enabled"]).toBe("true");
+    expect(t?.parameters["storage.location.template"]).toMatch(
+      new RegExp(`/rollups/${name}/year=\\$\\$\\{year\\}/month=\\$\\$\\{month\\}/day=\\$\\$\\{day\\}/$`),
+    );
+  });
+});
 
 describe("Athena query layer", () => {
   const stack = pipeline();
@@ -106,6 +130,7 @@ describe("Athena query layer", () => {
     expect(daily?.query).toBe(renderQuery("documents_daily", { database: "webstats_test_analytics" }, { lastDays: 14 }));
     expect(daily?.query).toContain('FROM "webstats_test_analytics"."events"');
     expect(daily?.query).toContain("INTERVAL '13' DAY");
+    expect(daily?.query).toContain('FROM "webstats_test_analytics"."rollup_documents_daily"');
     expect(synthesized).toHaveResourceWithProperties(AthenaNamedQuery, {
       name: "Pipeline health: Error records by type per day",
       description: expect.stringContaining("could not process"),

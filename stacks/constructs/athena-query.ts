@@ -135,7 +135,7 @@ export class AthenaQueryLayer extends Construct {
         database: props.catalog.databaseName,
         workgroup: this.workgroup.name,
         query: sql,
-        dependsOn: [this.errorsTable, props.catalog.eventsTable],
+        dependsOn: [this.errorsTable, props.catalog.eventsTable, ...props.catalog.rollupTableList],
       });
     }
     this.namedQueries = namedQueries;
@@ -147,7 +147,7 @@ export class AthenaQueryLayer extends Construct {
 
   /**
    * Run queries in this workgroup and read their results: Athena on the workgroup, Glue reads of the database and
-   * its `events` and `errors` tables, the lake's events and errors, and the results bucket.
+   * its `events`, `errors` and rollup tables, the lake's events, errors and rollups, and the results bucket.
    */
   grantQuery(grantee: IGrantable): void {
     grantee.addToPolicy(
@@ -166,10 +166,16 @@ export class AthenaQueryLayer extends Construct {
       },
       {
         actions: ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions"],
-        resources: [this.catalog.catalogArn, this.catalog.database.arn, this.catalog.eventsTable.arn, this.errorsTable.arn],
+        resources: [
+          this.catalog.catalogArn,
+          this.catalog.database.arn,
+          this.catalog.eventsTable.arn,
+          this.errorsTable.arn,
+          ...this.catalog.rollupTableList.map((t) => t.arn),
+        ],
       },
     );
-    this.lake.grantRead(grantee, LAKE_PREFIXES.events, LAKE_PREFIXES.errors);
+    this.lake.grantRead(grantee, LAKE_PREFIXES.events, LAKE_PREFIXES.errors, LAKE_PREFIXES.rollups);
     this.results.grantRead(grantee, RESULTS_PREFIX);
     this.results.grantWrite(grantee, RESULTS_PREFIX);
   }

@@ -1,6 +1,6 @@
 /**
- * The lake's Glue catalog: one database and the `events` table, derived
- * from its spec in schemas/lake.ts only (columns, partition keys, partition
+ * The lake's Glue catalog: one database, the `events` table and one `rollup_<name>` table per daily rollup,
+ * derived from their specs in schemas/lake.ts and schemas/rollups.ts only (columns, partition keys, partition
  * projection, Parquet storage). Firehose converts JSON to Parquet with this table's schema and
  * Athena reads it with partition projection, so no crawler and no
  * MSCK REPAIR are needed.
@@ -11,6 +11,7 @@ import { GlueCatalogTable, type GlueCatalogTableConfig } from "@cdktf/provider-a
 import { Construct } from "constructs";
 import { GLUE_LIMITS } from "../../config/limits";
 import { eventsTableSpec, type GlueColumn, glueTableDefinition, type TableSpec } from "../../schemas";
+import { ROLLUP_NAMES, type RollupName, rollupTableSpec } from "../../schemas/rollups";
 import { checkName } from "../names";
 import type { IGrantable } from "./iam";
 
@@ -76,6 +77,8 @@ export function glueTableConfig(where: string, spec: TableSpec): GlueCatalogTabl
 export class LakeCatalog extends Construct {
   readonly database: GlueCatalogDatabase;
   readonly eventsTable: GlueCatalogTable;
+  /** The daily rollup tables (the daily job writes them after compaction; the dashboards read them for closed days). */
+  readonly rollupTables: Readonly<Record<RollupName, GlueCatalogTable>>;
   /** ARN of the account's Glue Data Catalog (`arn:<partition>:glue:<region>:<account>:catalog`). */
   readonly catalogArn: string;
 
@@ -95,6 +98,21 @@ export class LakeCatalog extends Construct {
       "events",
       glueTableConfig(this.node.path, eventsTableSpec(this.database.name, props.bucketName)),
     );
+    this.rollupTables = Object.fromEntries(
+      ROLLUP_NAMES.map((name) => [
+        name,
+        new GlueCatalogTable(
+          this,
+          `rollup-${name}`,
+          glueTableConfig(this.node.path, rollupTableSpec(this.database.name, props.bucketName, name)),
+        ),
+      ]),
+    ) as Record<RollupName, GlueCatalogTable>;
+  }
+
+  /** The rollup tables, in schemas/rollups.ts order. */
+  get rollupTableList(): GlueCatalogTable[] {
+    return ROLLUP_NAMES.map((name) => this.rollupTables[name]);
   }
 
   get databaseName(): string {

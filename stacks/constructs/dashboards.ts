@@ -54,7 +54,7 @@ export interface QuickSightDashboardsProps {
   readonly viewers?: readonly string[];
   /** SPICE (imported on a schedule) or direct query. @default "SPICE" */
   readonly importMode?: "SPICE" | "DIRECT_QUERY";
-  /** SPICE refresh schedule; only with importMode "SPICE". @default daily at 06:00 UTC */
+  /** SPICE refresh schedule; only with importMode "SPICE". @default daily at 01:30 UTC, after the daily rollups (config/dashboards.ts) */
   readonly refresh?: RefreshConfig;
   /** The metrics: one data set per metric with a QuickSight chart, one dashboard per dashboard with one. @default CATALOGUE */
   readonly catalogue?: Catalogue;

@@ -1,10 +1,7 @@
 -- QR scans: scans per hour of the day, UTC (humans only).
 SELECT
-  hour(event_time) AS hour_utc,
-  count(*) AS scans
-FROM {{events}}
-WHERE event_type = 'qr_scan'
-  AND concat(year, '-', month, '-', day) BETWEEN {{from_day}} AND {{to_day}}
-  AND NOT is_bot
+  hour_utc,
+  sum(scans) AS scans
+FROM {{rollup:qr_by_hour}}
 GROUP BY 1
 ORDER BY 1

@@ -1,10 +1,9 @@
 -- Traffic: share of requests that look automated, per day, over every event type.
 SELECT
-  concat(year, '-', month, '-', day) AS day,
-  count(*) AS requests,
-  count_if(is_bot) AS bot_requests,
-  round(CAST(count_if(is_bot) AS DOUBLE) / count(*), 4) AS bot_share
-FROM {{events}}
-WHERE concat(year, '-', month, '-', day) BETWEEN {{from_day}} AND {{to_day}}
+  day,
+  sum(requests) AS requests,
+  sum(bot_requests) AS bot_requests,
+  round(CAST(sum(bot_requests) AS DOUBLE) / sum(requests), 4) AS bot_share
+FROM {{rollup:traffic_daily}}
 GROUP BY 1
 ORDER BY 1

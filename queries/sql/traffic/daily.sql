@@ -1,11 +1,9 @@
--- Traffic: page views and unique visitors per day (humans only).
+-- Traffic: page views and unique visitors per day (humans only); a day without a human page view has no row.
 SELECT
-  concat(year, '-', month, '-', day) AS day,
-  count(*) AS page_views,
-  count(DISTINCT visitor_id) AS visitors
-FROM {{events}}
-WHERE event_type = 'page_view'
-  AND concat(year, '-', month, '-', day) BETWEEN {{from_day}} AND {{to_day}}
-  AND NOT is_bot
+  day,
+  sum(page_views) AS page_views,
+  sum(visitors) AS visitors
+FROM {{rollup:traffic_daily}}
 GROUP BY 1
+HAVING sum(page_views) > 0
 ORDER BY 1
