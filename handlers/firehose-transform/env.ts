@@ -44,6 +44,13 @@ export const TRANSFORM_METRICS = {
   byFailureReason: { metricName: "FailedRecords", dimension: "reason" },
   /** Dropped records per drop rule name. */
   byDropRule: { metricName: "DroppedRecords", dimension: "rule" },
+  /**
+   * Records without a string recordId, answered with recordId "" (an id Firehose cannot match, which it treats
+   * as a transformation failure), dimension `service` only. Firehose always sends ids, so any value above 0 is a
+   * hand-made invocation or a bug upstream.
+   * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-status-model.html
+   */
+  recordsWithoutId: "RecordsWithoutId",
   /** The dimension Powertools adds to every metric. */
   serviceDimension: "service",
 } as const;

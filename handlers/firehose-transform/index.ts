@@ -63,6 +63,7 @@ getProcessor().catch((e: unknown) => logger.warn("transform start failed; the ne
 function publish(stats: ProcessStats): void {
   const M = TRANSFORM_METRICS;
   for (const [result, n] of Object.entries(stats.byResult)) metrics.addMetric(M.byResult[result as FirehoseResult], MetricUnit.Count, n);
+  metrics.addMetric(M.recordsWithoutId, MetricUnit.Count, stats.recordsWithoutId);
   metrics.publishStoredMetrics();
   for (const [eventType, n] of Object.entries(stats.byEventType)) {
     if (n > 0)

@@ -3,6 +3,7 @@
  * EMF metrics, over a real Firehose event fixture. AWS itself cannot run here,
  * so the SSM read is a stub (the test names say so).
  */
+import fc from "fast-check";
 import { TRANSFORM_ENV, TRANSFORM_METRICS } from "../../../handlers/firehose-transform/env";
 import type * as Entry from "../../../handlers/firehose-transform/index";
 import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "../../../handlers/firehose-transform/visitor-key";
@@ -109,6 +110,34 @@ describe("firehose-transform handler", () => {
       count: 2,
     });
     expect(logs.filter((l) => l.message === "batch transformed").map((l) => l.recordsWithoutId)).toEqual([0, 0, 2]);
+    // And in the metrics, per batch, so an alarm can watch it.
+    expect(
+      emf(output())
+        .filter((m) => m.name === TRANSFORM_METRICS.recordsWithoutId)
+        .map((m) => m.value),
+    ).toEqual([0, 0, 2]);
+  });
+
+  it("for any JSON as the event (fast-check): never a throw, one output per record of a records array, none otherwise", async () => {
+    const { entry } = await loadEntry({ [TRANSFORM_ENV.visitorKey]: TEST_KEY, [TRANSFORM_ENV.geoDatabase]: "none" });
+    const real = loadFixture("qr-scans").records;
+    const record = fc.oneof(fc.constantFrom(...real), fc.jsonValue({ maxDepth: 2 }));
+    const event = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.record(
+        { invocationId: fc.jsonValue({ maxDepth: 1 }), records: fc.array(record, { maxLength: 8 }) },
+        { requiredKeys: ["records"] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(event, async (e) => {
+        const records = (e as { records?: unknown } | null)?.records;
+        const out = await entry.handler(e as unknown as Entry.FirehoseEventIn);
+        expect(out.records).toHaveLength(Array.isArray(records) ? records.length : 0);
+        for (const r of out.records) expect([typeof r.recordId, typeof r.data]).toEqual(["string", "string"]);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("reads TRANSFORM_CONFIG (partial JSON) from the environment", async () => {
