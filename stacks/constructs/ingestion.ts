@@ -19,7 +19,7 @@ import { Construct } from "constructs";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "../../config/limits";
 import { IngestionConfig } from "../../config/schema";
 import { TRANSFORM_ENV, VISITOR_KEY_PLACEHOLDER_PREFIX } from "../../handlers/firehose-transform/env";
-import { firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
+import { errorTypePrefix, firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
 import { checkName } from "../names";
 import type { LakeCatalog } from "./catalog";
 import { type IGrantable, ServiceRole } from "./iam";
@@ -191,6 +191,8 @@ export class Ingestion extends Construct {
       [TRANSFORM_ENV.visitorKeyParam]: props.visitorKeyParameter.name,
       [TRANSFORM_ENV.serviceName]: "firehose-transform",
       [TRANSFORM_ENV.metricsNamespace]: props.name,
+      // The function stores failed records itself, client IP redacted (handlers/firehose-transform/failed-records.ts).
+      [TRANSFORM_ENV.failedRecordsBucket]: props.lake.name,
       ...(props.transformConfig === undefined ? {} : { [TRANSFORM_ENV.config]: JSON.stringify(props.transformConfig) }),
       ...props.extraEnvironment,
     };
@@ -223,6 +225,8 @@ export class Ingestion extends Construct {
     // The parameter is encrypted with the AWS managed key aws/ssm, whose key policy already lets
     // principals of this account decrypt through SSM; no kms:Decrypt grant is needed.
     this.transform.addToPolicy({ actions: ["ssm:GetParameter"], resources: [parameterArn] });
+    // Only the partitions of its own error type: it writes the failed records Firehose would otherwise keep raw.
+    props.lake.grantWrite(this.transform, errorTypePrefix("processing-failed"));
 
     // --- Firehose's own logs (delivery and conversion errors)
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
