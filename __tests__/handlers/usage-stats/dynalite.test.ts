@@ -183,8 +183,10 @@ describe("usage counters against dynalite", () => {
     /** Predicates over DynamoDB calls. */
     const isAdd = (c: Call) => c.command === "UpdateItemCommand" && c.input.UpdateExpression?.startsWith("ADD") === true;
     const isQuery = (c: Call) => c.command === "QueryCommand";
+    /** The update that marks a claim COUNTED or COMPLETED (never the claim itself, which sets the lease). */
     const isStatusUpdate = (c: Call) =>
-      c.command === "UpdateItemCommand" && c.input.UpdateExpression?.startsWith("SET #status = :status") === true;
+      c.command === "UpdateItemCommand" &&
+      (c.input.UpdateExpression === "SET #status = :status" || c.input.UpdateExpression?.includes("#response = :response") === true);
 
     /**
      * A client for the same dynalite whose next calls matching `failures` fail, in order, with their error.
