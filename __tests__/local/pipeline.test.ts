@@ -64,7 +64,7 @@ describe("local pipeline against the generator's true counts", () => {
     expect(named / rows.reduce((s, r) => s + (r.scans as number), 0)).toBeGreaterThan(0.5);
   });
 
-  it("writes failed records like Firehose: JSON lines with the original bytes, under errors/processing-failed/<date>/", () => {
+  it("writes failed records like Firehose: JSON lines with the original bytes but the client IP, under errors/processing-failed/<date>/", () => {
     const errorsDir = path.join(lakeDir, "errors", "processing-failed");
     const files = readdirSync(errorsDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     const records = files.flatMap((f) =>
