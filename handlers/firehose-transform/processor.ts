@@ -71,12 +71,12 @@ export interface ProcessorOptions {
   maxResponseBytes?: number;
 }
 
+/** Where the client addresses are in a real-time log line. */
+const IP_FIELD_INDEXES = clientIpFieldIndexes(REALTIME_LOG_FIELDS);
+
 const MAX_FAILURE_SAMPLES = 20;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Where the client addresses are in a real-time log line. */
-const IP_FIELD_INDEXES = clientIpFieldIndexes(REALTIME_LOG_FIELDS);
 
 function parseConfig(input: TransformConfigInput | undefined): TransformConfig {
   const result = TransformConfigSchema.safeParse(input ?? {});
