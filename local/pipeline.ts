@@ -174,8 +174,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
           error_code: PROCESSING_FAILED.code,
           error_message: PROCESSING_FAILED.message,
           attempt_ending_timestamp: Date.now(),
-          // Firehose keeps the bytes it received, not what the function returned.
-          raw_data: input.data,
+          // The function stores its failed records itself, client IP redacted (handlers/firehose-transform/failed-records.ts):
+          // errors/ holds what it returned, not the bytes Firehose received.
+          raw_data: out.data,
           lambda_arn: LOCAL_LAMBDA_ARN,
         });
       }

@@ -89,6 +89,12 @@ export function errorPartitionPrefix(values: { error_type: string; year: string;
   return fillErrorPrefix((name) => values[name as keyof typeof values]);
 }
 
+/** Key prefix of every partition of one error output type, e.g. `errors/processing-failed/`: what a writer of that type may write. */
+export function errorTypePrefix(type: ErrorOutputType): string {
+  const cut = "\u0000";
+  return (fillErrorPrefix((name) => (name === "error_type" ? type : cut)).split(cut)[0] as string).replace(/[^/]*$/, "");
+}
+
 /**
  * Table parameters for partition projection over the error prefix (the generic projection of
  * {@link ERROR_PARTITIONS}; a test checks its template is the Firehose error prefix). The template

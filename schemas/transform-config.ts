@@ -13,6 +13,10 @@ import catalog from "../site/catalog.json";
 import { EventTypeSchema } from "./event";
 import { USAGE_API_STAGE } from "./usage";
 
+/** What errors/ keeps of a failed record's client IP (`privacy.failedRecordIp`). */
+export const FAILED_RECORD_IP_MODES = ["truncate", "omit"] as const;
+export type FailedRecordIp = (typeof FAILED_RECORD_IP_MODES)[number];
+
 /** A regular expression source (JavaScript syntax, no slashes). Invalid sources are rejected when the config is read. */
 const RegexSource = z
   .string()
@@ -215,8 +219,15 @@ export const TransformConfigSchema = z.strictObject({
     .strictObject({
       /** Store the client's network (IPv4 /24, IPv6 /48) in `ip_prefix`. The full IP is never stored. @default false */
       storeIpPrefix: z.boolean().default(false),
+      /**
+       * What a failed record kept in errors/ (for replay) holds in place of the client IP (`c-ip`, `x-forwarded-for`):
+       * `truncate`, its network address (IPv4 /24 `203.0.113.0`, IPv6 /48 `2001:db8:1::`), so a replay still finds
+       * the country; `omit`, `-`. The rest of the line is kept byte for byte. The original address is kept nowhere
+       * (docs/errors.md). @default "truncate"
+       */
+      failedRecordIp: z.enum(FAILED_RECORD_IP_MODES).default("truncate"),
     })
-    .default({ storeIpPrefix: false }),
+    .default({ storeIpPrefix: false, failedRecordIp: "truncate" }),
   bots: z
     .strictObject({
       /** A request without an Accept header is automated (every browser sends one). @default true */

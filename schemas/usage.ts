@@ -51,6 +51,13 @@ export const IdempotencyKey = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{8,128}$/, "must be 8-128 letters, digits or _ . : - (a UUID is a good choice)");
 
+/**
+ * The usage function's timeout, in seconds (the stack sets it; HTTP API integrations wait at most 30 s).
+ * It is also how long an idempotency claim is held: after it, the request that claimed the key cannot be
+ * running any more, so a retry no longer waits for it.
+ */
+export const USAGE_FUNCTION_TIMEOUT_SECONDS = 5;
+
 /** Largest request body the API reads, in bytes; a view needs none. */
 export const MAX_BODY_BYTES = 1024;
 

@@ -4,13 +4,16 @@
  * query in DuckDB, compared with the generator's true counts.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { clientIpFieldIndexes, redactIpFields } from "../../handlers/firehose-transform/privacy";
 import { generateTraffic, type Truth } from "../../local/generator";
 import { type LocalRunSummary, runLocal } from "../../local/pipeline";
 import { comparedRows, truthCoverage } from "../../local/truth";
 import { CATALOGUE } from "../../queries/catalogue";
 import { LocalLake, type ResultRow } from "../../queries/duckdb";
+import { REALTIME_LOG_FIELDS } from "../../schemas/cloudfront";
 
 describe("local pipeline against the generator's true counts", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "local-run-"));
@@ -61,7 +64,7 @@ describe("local pipeline against the generator's true counts", () => {
     expect(named / rows.reduce((s, r) => s + (r.scans as number), 0)).toBeGreaterThan(0.5);
   });
 
-  it("writes failed records like Firehose: JSON lines with the original bytes, under errors/processing-failed/<date>/", () => {
+  it("writes failed records like Firehose: JSON lines with the original bytes but the client IP, under errors/processing-failed/<date>/", () => {
     const errorsDir = path.join(lakeDir, "errors", "processing-failed");
     const files = readdirSync(errorsDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     const records = files.flatMap((f) =>
@@ -74,8 +77,18 @@ describe("local pipeline against the generator's true counts", () => {
     expect(Object.keys(records[0] as object).sort()).toEqual(
       ["attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage", "attemptEndingTimestamp", "rawData", "lambdaArn"].sort(),
     );
-    const inputLines = new Set(readFileSync(input, "utf8").split("\n"));
-    for (const r of records) expect(inputLines.has(Buffer.from(r.rawData as string, "base64").toString("utf8"))).toBe(true);
+    // Each is an input line with its client IP redacted (errors/ privacy), every other byte kept.
+    const IP = clientIpFieldIndexes(REALTIME_LOG_FIELDS);
+    const inputLines = readFileSync(input, "utf8").split("\n");
+    const redacted = new Set(inputLines.map((l) => redactIpFields(l, IP, { fieldCount: REALTIME_LOG_FIELDS.length })));
+    for (const r of records) expect(redacted.has(Buffer.from(r.rawData as string, "base64").toString("utf8"))).toBe(true);
+    const rawIps = new Set(inputLines.map((l) => l.split("\t")[IP[0] as number] ?? "").filter((ip) => isIP(ip) && !ip.endsWith(".0")));
+    for (const r of records) {
+      const tokens = Buffer.from(r.rawData as string, "base64")
+        .toString("utf8")
+        .split(/\s+/);
+      expect(tokens.filter((t) => rawIps.has(t))).toEqual([]);
+    }
     expect(files.every((f) => /year=\d{4}\/month=\d{2}\/day=\d{2}$/.test(f.parentPath))).toBe(true);
   });
 });

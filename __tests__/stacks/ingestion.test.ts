@@ -25,6 +25,7 @@ import {
   EVENT_PARTITIONS,
   EVENT_TYPES,
   EventRowSchema,
+  errorTypePrefix,
   firehoseErrorPrefix,
   firehoseEventsPrefix,
   glueColumns,
@@ -373,14 +374,19 @@ describe("IAM, least privilege", () => {
     expect(resources).not.toContain(`${lake}/*`);
   });
 
-  it("the function writes only its own log group and reads only the visitor-key parameter", () => {
+  it("the function writes only its own log group and errors/processing-failed/, and reads only the visitor-key parameter", () => {
     const fnGroup = Object.entries(json.resource.aws_cloudwatch_log_group ?? {}).find(
       ([, g]) => g.name === "/aws/lambda/webstats-test-events-transform",
     );
     expect(fn).toEqual([
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`\${aws_cloudwatch_log_group.${fnGroup?.[0]}.arn}:*`] },
       { actions: ["ssm:GetParameter"], resources: [ref(json, "aws_ssm_parameter", "arn")] },
+      // It stores failed records itself, client IP redacted (failed-records.ts), only under its own error type.
+      { actions: ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], resources: [lake] },
+      { actions: ["s3:PutObject", "s3:AbortMultipartUpload"], resources: [`${lake}/${errorTypePrefix("processing-failed")}*`] },
     ]);
+    const vars = own<{ environment: { variables: Record<string, string> } }>(json, "aws_lambda_function").environment.variables;
+    expect(vars[TRANSFORM_ENV.failedRecordsBucket]).toBe(ref(json, "aws_s3_bucket", "bucket"));
   });
 });
 

@@ -11,6 +11,11 @@ export const TRANSFORM_ENV = {
   visitorKey: "VISITOR_ID_KEY",
   /** Comma-separated MMDB files (relative to the bundle directory or absolute), or `none`. Overrides the config's geoip.databases. */
   geoDatabase: "GEOIP_DATABASE",
+  /**
+   * Bucket the function stores failed records in, under the error prefix's `processing-failed/` partitions, with
+   * the client IP redacted (failed-records.ts). Unset (local runs, tests): failed records are left to Firehose.
+   */
+  failedRecordsBucket: "FAILED_RECORDS_BUCKET",
   /** Powertools: CloudWatch namespace of the EMF metrics. */
   metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
   /** Powertools: service name on logs and metrics. */
@@ -44,6 +49,18 @@ export const TRANSFORM_METRICS = {
   byFailureReason: { metricName: "FailedRecords", dimension: "reason" },
   /** Dropped records per drop rule name. */
   byDropRule: { metricName: "DroppedRecords", dimension: "rule" },
+  /**
+   * Records without a string recordId, answered with recordId "" (an id Firehose cannot match, which it treats
+   * as a transformation failure), dimension `service` only. Firehose always sends ids, so any value above 0 is a
+   * hand-made invocation or a bug upstream.
+   * @see https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-status-model.html
+   */
+  recordsWithoutId: "RecordsWithoutId",
+  /**
+   * Failed records the function stored in errors/ itself (IP redacted), and those it could not store, which it left
+   * to Firehose (kept with the raw IP: alarm on any), dimension `service` only.
+   */
+  failedRecordsStore: { stored: "FailedRecordsStored", leftToFirehose: "FailedRecordsLeftToFirehose" },
   /** The dimension Powertools adds to every metric. */
   serviceDimension: "service",
 } as const;

@@ -8,8 +8,10 @@
 import "./prefetch";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { Context } from "aws-lambda";
 import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_ENV, TRANSFORM_METRICS } from "./env";
-import type { FirehoseEventIn, FirehoseEventOut, FirehoseResult } from "./firehose";
+import { failedRecordsObject } from "./failed-records";
+import type { FirehoseEventIn, FirehoseEventOut, FirehoseRecordOut, FirehoseResult } from "./firehose";
 
 export type { FirehoseEventIn, FirehoseEventOut } from "./firehose";
 
@@ -28,6 +30,17 @@ const ssm = (): ParameterReader => ({
     return out.Parameter?.Value;
   },
 });
+
+/** Writes one object; S3 in Lambda, imported only when a bucket is configured (as the SSM client above). */
+type PutObject = (bucket: string, key: string, body: string) => Promise<void>;
+let putObject: Promise<PutObject> | undefined;
+const s3 = (): Promise<PutObject> =>
+  (putObject ??= import("@aws-sdk/client-s3").then(({ PutObjectCommand, S3Client }) => {
+    const client = new S3Client({});
+    return async (bucket, key, body) => {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }));
+    };
+  }));
 
 let processor: Promise<Processor> | undefined;
 
@@ -63,6 +76,7 @@ getProcessor().catch((e: unknown) => logger.warn("transform start failed; the ne
 function publish(stats: ProcessStats): void {
   const M = TRANSFORM_METRICS;
   for (const [result, n] of Object.entries(stats.byResult)) metrics.addMetric(M.byResult[result as FirehoseResult], MetricUnit.Count, n);
+  metrics.addMetric(M.recordsWithoutId, MetricUnit.Count, stats.recordsWithoutId);
   metrics.publishStoredMetrics();
   for (const [eventType, n] of Object.entries(stats.byEventType)) {
     if (n > 0)
@@ -79,12 +93,40 @@ function publish(stats: ProcessStats): void {
   }
 }
 
-export async function handler(event: FirehoseEventIn): Promise<FirehoseEventOut> {
+/**
+ * Store the batch's failed records (IP redacted) in errors/ and answer them `Dropped`, so Firehose does not keep
+ * their raw bytes (failed-records.ts says why). On a write failure they stay `ProcessingFailed`: nothing is lost.
+ */
+async function storeFailedRecords(bucket: string, input: readonly unknown[], records: FirehoseRecordOut[], lambdaArn: string) {
+  const object = failedRecordsObject(input, records, { lambdaArn, nowMs: Date.now() });
+  if (object === null) return;
+  const M = TRANSFORM_METRICS.failedRecordsStore;
+  try {
+    await (await s3())(bucket, object.key, object.body);
+  } catch (e) {
+    logger.error("failed records could not be stored; left to Firehose, which keeps them with the raw client IP", {
+      key: object.key,
+      count: object.indexes.length,
+      error: String(e),
+    });
+    metrics.singleMetric().addMetric(M.leftToFirehose, MetricUnit.Count, object.indexes.length);
+    return;
+  }
+  for (const i of object.indexes) records[i] = { ...(records[i] as FirehoseRecordOut), result: "Dropped" };
+  logger.info("failed records stored in errors/, client IP redacted", { key: object.key, count: object.indexes.length });
+  metrics.singleMetric().addMetric(M.stored, MetricUnit.Count, object.indexes.length);
+}
+
+export async function handler(event: FirehoseEventIn, context?: Pick<Context, "invokedFunctionArn">): Promise<FirehoseEventOut> {
   const p = await getProcessor();
   const input = event?.records;
   // Firehose always sends an array; anything else is answered, and logged, rather than thrown.
   if (!Array.isArray(input)) logger.error("event has no records array", { invocationId: event?.invocationId, records: typeof input });
   const { records, stats } = p.processRecords(Array.isArray(input) ? input : []);
+  const bucket = process.env[TRANSFORM_ENV.failedRecordsBucket];
+  if (bucket && stats.byResult.ProcessingFailed > 0) {
+    await storeFailedRecords(bucket, Array.isArray(input) ? input : [], records, context?.invokedFunctionArn ?? "unknown");
+  }
   const { failures, ...counts } = stats;
   logger.info("batch transformed", { invocationId: event?.invocationId, ...counts });
   if (stats.recordsWithoutId > 0) logger.error("records without a recordId: answered with an empty id", { count: stats.recordsWithoutId });

@@ -4,6 +4,7 @@
  * config opts in, the client's network prefix. The raw IP never leaves here.
  */
 import { createHmac } from "node:crypto";
+import type { FailedRecordIp } from "../../schemas/transform-config";
 import { VISITOR_KEY_PLACEHOLDER_PREFIX } from "./env";
 import { normalizeIp } from "./geoip";
 
@@ -102,4 +103,91 @@ export function ipPrefix(rawIp: string | null): string | null {
       .join(":")}::/48`;
   }
   return null;
+}
+
+/**
+ * The client's network address, the truncation {@link ipPrefix} stores without its length: IPv4 /24
+ * (`203.0.113.0`), IPv6 /48 (`2001:db8:1::`). A valid address, so a line carrying it still parses and still
+ * finds its country in GeoIP. null for anything that is not an IP address.
+ */
+export function truncateIp(rawIp: string): string | null {
+  const prefix = ipPrefix(rawIp);
+  return prefix === null ? null : prefix.slice(0, prefix.indexOf("/"));
+}
+
+/** Log fields that hold client addresses, by the name both CloudFront formats use (real-time and W3C standard logs). */
+export const CLIENT_IP_FIELDS = ["c-ip", "x-forwarded-for"] as const;
+
+/** Positions of {@link CLIENT_IP_FIELDS} in a format's field list (for {@link redactIpFields}). */
+export function clientIpFieldIndexes(fields: readonly string[]): number[] {
+  return CLIENT_IP_FIELDS.map((f) => fields.indexOf(f)).filter((i) => i >= 0);
+}
+
+export interface RedactOptions {
+  /** Field separator. @default "\t" (real-time logs and W3C standard logs) */
+  readonly separator?: string;
+  /** The format's field count; a line with another count has unreliable positions. @default positions trusted */
+  readonly fieldCount?: number;
+  /** Network address or `-` (config `transform.privacy.failedRecordIp`). @default "truncate" */
+  readonly mode?: FailedRecordIp;
+}
+
+/** Characters around an address in free text: a line whose fields cannot be trusted is searched token by token. */
+const TOKEN_EDGES = /([\s,;"'=&|<>()[\]{}/?#]+)/;
+/** An IPv4 address with a port (`203.0.113.9:443`): the port is kept, the address redacted. */
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3})(:\d{1,5})$/;
+
+/** A CloudFront `-` (no value) stays; an address is truncated or omitted; anything else in an IP field goes. */
+function redactField(value: string, mode: FailedRecordIp): string {
+  if (value === "-" || value === "") return value;
+  // x-forwarded-for holds a list (`a, b`): each entry is redacted, the separators kept.
+  return value
+    .split(/(,\s*)/)
+    .map((part, i) => (i % 2 === 1 ? part : mode === "omit" ? "-" : (truncateIp(part.trim()) ?? "-")))
+    .join("");
+}
+
+function redactTokens(text: string, mode: FailedRecordIp): string {
+  return text
+    .split(TOKEN_EDGES)
+    .map((token, i) => {
+      if (i % 2 === 1 || token === "") return token;
+      const withPort = IPV4_WITH_PORT.exec(token);
+      const address = withPort ? (withPort[1] as string) : token;
+      const truncated = truncateIp(address);
+      if (truncated === null) return token;
+      return (mode === "omit" ? "-" : truncated) + (withPort?.[2] ?? "");
+    })
+    .join("");
+}
+
+/**
+ * A log line with each client IP field replaced by its network address ({@link truncateIp}) or `-`, every other
+ * byte unchanged: separators, other fields, a trailing newline. A field that is `-` stays `-`; an IP field that
+ * is not an address becomes `-`. When the line does not have `fieldCount` fields the positions cannot be trusted,
+ * so every token of the line that is an IP address is replaced instead. Pure; never throws.
+ *
+ * This is what errors/ keeps of a failed record: replayable through the transform (the line still parses, and
+ * GeoIP still finds the network's place), without the address in clear.
+ * @param line the original line; latin1 text keeps any bytes (addresses are ASCII)
+ * @param ipFieldIndexes 0-based positions of the format's IP fields (`c-ip`, `x-forwarded-for`)
+ */
+export function redactIpFields(line: string, ipFieldIndexes: readonly number[], options: RedactOptions = {}): string {
+  const separator = options.separator ?? "\t";
+  const mode = options.mode ?? "truncate";
+  const newline = /\r?\n$/.exec(line)?.[0] ?? "";
+  const fields = line.slice(0, line.length - newline.length).split(separator);
+  if (options.fieldCount !== undefined && fields.length !== options.fieldCount) return redactTokens(line, mode);
+  for (const i of ipFieldIndexes) {
+    const value = fields[i];
+    if (value !== undefined) fields[i] = redactField(value, mode);
+  }
+  return fields.join(separator) + newline;
+}
+
+/** {@link redactIpFields} on base64 data (a Firehose record's `data`): bytes in, bytes out, any bytes kept. */
+export function redactIpFieldsBase64(data: string, ipFieldIndexes: readonly number[], options: RedactOptions = {}): string {
+  const line = Buffer.from(data, "base64").toString("latin1");
+  const redacted = redactIpFields(line, ipFieldIndexes, options);
+  return redacted === line ? data : Buffer.from(redacted, "latin1").toString("base64");
 }

@@ -8,16 +8,20 @@
  *
  * Exactly one output per input, with the same recordId, and never a throw for a
  * bad record: a record that cannot be decoded, parsed or validated goes back as
- * `ProcessingFailed` with its data untouched, so Firehose keeps it under the
- * error prefix. `Dropped` is only for records an explicit drop rule matches.
+ * `ProcessingFailed` with its data, the client IP fields redacted
+ * (`privacy.failedRecordIp`) and every other byte as it came, for errors/ to keep
+ * (the entry, index.ts, stores it there; docs/errors.md). `Dropped` is only for
+ * records an explicit drop rule matches.
  */
 
 import { LAMBDA_LIMITS } from "../../config/limits";
+import { REALTIME_LOG_FIELDS } from "../../schemas/cloudfront";
 import { EVENT_TYPES, type EventType, type PartitionKeys } from "../../schemas/event";
 import { type TransformConfig, type TransformConfigInput, TransformConfigSchema } from "../../schemas/transform-config";
 import { BatchOutput } from "./batch-output";
 import type { FirehoseRecordIn, FirehoseRecordOut, FirehoseResult } from "./firehose";
 import { GeoIp, geoDatabaseFiles } from "./geoip";
+import { clientIpFieldIndexes, type RedactOptions, redactIpFieldsBase64 } from "./privacy";
 import { recordBytes, responseBytes } from "./response-size";
 import { createRowContext, type RowContext, type RowFailureReason, toRow } from "./row";
 
@@ -66,6 +70,9 @@ export interface ProcessorOptions {
   /** Largest response a batch may produce (tests lower it). @default LAMBDA_LIMITS.syncPayloadBytes (6 MB) */
   maxResponseBytes?: number;
 }
+
+/** Where the client addresses are in a real-time log line. */
+const IP_FIELD_INDEXES = clientIpFieldIndexes(REALTIME_LOG_FIELDS);
 
 const MAX_FAILURE_SAMPLES = 20;
 
@@ -125,6 +132,9 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
   });
   const output = new BatchOutput();
   const maxResponseBytes = options.maxResponseBytes ?? LAMBDA_LIMITS.syncPayloadBytes;
+  const redactOptions: RedactOptions = { fieldCount: REALTIME_LOG_FIELDS.length, mode: config.privacy.failedRecordIp };
+  /** A failed record's data as errors/ may keep it: the client IP fields redacted, every other byte as it came. */
+  const redacted = (data: string) => redactIpFieldsBase64(data, IP_FIELD_INDEXES, redactOptions);
   /** One metadata object per partition keys object (which toRow shares per event type and day): response-size.ts caches its length. */
   const metadata = new WeakMap<PartitionKeys, { partitionKeys: PartitionKeys }>();
   const metadataFor = (partitionKeys: PartitionKeys) => {
@@ -157,7 +167,7 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
       const recordId = typeof id === "string" ? id : "";
       stats.failuresByReason[reason] = (stats.failuresByReason[reason] ?? 0) + 1;
       if (stats.failures.length < MAX_FAILURE_SAMPLES) stats.failures.push({ recordId, reason, message });
-      return { recordId, result: "ProcessingFailed", data: originalData(record) };
+      return { recordId, result: "ProcessingFailed", data: redacted(originalData(record)) };
     };
 
     function transform(record: FirehoseRecordIn): FirehoseRecordOut {
@@ -204,15 +214,19 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
    * Keep the response under Lambda's payload limit. Rows are bigger than the lines they come from (2.8x for
    * typical lines, ~5.7x for short ones such as requests without user agent or referrer), so a processor buffer
    * of short lines can give more than 6 MB, and Lambda would fail the whole invocation for Firehose to retry in
-   * vain. Instead the last Ok records go back as ProcessingFailed with their original data, which Firehose keeps
-   * under errors/, counted as `response-too-large`.
+   * vain. Instead the last Ok records go back as ProcessingFailed with their data (client IP redacted), which
+   * errors/ keeps for a replay, counted as `response-too-large`.
    */
   function fitResponse(out: FirehoseRecordOut[], input: readonly FirehoseRecordIn[], stats: ProcessStats): void {
     let total = responseBytes(out);
     for (let i = out.length - 1; i >= 0 && total > maxResponseBytes; i--) {
       const ok = out[i] as FirehoseRecordOut;
       if (ok.result !== "Ok" || ok.metadata === undefined) continue;
-      const failed: FirehoseRecordOut = { recordId: ok.recordId, result: "ProcessingFailed", data: (input[i] as FirehoseRecordIn).data };
+      const failed: FirehoseRecordOut = {
+        recordId: ok.recordId,
+        result: "ProcessingFailed",
+        data: redacted((input[i] as FirehoseRecordIn).data),
+      };
       total += recordBytes(failed) - recordBytes(ok);
       out[i] = failed;
       stats.byResult.Ok--;

@@ -1,11 +1,13 @@
 /**
  * The usage API as a function of the event: validate, route, call the store,
- * shape the response. Client mistakes become 400/404/405 with a JSON message
- * and never reach the store; store failures become 503, never a 500 page.
+ * shape the response. Every answer is JSON: client mistakes (any event shape,
+ * direct invokes included) become 400/404/405 and never reach the store; a
+ * request whose twin is still running gets 409 with Retry-After; store failures
+ * become 503 with Retry-After; a bug is a 500, logged as one, never as a store failure.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { IDEMPOTENT_REPLAYED_HEADER } from "../../schemas/usage";
-import { HttpError, parseRequest } from "./request";
+import { HttpError, parseRequest, type UsageRequest } from "./request";
 import { type CounterStore, IdempotencyConflictError } from "./store";
 
 export interface UsageApiOptions {
@@ -18,7 +20,8 @@ export interface UsageApiOptions {
   readonly logError?: (message: string, error: unknown) => void;
 }
 
-export type UsageApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+/** Takes any value: Lambda hands the function whatever JSON it was invoked with. */
+export type UsageApiHandler = (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const BASE_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
 
@@ -30,8 +33,14 @@ export function createUsageApi(options: UsageApiOptions): UsageApiHandler {
   const now = options.now ?? (() => new Date());
   const logError = options.logError ?? ((message, error) => console.error(message, error));
   return async (event) => {
+    let request: UsageRequest;
     try {
-      const request = parseRequest(event, options.allowedPageIds);
+      request = parseRequest(event, options.allowedPageIds);
+    } catch (e) {
+      if (e instanceof HttpError) return json(e.statusCode, { error: e.message }, e.allow ? { allow: e.allow.join(", ") } : {});
+      return internalError(e);
+    }
+    try {
       switch (request.route) {
         case "preflight":
           // API Gateway answers CORS preflights itself when CORS is configured; this is only a fallback.
@@ -44,10 +53,24 @@ export function createUsageApi(options: UsageApiOptions): UsageApiHandler {
         }
       }
     } catch (e) {
-      if (e instanceof HttpError) return json(e.statusCode, { error: e.message }, e.allow ? { allow: e.allow.join(", ") } : {});
-      if (e instanceof IdempotencyConflictError) return json(409, { error: e.message });
+      if (e instanceof IdempotencyConflictError) return json(409, { error: e.message }, { "retry-after": String(e.retryAfterSeconds) });
+      if (isProgrammingError(e)) return internalError(e);
       logError("usage-stats: counter store failed", e);
       return json(503, { error: "the counter store is unavailable; try again later" }, { "retry-after": "1" });
     }
   };
+
+  function internalError(e: unknown): APIGatewayProxyStructuredResultV2 {
+    logError("usage-stats: unexpected error (a bug, not a store failure)", e);
+    return json(500, { error: "internal error" });
+  }
+}
+
+/**
+ * A JavaScript error of the code itself (TypeError and the like), not of the store: the AWS SDK reports
+ * service and network failures with its own error names and `$metadata`.
+ */
+function isProgrammingError(e: unknown): boolean {
+  if (typeof e === "object" && e !== null && "$metadata" in e) return false;
+  return e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError || e instanceof SyntaxError;
 }

@@ -51,9 +51,41 @@ const ViewHeaders = z.looseObject({
     .optional(),
 });
 
-/** Validate an event; throws {@link HttpError} for anything a client got wrong. */
-export function parseRequest(event: APIGatewayProxyEventV2, allowedPageIds?: ReadonlySet<string>): UsageRequest {
-  const method = event.requestContext?.http?.method?.toUpperCase() ?? "";
+/**
+ * The parts of a payload 2.0 event the API reads, checked before anything reads them: a direct invoke
+ * (`aws lambda invoke`, a test console) can send any JSON, and a wrong shape is the caller's mistake (400),
+ * not a TypeError reported as a store failure. API Gateway sends `body` as a string (base64 when
+ * `isBase64Encoded`) and header values as strings.
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+ */
+const EventShape = z.looseObject({
+  rawPath: z.string().optional(),
+  headers: z.record(z.string(), z.union([z.string(), z.undefined()])).optional(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.looseObject({
+    stage: z.string().optional(),
+    http: z.looseObject({ method: z.string(), path: z.string().optional() }),
+  }),
+});
+
+/**
+ * Validate an event; throws {@link HttpError} for anything a client got wrong, whatever the event's shape.
+ *
+ * Methods are compared exactly as API Gateway sends them in `requestContext.http.method`: the method token
+ * is case-sensitive (RFC 9110, section 9.1), the routes are `POST` and `GET`, and a `post` that reaches the
+ * function (through the `$default` route, or a direct invoke) is a different method: 405, never counted.
+ */
+export function parseRequest(input: unknown, allowedPageIds?: ReadonlySet<string>): UsageRequest {
+  const shape = EventShape.safeParse(input);
+  if (!shape.success) {
+    const issue = shape.error.issues[0];
+    const where = ["event", ...(issue?.path ?? []).map(String)].join(".");
+    throw new HttpError(400, `${where}: ${issue?.message ?? "is invalid"} (not an API Gateway HTTP API payload 2.0 request)`);
+  }
+  // The checked shape is a subset of the SDK's type; the rest is read only through the checked fields.
+  const event = shape.data as unknown as APIGatewayProxyEventV2;
+  const method = event.requestContext.http.method;
   const rawPath = routePath(event);
   const match = ROUTES.map((r) => ({ ...r, m: r.pattern.exec(rawPath) })).find((r) => r.m);
   if (!match?.m) throw new HttpError(404, `no route for ${rawPath || "(empty path)"}`);
@@ -80,8 +112,8 @@ export function parseRequest(event: APIGatewayProxyEventV2, allowedPageIds?: Rea
  * @see https://github.com/aws-powertools/powertools-lambda-python/issues/621
  */
 function routePath(event: APIGatewayProxyEventV2): string {
-  const rawPath = event.rawPath ?? event.requestContext?.http?.path ?? "";
-  const stage = event.requestContext?.stage;
+  const rawPath = event.rawPath ?? event.requestContext.http.path ?? "";
+  const stage = event.requestContext.stage;
   if (!stage || stage === "$default") return rawPath;
   const prefix = `/${stage}`;
   return rawPath === prefix || rawPath.startsWith(`${prefix}/`) ? rawPath.slice(prefix.length) || "/" : rawPath;

@@ -17,7 +17,8 @@ import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { FIREHOSE_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "../../config/limits";
 import { IngestionConfig } from "../../config/schema";
-import { firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
+import { TRANSFORM_ENV } from "../../handlers/firehose-transform/env";
+import { errorTypePrefix, firehoseErrorPrefix, firehoseEventsPrefix, LAKE_PREFIXES } from "../../schemas";
 import { checkName } from "../names";
 import type { LakeCatalog } from "./catalog";
 import { type IGrantable, ServiceRole } from "./iam";
@@ -168,7 +169,8 @@ export class Ingestion extends Construct {
       serviceName: "firehose-transform",
       metricsNamespace: props.name,
       transformConfig: props.transformConfig,
-      extra: props.extraEnvironment,
+      // The function stores failed records itself, client IP redacted (handlers/firehose-transform/failed-records.ts).
+      extra: { [TRANSFORM_ENV.failedRecordsBucket]: props.lake.name, ...props.extraEnvironment },
     });
     if (props.codeBucketName) {
       this.codeBucket = new SecureBucket(this, "code", {
@@ -191,6 +193,8 @@ export class Ingestion extends Construct {
     // The parameter is encrypted with the AWS managed key aws/ssm, whose key policy already lets
     // principals of this account decrypt through SSM; no kms:Decrypt grant is needed.
     this.transform.addToPolicy({ actions: ["ssm:GetParameter"], resources: [parameterArn] });
+    // Only the partitions of its own error type: it writes the failed records Firehose would otherwise keep raw.
+    props.lake.grantWrite(this.transform, errorTypePrefix("processing-failed"));
 
     // --- Firehose's own logs (delivery and conversion errors)
     this.logGroup = new CloudwatchLogGroup(this, "logs", {

@@ -16,7 +16,14 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, USAGE_API_STAGE, USAGE_ENV, USAGE_ROUTES } from "../../schemas/usage";
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  USAGE_API_STAGE,
+  USAGE_ENV,
+  USAGE_FUNCTION_TIMEOUT_SECONDS,
+  USAGE_ROUTES,
+} from "../../schemas/usage";
 import { checkName } from "../names";
 import { NodeFunction } from "./lambda-function";
 import type { ApiOrigin } from "./site-distribution";
@@ -51,8 +58,8 @@ export interface UsageApiProps {
   readonly reservedConcurrency?: number;
 }
 
-/** The function's timeout; the integration waits one second longer (HTTP API allows at most 30 s). */
-const FUNCTION_TIMEOUT_SECONDS = 5;
+/** The function's timeout (the store's idempotency lease too); the integration waits one second longer. */
+const FUNCTION_TIMEOUT_SECONDS = USAGE_FUNCTION_TIMEOUT_SECONDS;
 
 /** One JSON line per request in the access log. @see https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html */
 export const ACCESS_LOG_FORMAT = JSON.stringify({

@@ -5,7 +5,7 @@
 import type { Processor } from "../../../handlers/firehose-transform/processor";
 import { EventRowSchema, PartitionKeysSchema } from "../../../schemas/event";
 import { caseNames, FIXTURES, RANGE_DOC_SIZE } from "../../helpers/firehose-fixtures";
-import { type FixtureEvent, loadFixture, processor, rowOf } from "./load";
+import { expectSameExceptIp, type FixtureEvent, failedData, loadFixture, processor, rowOf } from "./load";
 
 let p: Processor;
 beforeAll(async () => {
@@ -156,7 +156,7 @@ describe("transform fixtures", () => {
     expect(noCode?.qr_code).toBeNull();
   });
 
-  it("very long values are cut to their column's length; a line with cookie and header fields fails untouched", () => {
+  it("very long values are cut to their column's length; a line with cookie and header fields fails, kept but for the IP", () => {
     const { event, records, stats } = run("long-values");
     const [query, referrer, ua] = records.map((r, i) => (i < 3 ? rowOf(r) : undefined));
     expect(query?.query_string).toHaveLength(2048);
@@ -165,14 +165,23 @@ describe("transform fixtures", () => {
     expect(referrer?.referrer_host).toBe("www.example.net");
     expect(ua).toMatchObject({ browser: "Chrome", os: "Windows" });
     expect(stats.truncatedValues).toBe(2);
-    expect(records[3]).toEqual({ recordId: event.records[3]?.recordId, result: "ProcessingFailed", data: event.records[3]?.data });
+    expect(records[3]).toEqual({
+      recordId: event.records[3]?.recordId,
+      result: "ProcessingFailed",
+      data: failedData(event.records[3]?.data ?? ""),
+    });
     expect(stats.failuresByReason).toEqual({ "field-count": 1 });
   });
 
-  it("malformed records come back ProcessingFailed with their data untouched, each with its reason", () => {
+  it("malformed records come back ProcessingFailed with their data (IP redacted), each with its reason", () => {
     const { event, records, stats } = run("malformed");
     records.forEach((out, i) => {
-      expect(out).toEqual({ recordId: event.records[i]?.recordId, result: "ProcessingFailed", data: event.records[i]?.data });
+      expect(out).toEqual({
+        recordId: event.records[i]?.recordId,
+        result: "ProcessingFailed",
+        data: failedData(event.records[i]?.data ?? ""),
+      });
+      expectSameExceptIp(out.data, event.records[i]?.data ?? "");
     });
     expect(stats.failures.map((f) => f.reason)).toEqual([
       "invalid-utf8",

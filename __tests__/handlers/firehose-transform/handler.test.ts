@@ -3,9 +3,13 @@
  * EMF metrics, over a real Firehose event fixture. AWS itself cannot run here,
  * so the SSM read is a stub (the test names say so).
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import fc from "fast-check";
 import { TRANSFORM_ENV, TRANSFORM_METRICS } from "../../../handlers/firehose-transform/env";
 import type * as Entry from "../../../handlers/firehose-transform/index";
 import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "../../../handlers/firehose-transform/visitor-key";
+import { line } from "../../helpers/cloudfront-lines";
 import { loadFixture, TEST_KEY } from "./load";
 
 const ENV_KEYS = Object.values(TRANSFORM_ENV);
@@ -109,6 +113,137 @@ describe("firehose-transform handler", () => {
       count: 2,
     });
     expect(logs.filter((l) => l.message === "batch transformed").map((l) => l.recordsWithoutId)).toEqual([0, 0, 2]);
+    // And in the metrics, per batch, so an alarm can watch it.
+    expect(
+      emf(output())
+        .filter((m) => m.name === TRANSFORM_METRICS.recordsWithoutId)
+        .map((m) => m.value),
+    ).toEqual([0, 0, 2]);
+  });
+
+  it("for any JSON as the event (fast-check): never a throw, one output per record of a records array, none otherwise", async () => {
+    const { entry } = await loadEntry({ [TRANSFORM_ENV.visitorKey]: TEST_KEY, [TRANSFORM_ENV.geoDatabase]: "none" });
+    const real = loadFixture("qr-scans").records;
+    const record = fc.oneof(fc.constantFrom(...real), fc.jsonValue({ maxDepth: 2 }));
+    const event = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.record(
+        { invocationId: fc.jsonValue({ maxDepth: 1 }), records: fc.array(record, { maxLength: 8 }) },
+        { requiredKeys: ["records"] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(event, async (e) => {
+        const records = (e as { records?: unknown } | null)?.records;
+        const out = await entry.handler(e as unknown as Entry.FirehoseEventIn);
+        expect(out.records).toHaveLength(Array.isArray(records) ? records.length : 0);
+        for (const r of out.records) expect([typeof r.recordId, typeof r.data]).toEqual(["string", "string"]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  describe("failed records stored by the function (S3 stand-in: a loopback server answering the real S3 client's PutObject)", () => {
+    const objects = new Map<string, string>();
+    let failPuts = false;
+    let server: Server;
+    const saved = { ...process.env };
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+          if (req.method !== "PUT" || failPuts) return void res.writeHead(failPuts ? 503 : 405).end();
+          objects.set(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname), Buffer.concat(chunks).toString("utf8"));
+          res.writeHead(200, { ETag: '"0"' }).end();
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      Object.assign(process.env, {
+        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        AWS_REGION: "eu-west-1",
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_MAX_ATTEMPTS: "1",
+      });
+    });
+    afterAll(async () => {
+      for (const k of ["AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_MAX_ATTEMPTS"]) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    beforeEach(() => {
+      objects.clear();
+      failPuts = false;
+    });
+
+    const env = { [TRANSFORM_ENV.visitorKey]: TEST_KEY, [TRANSFORM_ENV.geoDatabase]: "none", [TRANSFORM_ENV.failedRecordsBucket]: "lake" };
+    const arn = { invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:webstats-dev-events-transform" };
+    /** Two good records and two malformed ones whose c-ip field holds an address. */
+    function mixedEvent() {
+      const event = loadFixture("qr-scans");
+      const good = event.records.slice(0, 2);
+      const bad = [`${line({ "c-ip": "203.0.113.9" })}\textra`, line({ "c-ip": "2001:db8:7:8::1", timestamp: "x" })].map((l, i) => ({
+        ...good[0],
+        recordId: `bad-${i}`,
+        data: Buffer.from(`${l}\n`).toString("base64"),
+      }));
+      return { ...event, records: [...good, ...bad] } as typeof event;
+    }
+
+    it("stores them in errors/processing-failed/ in Firehose's format, IP redacted, answers them Dropped; a retry overwrites", async () => {
+      const { entry, output } = await loadEntry(env);
+      const event = mixedEvent();
+      const result = await entry.handler(event, arn);
+      expect(result.records.map((r) => r.result)).toEqual(["Ok", "Ok", "Dropped", "Dropped"]);
+      expect([...objects.keys()]).toEqual([
+        expect.stringMatching(/^\/lake\/errors\/processing-failed\/year=2025\/month=06\/day=01\/transform-[0-9a-f]{32}\.json$/),
+      ]);
+      const lines =
+        [...objects.values()][0]
+          ?.trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Record<string, unknown>) ?? [];
+      expect(lines.map((l) => [l.errorCode, l.lambdaArn])).toEqual(
+        Array(2).fill(["Lambda.ProcessingFailedStatus", arn.invokedFunctionArn]),
+      );
+      const raw = lines.map((l) => Buffer.from(String(l.rawData), "base64").toString("utf8"));
+      expect(raw.join("")).not.toMatch(/203\.0\.113\.9|2001:db8:7:8::1/);
+      expect(raw).toEqual(
+        event.records
+          .slice(2)
+          .map((r) =>
+            Buffer.from(r.data, "base64").toString("utf8").replace("203.0.113.9", "203.0.113.0").replace("2001:db8:7:8::1", "2001:db8:7::"),
+          ),
+      );
+      const stored = emf(output()).find((m) => m.name === TRANSFORM_METRICS.failedRecordsStore.stored);
+      expect(stored?.value).toBe(2);
+      // Firehose retries a batch with the same records: the same object, overwritten, no second copy.
+      await entry.handler(event, arn);
+      expect(objects.size).toBe(1);
+    });
+
+    it("leaves them ProcessingFailed (nothing lost) when the write fails, logged and counted", async () => {
+      failPuts = true;
+      const { entry, output } = await loadEntry(env);
+      const result = await entry.handler(mixedEvent(), arn);
+      expect(result.records.map((r) => r.result)).toEqual(["Ok", "Ok", "ProcessingFailed", "ProcessingFailed"]);
+      expect(objects.size).toBe(0);
+      expect(output().find((o) => String(o.message).startsWith("failed records could not be stored"))).toMatchObject({
+        level: "ERROR",
+        count: 2,
+      });
+      expect(emf(output()).find((m) => m.name === TRANSFORM_METRICS.failedRecordsStore.leftToFirehose)?.value).toBe(2);
+    });
+
+    it("without the bucket variable leaves them to Firehose and writes nothing", async () => {
+      const { entry } = await loadEntry({ ...env, [TRANSFORM_ENV.failedRecordsBucket]: "" });
+      const result = await entry.handler(mixedEvent(), arn);
+      expect(result.records.map((r) => r.result)).toEqual(["Ok", "Ok", "ProcessingFailed", "ProcessingFailed"]);
+      expect(objects.size).toBe(0);
+    });
   });
 
   it("reads TRANSFORM_CONFIG (partial JSON) from the environment", async () => {

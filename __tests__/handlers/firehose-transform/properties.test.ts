@@ -10,7 +10,7 @@ import { responseBytes } from "../../../handlers/firehose-transform/response-siz
 import { EventRowSchema, PartitionKeysSchema, partitionKeysFor } from "../../../schemas/event";
 import { line, lineValues } from "../../helpers/cloudfront-lines";
 import { arbitraryBytes, mangledLine, plausibleLine } from "./arbitraries";
-import { processor, rowOf } from "./load";
+import { expectSameExceptIp, failedData, processor, rowOf } from "./load";
 
 let p: Processor;
 beforeAll(async () => {
@@ -31,8 +31,9 @@ function checkBatch(input: FirehoseRecordIn[]): void {
       const keys = PartitionKeysSchema.parse(out.metadata?.partitionKeys);
       expect(keys).toEqual(partitionKeysFor(keys.event_type, new Date(row.event_time)));
     } else {
-      // Firehose keeps what it gets back: a failed record must come back exactly as it came in.
-      expect(out.data).toBe(rec.data);
+      // errors/ keeps what comes back: the record as it came, but for its client IP fields.
+      expect(out.data).toBe(failedData(rec.data));
+      expectSameExceptIp(out.data, rec.data);
     }
   });
   expect(stats.byResult.Ok + stats.byResult.Dropped + stats.byResult.ProcessingFailed).toBe(input.length);
@@ -48,7 +49,7 @@ const batch = (bytes: fc.Arbitrary<Buffer | string>) =>
     );
 
 describe("transform properties", () => {
-  it("for any record bytes: one output per input, same recordId, no throw, failed data untouched", () => {
+  it("for any record bytes: one output per input, same recordId, no throw, failed data kept but for the IP", () => {
     fc.assert(
       fc.property(batch(arbitraryBytes), (input) => checkBatch(input)),
       { numRuns: NUM_RUNS },
@@ -117,8 +118,8 @@ describe("transform properties", () => {
     // Assess
     expect(records.map((r) => [r.recordId, r.result, r.data])).toEqual([
       ["", "ProcessingFailed", Buffer.from("null").toString("base64")],
-      ["", "ProcessingFailed", good],
-      ["", "ProcessingFailed", good],
+      ["", "ProcessingFailed", failedData(good)],
+      ["", "ProcessingFailed", failedData(good)],
       ["ok", "Ok", expect.any(String)],
     ]);
     expect(stats.recordsWithoutId).toBe(3);
@@ -151,7 +152,8 @@ describe("transform properties", () => {
           if (typeof id !== "string") withoutId++;
           expect(out.recordId).toBe(typeof id === "string" ? id : "");
           if (out.result === "Ok") expect(typeof id === "string" && typeof (rec as { data?: unknown }).data === "string").toBe(true);
-          else if (typeof (rec as { data?: unknown } | null)?.data === "string") expect(out.data).toBe((rec as { data: string }).data);
+          else if (typeof (rec as { data?: unknown } | null)?.data === "string")
+            expect(out.data).toBe(failedData((rec as { data: string }).data));
           else expect(typeof out.data).toBe("string");
         });
         expect(stats.recordsWithoutId).toBe(withoutId);

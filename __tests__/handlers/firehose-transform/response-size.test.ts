@@ -10,7 +10,7 @@ import type { FirehoseRecordIn, Processor } from "../../../handlers/firehose-tra
 import { responseBytes } from "../../../handlers/firehose-transform/response-size";
 import type { RealtimeLogField } from "../../../schemas/cloudfront";
 import { type LineValues, line, lineValues, USER_AGENTS } from "../../helpers/cloudfront-lines";
-import { processor } from "./load";
+import { expectSameExceptIp, failedData, processor } from "./load";
 
 const encode = (text: string) => Buffer.from(text).toString("base64");
 
@@ -54,7 +54,7 @@ describe("response size", () => {
     );
   });
 
-  it("a batch that would exceed the limit returns its last Ok records as ProcessingFailed, with their data as it came", async () => {
+  it("a batch that would exceed the limit returns its last Ok records as ProcessingFailed, with their data (the client IP redacted)", async () => {
     const input = batch(Array.from({ length: 60 }, (_, i) => (i % 7 === 3 ? "not a log line" : shortLine(i))));
     const full = unlimited.processRecords(input);
     const fullBytes = responseBytes(full.records);
@@ -69,7 +69,8 @@ describe("response size", () => {
     // Only Ok records move, the last ones, and as few as fit: one more Ok record would not fit.
     for (const i of moved) {
       expect(full.records[i]?.result).toBe("Ok");
-      expect(records[i]).toEqual({ recordId: input[i]?.recordId, result: "ProcessingFailed", data: input[i]?.data });
+      expect(records[i]).toEqual({ recordId: input[i]?.recordId, result: "ProcessingFailed", data: failedData(input[i]?.data ?? "") });
+      expectSameExceptIp(records[i]?.data ?? "", input[i]?.data ?? "");
     }
     const firstMoved = Math.min(...moved);
     expect(records.slice(0, firstMoved)).toEqual(full.records.slice(0, firstMoved));

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import fc from "fast-check";
 import { createUsageApi, type UsageApiHandler } from "../../../handlers/usage-stats/app";
 import { CounterStore } from "../../../handlers/usage-stats/store";
 import { IDEMPOTENT_REPLAYED_HEADER, MAX_BODY_BYTES, PageCounts } from "../../../schemas/usage";
@@ -172,14 +173,26 @@ describe("usage counters against dynalite", () => {
     expect(counts(res)).toEqual({ pageId: "never-seen", total: 0, today: 0, last7Days: 0, last30Days: 0 });
   });
 
-  describe("when the counter update fails after the key was claimed (injected failure)", () => {
+  describe("injected failures after the key was claimed", () => {
     const clients: DynamoDBClient[] = [];
     afterAll(() => {
       for (const c of clients) c.destroy();
     });
 
-    /** A client for the same dynalite whose next counter update (`ADD`) fails with the given error. */
-    function failingOnce(error: Error): DynamoDBClient {
+    type Call = { command: string; input: { UpdateExpression?: string } };
+    /** Predicates over DynamoDB calls. */
+    const isAdd = (c: Call) => c.command === "UpdateItemCommand" && c.input.UpdateExpression?.startsWith("ADD") === true;
+    const isQuery = (c: Call) => c.command === "QueryCommand";
+    /** The update that marks a claim COUNTED or COMPLETED (never the claim itself, which sets the lease). */
+    const isStatusUpdate = (c: Call) =>
+      c.command === "UpdateItemCommand" &&
+      (c.input.UpdateExpression === "SET #status = :status" || c.input.UpdateExpression?.includes("#response = :response") === true);
+
+    /**
+     * A client for the same dynalite whose next calls matching `failures` fail, in order, with their error.
+     * `after` lets the failing call reach DynamoDB first (it is applied; only its answer is lost).
+     */
+    function failing(...failures: { when: (c: Call) => boolean; error: Error; after?: boolean }[]): DynamoDBClient {
       const client = new DynamoDBClient({
         endpoint: dynamo.endpoint,
         region: "eu-west-1",
@@ -187,13 +200,15 @@ describe("usage counters against dynalite", () => {
         maxAttempts: 1,
       });
       clients.push(client);
-      let armed = true;
+      const pending = [...failures];
       client.middlewareStack.add(
         (next, context) => async (args) => {
-          const input = args.input as { UpdateExpression?: string };
-          if (armed && context.commandName === "UpdateItemCommand" && input.UpdateExpression?.startsWith("ADD")) {
-            armed = false;
-            throw error;
+          const call = { command: String(context.commandName), input: args.input as Call["input"] };
+          const failure = pending[0];
+          if (failure?.when(call)) {
+            pending.shift();
+            if (failure.after) await next(args);
+            throw failure.error;
           }
           return next(args);
         },
@@ -201,12 +216,16 @@ describe("usage counters against dynalite", () => {
       );
       return client;
     }
+    const failingOnce = (error: Error) => failing({ when: isAdd, error });
+    const timeout = () => Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
 
     async function apiWith(client: DynamoDBClient) {
       const table = `usage-${randomUUID()}`;
       await createCounterTable(dynamo.client, table);
-      const store = new CounterStore({ client, tableName: table });
-      return createUsageApi({ store, logError: () => {} });
+      let now = new Date("2026-11-28T09:30:00Z");
+      const store = new CounterStore({ client, tableName: table, leaseSeconds: 5 });
+      const handle = createUsageApi({ store, now: () => now, logError: () => {} });
+      return Object.assign(handle, { later: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) });
     }
 
     it("releases the claim when DynamoDB rejected the update (4xx), so the retry counts once", async () => {
@@ -220,14 +239,60 @@ describe("usage counters against dynalite", () => {
       expect(counts(await handle(get("product"))).total).toBe(1);
     });
 
-    it("keeps the claim when the outcome is unknown (timeout, 5xx): retries get 409 and nothing counts twice", async () => {
-      const handle = await apiWith(failingOnce(Object.assign(new Error("socket hang up"), { name: "TimeoutError" })));
+    it("counted, then the read-back failed: the retry replays the current counts at once (200, replayed), never 409", async () => {
+      const handle = await apiWith(failing({ when: isQuery, error: timeout() }));
+      const key = randomUUID();
+      const first = await handle(post("product", key));
+      expect([first.statusCode, first.headers?.["retry-after"]]).toEqual([503, "1"]);
+      const retry = await handle(post("product", key));
+      expect([retry.statusCode, retry.headers?.[IDEMPOTENT_REPLAYED_HEADER]]).toEqual([200, "true"]);
+      expect(counts(retry).total).toBe(1);
+      expect(counts(await handle(get("product"))).total).toBe(1);
+    });
+
+    it("counted, then the read-back and the COUNTED mark failed: 409 with Retry-After during the lease, then a replay", async () => {
+      const handle = await apiWith(failing({ when: isQuery, error: timeout() }, { when: isStatusUpdate, error: timeout() }));
       const key = randomUUID();
       expect((await handle(post("product", key))).statusCode).toBe(503);
+      const during = await handle(post("product", key));
+      expect([during.statusCode, during.headers?.["retry-after"]]).toEqual([409, "5"]);
+      expect(JSON.parse(String(during.body)).error).toMatch(/in progress; retry in 5 s/);
+      handle.later(5);
+      const after = await handle(post("product", key));
+      expect([after.statusCode, after.headers?.[IDEMPOTENT_REPLAYED_HEADER], counts(after).total]).toEqual([200, "true", 1]);
+      expect(counts(await handle(get("product"))).total).toBe(1);
+    });
+
+    it("counted, but storing the answer failed: the client still gets 201, and a retry after the lease replays", async () => {
+      const handle = await apiWith(failing({ when: isStatusUpdate, error: timeout(), after: true }));
+      const key = randomUUID();
+      const first = await handle(post("product", key));
+      expect([first.statusCode, counts(first).total]).toEqual([201, 1]);
+      handle.later(6);
+      expect((await handle(post("product", key))).statusCode).toBe(200);
+      expect(counts(await handle(get("product"))).total).toBe(1);
+    });
+
+    it("outcome unknown (timeout on the update): 409 only during the lease, then the current counts; nothing counts twice", async () => {
+      const handle = await apiWith(failingOnce(timeout()));
+      const key = randomUUID();
+      expect((await handle(post("product", key))).statusCode).toBe(503);
+      expect((await handle(post("product", key))).statusCode).toBe(409);
+      handle.later(5);
       const retry = await handle(post("product", key));
-      expect(retry.statusCode).toBe(409);
-      expect(JSON.parse(String(retry.body)).error).toMatch(/did not finish; it is not counted again/);
+      // The injected timeout stopped the update before DynamoDB: the view is lost rather than counted twice.
+      expect([retry.statusCode, retry.headers?.[IDEMPOTENT_REPLAYED_HEADER], counts(retry).total]).toEqual([200, "true", 0]);
       expect(counts(await handle(get("product"))).total).toBe(0);
+    });
+
+    it("outcome unknown, update applied (its answer lost): the retry after the lease replays total 1", async () => {
+      const handle = await apiWith(failing({ when: isAdd, error: timeout(), after: true }));
+      const key = randomUUID();
+      expect((await handle(post("product", key))).statusCode).toBe(503);
+      handle.later(5);
+      const retry = await handle(post("product", key));
+      expect([retry.statusCode, counts(retry).total]).toEqual([200, 1]);
+      expect(counts(await handle(get("product"))).total).toBe(1);
     });
   });
 
@@ -240,4 +305,74 @@ describe("usage counters against dynalite", () => {
     expect(res.headers?.["retry-after"]).toBe("1");
     expect(logged).toHaveLength(1);
   });
+
+  it("compares the method as API Gateway sends it: a lower-case `post` is 405 with Allow: POST, and counts nothing", async () => {
+    const api = await freshApi();
+    for (const method of ["post", "Post", "get"]) {
+      const res = await api.handle(viewEvent({ method }));
+      expect([res.statusCode, res.headers?.allow]).toEqual([405, "POST"]);
+      expect(JSON.parse(String(res.body)).error).toEqual(expect.any(String));
+    }
+    expect(await scanAll(dynamo.client, api.table)).toEqual([]);
+  });
+
+  it("answers a direct invoke with an object body 400, never a logged store failure", async () => {
+    const logged: string[] = [];
+    const table = `usage-${randomUUID()}`;
+    await createCounterTable(dynamo.client, table);
+    const handle = createUsageApi({
+      store: new CounterStore({ client: dynamo.client, tableName: table }),
+      logError: (m) => logged.push(m),
+    });
+    const event = { ...viewEvent(), body: {} } as unknown;
+    const res = await handle(event);
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(String(res.body)).error).toMatch(/^event\.body: .*payload 2\.0/);
+    expect(logged).toEqual([]);
+    expect(await scanAll(dynamo.client, table)).toEqual([]);
+  });
+
+  it("answers any event shape with a JSON status, never a throw, a 5xx or a logged error (fast-check)", async () => {
+    const table = `usage-${randomUUID()}`;
+    await createCounterTable(dynamo.client, table);
+    const logged: unknown[] = [];
+    const handle = createUsageApi({
+      store: new CounterStore({ client: dynamo.client, tableName: table }),
+      logError: (_m, e) => logged.push(e),
+    });
+    const real = viewEvent();
+    // Arbitrary JSON anywhere: as the whole event, or in place of one part of a real event.
+    const part = fc.constantFrom(
+      "body",
+      "headers",
+      "rawPath",
+      "isBase64Encoded",
+      "requestContext",
+      "requestContext.http",
+      "requestContext.http.method",
+      "requestContext.stage",
+      "headers.idempotency-key",
+      "headers.content-type",
+    );
+    const event = fc.oneof(
+      fc.jsonValue(),
+      fc.tuple(part, fc.jsonValue()).map(([path, value]) => {
+        const e = structuredClone(real) as unknown as Record<string, unknown>;
+        const keys = path.split(".");
+        let target = e;
+        for (const k of keys.slice(0, -1)) target = target[k] as Record<string, unknown>;
+        target[keys.at(-1) as string] = value;
+        return e;
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(event, async (e) => {
+        const res = await handle(e);
+        expect([200, 201, 204, 400, 404, 405]).toContain(res.statusCode);
+        if ((res.statusCode ?? 0) >= 400) expect(JSON.parse(String(res.body)).error).toEqual(expect.any(String));
+      }),
+      { numRuns: 300 },
+    );
+    expect(logged).toEqual([]);
+  }, 120_000);
 });
