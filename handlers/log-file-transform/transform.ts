@@ -29,6 +29,7 @@ import {
 import { EVENT_TYPES, type EventType } from "../../schemas/event";
 import type { TransformConfig, TransformConfigInput } from "../../schemas/transform-config";
 import { GeoIp, geoDatabaseFiles } from "../firehose-transform/geoip";
+import { clientIpFieldIndexes, redactIpFields } from "../firehose-transform/privacy";
 import { parseConfig } from "../firehose-transform/processor";
 import { createRowContext, type RowContext, type RowFailureReason, recordToRow } from "../firehose-transform/row";
 import { errorJsonLine, errorPrefixFor, processingFailedRecord } from "../shared/error-records";
@@ -197,8 +198,12 @@ export async function createLogFileTransformer(options: LogFileTransformerOption
       stats.failed++;
       stats.failuresByReason[reason] = (stats.failuresByReason[reason] ?? 0) + 1;
       if (stats.failures.length < MAX_FAILURE_SAMPLES) stats.failures.push({ line: lineNo, reason, message });
+      // errors/ keeps the line but for its client IP fields (docs/errors.md); latin1 keeps any bytes.
+      const ipFields = clientIpFieldIndexes(layout.columns);
+      const redactOptions = { fieldCount: layout.columns.length, mode: ctx.config.privacy.failedRecordIp };
+      const kept = Buffer.from(redactIpFields(raw.toString("latin1"), ipFields, redactOptions), "latin1");
       errorLines.push(
-        errorJsonLine(processingFailedRecord({ raw, arrivalMs: input.arrivalMs, endedMs: ctx.nowMs, lambdaArn: input.lambdaArn })),
+        errorJsonLine(processingFailedRecord({ raw: kept, arrivalMs: input.arrivalMs, endedMs: ctx.nowMs, lambdaArn: input.lambdaArn })),
       );
     };
 
