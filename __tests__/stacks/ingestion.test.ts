@@ -223,10 +223,10 @@ describe("Firehose delivery stream", () => {
     expect(table.parameters["storage.location.template"]).toBe(`s3://${ref(json, "aws_s3_bucket", "bucket")}/${fromFirehose}`);
   });
 
-  it("buffers 128 MiB / 60 s by default and leaves compression to the Parquet serializer", () => {
+  it("buffers 128 MiB / 300 s by default and leaves compression to the Parquet serializer", () => {
     expect(s3).toMatchObject({
       buffering_size: 128,
-      buffering_interval: 60,
+      buffering_interval: 300,
       compression_format: "UNCOMPRESSED",
       file_extension: ".parquet",
     });

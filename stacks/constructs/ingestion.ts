@@ -64,7 +64,7 @@ export interface IngestionProps {
    * with a placeholder value that Terraform never overwrites. @default none: required
    */
   readonly visitorKeyParameter: { readonly name: string; readonly create: boolean };
-  /** Firehose S3 buffering interval, seconds (60-900). @default 60 */
+  /** Firehose S3 buffering interval, seconds (60-900). @default 300 (config/schema.ts IngestionConfig) */
   readonly bufferIntervalSeconds?: number;
   /** Firehose S3 buffering size, MiB (64-128 with Parquet conversion). @default 128 */
   readonly bufferSizeMiB?: number;
