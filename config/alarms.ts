@@ -81,7 +81,7 @@ export const ALARMS: readonly AlarmSpec[] = [
     thresholdKey: "processingFailedRecords",
     metricCount: 1,
     means:
-      "The transform marked records ProcessingFailed (unparseable or invalid lines). Nothing is lost: they are under errors/processing-failed/, written by Firehose or, in lean mode, by the log-file Lambda with their original bytes.",
+      "The transform could not process records (unparseable or invalid lines). Nothing is lost: they are under errors/processing-failed/, stored by the transform itself (or, in lean mode, the log-file Lambda) with the client IP redacted as transform.privacy.failedRecordIp says; only if that write fails does Firehose keep them with their raw bytes (metric FailedRecordsLeftToFirehose).",
     action:
       "Query the errors table in Athena (or read the objects) to see the reason; fix the parser or the transform config, then replay the raw lines if they matter.",
   },
