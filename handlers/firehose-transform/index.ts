@@ -15,23 +15,14 @@ import type { FirehoseEventIn, FirehoseEventOut, FirehoseRecordOut, FirehoseResu
 
 export type { FirehoseEventIn, FirehoseEventOut } from "./firehose";
 
+import { once, transformStartInput } from "../shared/transform-start";
 import { createProcessor, type Processor, type ProcessStats } from "./processor";
-import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "./visitor-key";
 
 const serviceName = process.env[TRANSFORM_ENV.serviceName] ?? "firehose-transform";
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ serviceName, namespace: process.env[TRANSFORM_ENV.metricsNamespace] ?? DEFAULT_METRICS_NAMESPACE });
 
-/** The SSM client is imported only when a parameter is configured: its import is not paid otherwise, and local runs need no SDK. */
-const ssm = (): ParameterReader => ({
-  async getSecureString(name) {
-    const { GetParameterCommand, SSMClient } = await import("@aws-sdk/client-ssm");
-    const out = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-    return out.Parameter?.Value;
-  },
-});
-
-/** Writes one object; S3 in Lambda, imported only when a bucket is configured (as the SSM client above). */
+/** Writes one object; S3 in Lambda, imported only when a bucket is configured (as the SSM client is). */
 type PutObject = (bucket: string, key: string, body: string) => Promise<void>;
 let putObject: Promise<PutObject> | undefined;
 const s3 = (): Promise<PutObject> =>
@@ -42,32 +33,12 @@ const s3 = (): Promise<PutObject> =>
     };
   }));
 
-let processor: Promise<Processor> | undefined;
-
-/** Built once per container; a failed start is retried on the next invocation instead of being cached. */
-function getProcessor(): Promise<Processor> {
-  processor ??= (async () => {
-    const env = process.env;
-    const configJson = env[TRANSFORM_ENV.config];
-    let config: unknown;
-    try {
-      config = configJson ? JSON.parse(configJson) : undefined;
-    } catch (e) {
-      throw new Error(`${TRANSFORM_ENV.config} is not valid JSON: ${(e as Error).message}`);
-    }
-    const p = await createProcessor({
-      config: config as never, // validated by createProcessor, which names the bad key
-      visitorIdKey: await loadVisitorKey(env, ssm),
-      geoDatabase: geoDatabaseFromEnv(env[TRANSFORM_ENV.geoDatabase]),
-    });
-    logger.info("transform ready", { geoDatabases: p.geoDatabases, rules: p.config.classification.length });
-    return p;
-  })().catch((e: unknown) => {
-    processor = undefined;
-    throw e;
-  });
-  return processor;
-}
+const getProcessor = once(async (): Promise<Processor> => {
+  const input = await transformStartInput(process.env);
+  const p = await createProcessor({ ...input, config: input.config as never }); // validated by createProcessor, which names the bad key
+  logger.info("transform ready", { geoDatabases: p.geoDatabases, rules: p.config.classification.length });
+  return p;
+});
 
 // Start in Lambda's init phase, before the first batch waits: reading the GeoIP files dominates a cold start.
 // A failure here is logged and retried by the first invocation, which then fails loudly if it fails again.

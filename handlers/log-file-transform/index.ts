@@ -9,7 +9,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_METRICS } from "../firehose-transform/env";
-import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "../firehose-transform/visitor-key";
+import { once, transformStartInput } from "../shared/transform-start";
 import { LOG_FILE_TRANSFORM_ENV as ENV, LOG_FILE_SERVICE_NAME } from "./env";
 import { eventObjectKey, type ObjectStore, s3Store } from "./store";
 import { createLogFileTransformer, type LogFileStats, type LogFileTransformer } from "./transform";
@@ -23,40 +23,12 @@ export interface S3EventIn {
   Records?: { eventName?: string; s3?: { bucket?: { name?: string }; object?: { key?: string } } }[];
 }
 
-const ssm = (): ParameterReader => ({
-  async getSecureString(name) {
-    const { GetParameterCommand, SSMClient } = await import("@aws-sdk/client-ssm");
-    const out = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-    return out.Parameter?.Value;
-  },
+const getTransformer = once(async (): Promise<LogFileTransformer> => {
+  const input = await transformStartInput(process.env);
+  const t = await createLogFileTransformer({ ...input, config: input.config as never }); // validated by the factory, which names the bad key
+  logger.info("log-file transform ready", { geoDatabases: t.geoDatabases, rules: t.config.classification.length });
+  return t;
 });
-
-let transformer: Promise<LogFileTransformer> | undefined;
-
-/** Built once per container; a failed start is retried on the next invocation instead of being cached. */
-function getTransformer(): Promise<LogFileTransformer> {
-  transformer ??= (async () => {
-    const env = process.env;
-    const configJson = env[ENV.config];
-    let config: unknown;
-    try {
-      config = configJson ? JSON.parse(configJson) : undefined;
-    } catch (e) {
-      throw new Error(`${ENV.config} is not valid JSON: ${(e as Error).message}`);
-    }
-    const t = await createLogFileTransformer({
-      config: config as never, // validated by createLogFileTransformer, which names the bad key
-      visitorIdKey: await loadVisitorKey(env, ssm),
-      geoDatabase: geoDatabaseFromEnv(env[ENV.geoDatabase]),
-    });
-    logger.info("log-file transform ready", { geoDatabases: t.geoDatabases, rules: t.config.classification.length });
-    return t;
-  })().catch((e: unknown) => {
-    transformer = undefined;
-    throw e;
-  });
-  return transformer;
-}
 
 // Start in Lambda's init phase: reading the GeoIP files dominates a cold start. A failure here is logged and
 // retried by the first invocation, which then fails loudly if it fails again.
