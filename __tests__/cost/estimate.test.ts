@@ -14,31 +14,19 @@ import {
   dashboardLoad,
   estimate,
   PRICE_KEYS,
-  type Price,
   type PriceFile,
   PriceFileSchema,
-  type PriceKey,
   pricesFor,
   type Usage,
 } from "../../cost/estimate";
 import { createStacks } from "../../stacks/app";
 import { testConfig } from "../helpers/config";
+import { fixedPrices } from "../helpers/cost";
 import { fixtureBundles, resourcesOfType, synthJson, testApp } from "../helpers/synth";
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const TiB = 1024 ** 4;
-
-/** Round prices so the expected figures below can be worked out by hand. */
-function fixedPrices(overrides: Partial<Record<PriceKey, number>> = {}): PriceFile {
-  const prices = Object.fromEntries(
-    PRICE_KEYS.map((k): [PriceKey, Price] => [
-      k,
-      { usd: overrides[k] ?? 1, per: 1, unit: k, verified: true, asOf: "2025-06", source: "test", note: "test" },
-    ]),
-  ) as Record<PriceKey, Price>;
-  return { about: "test", currency: "USD", region: "eu-west-1", hoursPerMonth: 730, prices, regionOverrides: {} };
-}
 
 const usage = (u: Partial<Usage> = {}): Usage => ({ ...DEFAULT_USAGE, eventsPerDay: 1_000_000, ...u });
 const lineOf = (e: ReturnType<typeof estimate>, service: string, item: string) => {

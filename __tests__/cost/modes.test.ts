@@ -15,10 +15,6 @@ import {
   type Estimate,
   estimate,
   inMode,
-  PRICE_KEYS,
-  type Price,
-  type PriceFile,
-  type PriceKey,
   partitionsOf,
   REFRESHES_PER_DAY,
   type Usage,
@@ -29,21 +25,11 @@ import { QUERIES } from "../../queries/dashboards";
 import { EVENT_TYPES } from "../../schemas/event";
 import { createStacks } from "../../stacks/app";
 import { testConfig } from "../helpers/config";
+import { fixedPrices } from "../helpers/cost";
 import { fixtureBundles, resourcesOfType, synthJson, testApp } from "../helpers/synth";
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
-
-/** Every price 1 USD per unit, so quantities and dollars are the same numbers. */
-function fixedPrices(overrides: Partial<Record<PriceKey, number>> = {}): PriceFile {
-  const prices = Object.fromEntries(
-    PRICE_KEYS.map((k): [PriceKey, Price] => [
-      k,
-      { usd: overrides[k] ?? 1, per: 1, unit: k, verified: true, asOf: "2025-06", source: "test", note: "test" },
-    ]),
-  ) as Record<PriceKey, Price>;
-  return { about: "test", currency: "USD", region: "eu-west-1", hoursPerMonth: 730, prices, regionOverrides: {} };
-}
 
 const usage = (u: Partial<Usage> = {}): Usage => ({ ...DEFAULT_USAGE, eventsPerDay: 864_000, ...u });
 const services = (e: Estimate) => [...new Set(e.lines.map((l) => l.service))];
