@@ -8,6 +8,7 @@ import { GlueSecurityConfiguration } from "@cdktf/provider-aws/lib/glue-security
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Testing } from "cdktf";
 import type { EnvironmentConfigInput } from "../../config/schema";
+import { customerManagedKeys } from "../../cost/estimate";
 import { createStacks } from "../../stacks/app";
 import { AnalyticsStack } from "../../stacks/base-stack";
 import { AlarmTopic } from "../../stacks/constructs/monitoring";
@@ -187,6 +188,20 @@ describe("encryption keys with encryption.customerManagedKeys true", () => {
 
   it("counts three customer-managed keys in all: the stream's, the table's and the shared operations key", () => {
     expect([edge, api, ops, pipeline].map((j) => keysIn(j).length)).toEqual([1, 1, 0, 1]);
+  });
+});
+
+describe("the cost estimate's key count (cost/estimate.ts customerManagedKeys) is what the stacks create", () => {
+  it.each([
+    ["realtime", false],
+    ["realtime", true],
+    ["standard", false],
+    ["standard", true],
+  ] as const)("logDelivery %s, customerManagedKeys %s", (logDelivery, cmk) => {
+    const config = testConfig({ logDelivery, encryption: { customerManagedKeys: cmk } });
+    const stacks = createStacks(testApp(), config, { ...fixtureBundles, log: () => {} });
+    const created = [stacks.edge, stacks.api, stacks.ops, stacks.pipeline].flatMap((st) => keysIn(synthJson(st)));
+    expect(created).toHaveLength(customerManagedKeys(config).length);
   });
 });
 
