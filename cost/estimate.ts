@@ -315,13 +315,14 @@ export function dashboardLoad(
 export const DEFAULT_LOG_FILE_RETENTION_DAYS = 3;
 
 /**
- * The customer-managed KMS keys the stacks create for this config. Two always: the alarm topic's (CloudWatch alarms
- * and EventBridge cannot publish to a topic under the AWS-managed aws/sns key, whose policy cannot grant them) and
- * the Glue job's (its CloudWatch log groups accept only a customer-managed key). The Kinesis stream and the counters
- * table use AWS-managed keys unless `encryption.customerManagedKeys` asks for their own.
+ * The customer-managed KMS keys the stacks create for this config. One always: the pipeline stack's operations key,
+ * shared by the alarm topic (CloudWatch alarms and EventBridge cannot publish to a topic under the AWS-managed aws/sns
+ * key, whose policy cannot grant them) and the Glue job (its CloudWatch log groups accept only a customer-managed
+ * key). The Kinesis stream and the counters table use AWS-managed keys unless `encryption.customerManagedKeys` asks
+ * for their own (stacks/constructs/operations-key.ts, docs/security-rules.md#encryption-keys).
  */
 export function customerManagedKeys(config: EnvironmentConfig): readonly string[] {
-  const always = ["alarm topic", "Glue job logs"];
+  const always = ["operations (alarm topic, Glue job logs)"];
   if (!config.encryption.customerManagedKeys) return always;
   return [...(config.logDelivery === "realtime" ? ["Kinesis stream"] : []), ...always, "counters table"];
 }

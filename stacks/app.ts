@@ -68,6 +68,7 @@ function createEveryStack(app: App, config: EnvironmentConfig, options: AppOptio
   // Last: it watches what the stacks above deploy.
   const ops = new OpsStack(app, "ops", {
     config,
+    key: pipeline.operationsKey,
     monitored: {
       kinesisStreamName: edge.stream?.streamName,
       deliveryStreamName: pipeline.ingestion?.deliveryStream.name,

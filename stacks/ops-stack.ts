@@ -3,7 +3,7 @@
  * dashboard, for whatever the other stacks deploy.
  *
  * One stack, created last, rather than a monitoring construct inside each
- * stack: the topic, its key and the dashboard span every stage, and the
+ * stack: the topic and the dashboard span every stage, and the
  * dashboard needs names from all of them anyway. The names arrive as props
  * (tokens of the other stacks' resources); cdktf turns them into outputs of
  * those stacks and remote-state reads here, so `ops` deploys after them and
@@ -15,12 +15,23 @@ import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_ENV, TRANSFORM_METRICS } from "../
 import { AnalyticsStack } from "./base-stack";
 import type { NodeFunction } from "./constructs/lambda-function";
 import { type MonitoredResources, Monitoring, type TransformMetrics } from "./constructs/monitoring";
+import type { OperationsKeyRef } from "./constructs/operations-key";
 import { resourceName } from "./names";
 
 export interface OpsStackProps {
   readonly config: EnvironmentConfig;
   /** Names of the monitored resources; each alarm and widget appears only when its resource is given. @default nothing: only the topic */
   readonly monitored?: MonitoredResources;
+  /**
+   * The key of the alarm topic, from the pipeline stack (its policy admits `alarmTopicName(opsNamePrefix(config))`).
+   * @default the topic creates its own key
+   */
+  readonly key?: OperationsKeyRef;
+}
+
+/** `<project>-<environment>`: prefixes the ops stack's alarm, rule, topic and dashboard names. */
+export function opsNamePrefix(config: EnvironmentConfig): string {
+  return resourceName(config, "").replace(/-$/, "");
 }
 
 /** The AWS partition of a region, for ARNs. */
@@ -57,12 +68,13 @@ export class OpsStack extends AnalyticsStack {
     super(scope, id, { config: props.config });
     const { config } = props;
     this.monitoring = new Monitoring(this, "monitoring", {
-      namePrefix: resourceName(config, "").replace(/-$/, ""),
+      namePrefix: opsNamePrefix(config),
       region: config.region,
       accountId: this.accountId,
       partition: partitionOf(config.region),
       ops: config.ops,
       resources: props.monitored ?? {},
+      key: props.key,
     });
   }
 }

@@ -14,9 +14,12 @@ import { CompactionJob } from "./constructs/compaction-job";
 import { announceGaImport, GaImport } from "./constructs/ga-import";
 import { Ingestion, type KinesisSource } from "./constructs/ingestion";
 import { LogFileIngestion } from "./constructs/log-file-ingestion";
+import { alarmTopicName } from "./constructs/monitoring";
+import { OperationsKey } from "./constructs/operations-key";
 import { SecureBucket } from "./constructs/secure-bucket";
 import type { LogFileSource } from "./constructs/standard-logs";
 import { accountBucketName, catalogName, resourceName } from "./names";
+import { opsNamePrefix, partitionOf } from "./ops-stack";
 
 export interface PipelineStackProps {
   readonly config: EnvironmentConfig;
@@ -59,6 +62,11 @@ export class PipelineStack extends AnalyticsStack {
   readonly gaImport?: GaImport;
   /** The daily Glue job that compacts the lake's small Parquet files (config key `compaction`). */
   readonly compaction: CompactionJob;
+  /**
+   * The app's one customer-managed key whatever `encryption.customerManagedKeys` says: the compaction job's logs and
+   * bookmarks, and the ops stack's alarm topic (a $1/month key each otherwise).
+   */
+  readonly operationsKey: OperationsKey;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const { config } = props;
@@ -70,8 +78,20 @@ export class PipelineStack extends AnalyticsStack {
       noncurrentVersionExpirationDays: 7,
       expiryRules: [{ id: "expire-errors", prefix: LAKE_PREFIXES.errors, expireAfterDays: config.ingestion.errorRetentionDays }],
     });
+    // Here, not in the ops stack: the pipeline deploys first, and the ops stack's alarm topic is named from the config,
+    // so this stack's key policy can admit it before the topic exists.
+    this.operationsKey = new OperationsKey(this, "operations-key", {
+      aliasName: resourceName(config, "operations"),
+      description: "Encrypts operations data: the alarm topic, the Glue compaction job's logs and bookmarks",
+      accountId: this.accountId,
+      region: config.region,
+      partition: partitionOf(config.region),
+    });
+    this.operationsKey.allowAlarmTopic(alarmTopicName(opsNamePrefix(config)));
     this.compaction = new CompactionJob(this, "compaction", {
       jobName: resourceName(config, "compaction"),
+      key: this.operationsKey,
+      partition: partitionOf(config.region),
       lake: this.lake,
       artifactsBucketName: accountBucketName(config, "glue-artifacts", this.accountId),
       accountId: this.accountId,

@@ -116,15 +116,16 @@ describe("the two delivery modes' lines", () => {
     expect(metrics(lean)).toBeLessThan(metrics(realtime));
   });
 
-  it("counts customer-managed KMS keys from the config: the alarm topic's and the Glue job's by default, more when asked", () => {
-    expect(customerManagedKeys(realtime)).toEqual(["alarm topic", "Glue job logs"]);
-    expect(customerManagedKeys(lean)).toEqual(["alarm topic", "Glue job logs"]);
-    expect(lineOf(rt, "KMS", "customer-managed keys").quantity).toBe(2);
+  it("counts customer-managed KMS keys from the config: the shared operations key by default, more when asked", () => {
+    const ops = "operations (alarm topic, Glue job logs)";
+    expect(customerManagedKeys(realtime)).toEqual([ops]);
+    expect(customerManagedKeys(lean)).toEqual([ops]);
+    expect(lineOf(rt, "KMS", "customer-managed keys").quantity).toBe(1);
     // encryption.customerManagedKeys comes with the keys change to config/schema.ts; set it on the parsed config.
     const cmk = (c: EnvironmentConfig) => ({ ...c, encryption: { customerManagedKeys: true } }) as EnvironmentConfig;
-    expect(customerManagedKeys(cmk(realtime))).toEqual(["Kinesis stream", "alarm topic", "Glue job logs", "counters table"]);
-    expect(customerManagedKeys(cmk(lean))).toEqual(["alarm topic", "Glue job logs", "counters table"]);
-    expect(lineOf(estimate(cmk(lean), usage(), fixedPrices()), "KMS", "customer-managed keys").quantity).toBe(3);
+    expect(customerManagedKeys(cmk(realtime))).toEqual(["Kinesis stream", ops, "counters table"]);
+    expect(customerManagedKeys(cmk(lean))).toEqual([ops, "counters table"]);
+    expect(lineOf(estimate(cmk(lean), usage(), fixedPrices()), "KMS", "customer-managed keys").quantity).toBe(2);
     expect(lineOf(estimate(realtime, usage({ kmsKeys: 5 }), fixedPrices()), "KMS", "customer-managed keys").quantity).toBe(5);
   });
 });

@@ -126,8 +126,9 @@ describe("compaction job", () => {
         s3_encryption: expect.objectContaining({ s3_encryption_mode: "SSE-S3" }),
       },
     });
+    // The pipeline stack's operations key (shared with the alarm topic, __tests__/stacks/keys.test.ts); alone, its own.
     expect(synthesized).toHaveResourceWithProperties(KmsKey, {
-      description: expect.stringContaining("webstats-test-compaction"),
+      description: expect.stringContaining("Glue compaction job"),
       enable_key_rotation: true,
     });
     for (const kind of ["error", "output"]) {
@@ -262,6 +263,22 @@ describe("CompactionJob construct", () => {
     expect(build({ logRetentionDays: 2 })).toThrow(/logRetentionDays \(config key compaction\.logRetentionDays\)/);
     expect(build({ lookbackDays: -1 })).toThrow(/lookbackDays \(config key compaction\.lookbackDays\)/);
     expect(build({})).not.toThrow();
+  });
+
+  it("without a key prop, encrypts its logs and bookmarks with a key of its own that admits Glue's log groups", () => {
+    const s = new AnalyticsStack(testApp(), "s", { config: testConfig() });
+    const lake = new SecureBucket(s, "lake", { bucketName: "lake-bucket" });
+    const job = new CompactionJob(s, "compaction", {
+      jobName: "c",
+      lake,
+      artifactsBucketName: "artifacts-bucket",
+      accountId: "1",
+      region: "eu-west-1",
+    });
+    const synth = Testing.synth(s);
+    expect(synth).toHaveResourceWithProperties(KmsKey, { description: "Encrypts the logs and bookmarks of the Glue job c" });
+    expect(job.key.alarmTopicNames).toEqual([]);
+    expect(JSON.stringify(synthJson(s).data.aws_iam_policy_document)).toContain('"arn:aws:logs:eu-west-1:1:log-group:/aws-glue/*"');
   });
 
   it("checks at synth that the generated rollups write where the role may write", () => {

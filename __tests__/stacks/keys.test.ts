@@ -1,10 +1,18 @@
 /**
  * Encryption keys (issue 15.3): AWS-managed keys by default where the service allows it, a customer-managed key
- * per resource with encryption.customerManagedKeys, and the alarm topic's own key in both settings.
+ * per data resource with encryption.customerManagedKeys, and in both settings one customer-managed "operations"
+ * key in the pipeline stack for the alarm topic (ops stack) and the Glue job's logs and bookmarks.
  */
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { GlueSecurityConfiguration } from "@cdktf/provider-aws/lib/glue-security-configuration";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { Testing } from "cdktf";
 import type { EnvironmentConfigInput } from "../../config/schema";
+import { customerManagedKeys } from "../../cost/estimate";
 import { createStacks } from "../../stacks/app";
+import { AnalyticsStack } from "../../stacks/base-stack";
+import { AlarmTopic } from "../../stacks/constructs/monitoring";
+import { OperationsKey } from "../../stacks/constructs/operations-key";
 import { evaluate } from "../../stacks/rules/engine";
 import { RULES } from "../../stacks/rules/rules";
 import { problemsOf, testConfig } from "../helpers/config";
@@ -48,10 +56,108 @@ describe("encryption keys, default (encryption.customerManagedKeys false)", () =
     expect(keysIn(api)).toEqual([]);
   });
 
-  it("keeps exactly two customer-managed keys: the alarm topic's and the Glue job's", () => {
-    expect(keysIn(ops)).toHaveLength(1);
-    expect(only(ops, "aws_sns_topic")[1].kms_master_key_id).toMatch(/^\$\{aws_kms_key\./);
-    expect(keysIn(pipeline)).toHaveLength(1);
+  it("keeps exactly one customer-managed key across the stacks: the pipeline stack's operations key", () => {
+    expect([edge, api, ops, pipeline].map((j) => keysIn(j).length)).toEqual([0, 0, 0, 1]);
+    expect(only(pipeline, "aws_kms_key")[1]).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
+    expect(only(pipeline, "aws_kms_alias")[1].name).toBe("alias/webstats-test-operations");
+  });
+});
+
+describe("the operations key (one for the alarm topic and the Glue job)", () => {
+  // app.synth() turns the ops stack's use of the pipeline's key into a pipeline output and a remote-state read.
+  const a = testApp();
+  const stacks = createStacks(a, testConfig(), { ...fixtureBundles, log: () => {} });
+  a.synth();
+  const pipeline = synthJson(stacks.pipeline);
+  const [keyId, key] = only(pipeline, "aws_kms_key");
+  const keyArn = `\${aws_kms_key.${keyId}.arn}`;
+  const keyPolicy =
+    pipeline.data.aws_iam_policy_document?.[String(key.policy).replace(/^\$\{data\.aws_iam_policy_document\.(.+)\.json\}$/, "$1")];
+  const keyStatements = (keyPolicy?.statement ?? []) as Record<string, unknown>[];
+  const account = expect.stringMatching(/^\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}$/);
+  const topicArn = expect.stringMatching(
+    /^arn:aws:sns:eu-west-1:\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:webstats-test-alarms$/,
+  );
+
+  it("encrypts the Glue security configuration's logs and bookmarks and both job log groups", () => {
+    const synth = Testing.synth(stacks.pipeline);
+    expect(synth).toHaveResourceWithProperties(GlueSecurityConfiguration, {
+      encryption_configuration: expect.objectContaining({
+        cloudwatch_encryption: { cloudwatch_encryption_mode: "SSE-KMS", kms_key_arn: keyArn },
+        job_bookmarks_encryption: { job_bookmarks_encryption_mode: "CSE-KMS", kms_key_arn: keyArn },
+      }),
+    });
+    for (const kind of ["error", "output"]) {
+      expect(synth).toHaveResourceWithProperties(CloudwatchLogGroup, {
+        name: `/aws-glue/jobs/webstats-test-compaction/${kind}`,
+        kms_key_id: keyArn,
+      });
+    }
+  });
+
+  it("encrypts the ops stack's alarm topic, read from the pipeline stack's output of the key's ARN", () => {
+    const ops = Testing.synth(stacks.ops);
+    const input = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-pipeline\.outputs\.([\w-]+)\}$/;
+    expect(ops).toHaveResourceWithProperties(SnsTopic, { name: "webstats-test-alarms", kms_master_key_id: expect.stringMatching(input) });
+    const topic = only(synthJson(stacks.ops), "aws_sns_topic")[1];
+    const output = input.exec(String(topic.kms_master_key_id))?.[1] ?? "";
+    expect((pipeline.output as Record<string, { value: string }>)[output]?.value).toBe(keyArn);
+  });
+
+  it("lets CloudWatch alarms (this account) and EventBridge use it only for the alarm topic, by its encryption context", () => {
+    const thisTopic = { test: "StringEquals", variable: "kms:EncryptionContext:aws:sns:topicArn", values: [topicArn] };
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [account] }, thisTopic],
+      }),
+    );
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({
+        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+        principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+        condition: [thisTopic],
+      }),
+    );
+  });
+
+  it("lets CloudWatch Logs use it only for Glue's log groups, and the account root administer it; nothing else", () => {
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({
+        principals: [{ type: "Service", identifiers: ["logs.eu-west-1.amazonaws.com"] }],
+        condition: [
+          {
+            test: "ArnLike",
+            variable: "kms:EncryptionContext:aws:logs:arn",
+            values: [
+              expect.stringMatching(
+                /^arn:aws:logs:eu-west-1:\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:log-group:\/aws-glue\/\*$/,
+              ),
+            ],
+          },
+        ],
+      }),
+    );
+    expect(keyStatements.map((st) => (st.principals as { identifiers: string[] }[])[0]?.identifiers[0])).toEqual([
+      expect.stringMatching(/^arn:aws:iam::\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:root$/),
+      "cloudwatch.amazonaws.com",
+      "events.amazonaws.com",
+      "logs.eu-west-1.amazonaws.com",
+    ]);
+    // Whole actions only: the rule pack rejects kms:GenerateDataKey*-style wildcards.
+    expect(keyStatements.flatMap((st) => st.actions as string[]).filter((x) => x.includes("*"))).toEqual(["kms:*"]);
+  });
+
+  it("stops synth when the alarm topic is given a key whose policy does not admit it", () => {
+    const stack = new AnalyticsStack(testApp(), "ops", { config: testConfig() });
+    const props = { accountId: "111122223333", region: "eu-west-1" };
+    const shared = new OperationsKey(stack, "shared", { ...props, aliasName: "shared", description: "test" });
+    shared.allowAlarmTopic("webstats-test-alarms");
+    expect(() => new AlarmTopic(stack, "other", { ...props, topicName: "webstats-test-other", key: shared })).toThrow(
+      /admits the alarm topics \[webstats-test-alarms\], not webstats-test-other/,
+    );
+    expect(() => new AlarmTopic(stack, "alarms", { ...props, topicName: "webstats-test-alarms", key: shared })).not.toThrow();
   });
 });
 
@@ -80,8 +186,22 @@ describe("encryption keys with encryption.customerManagedKeys true", () => {
     });
   });
 
-  it("counts four customer-managed keys in all", () => {
-    expect([edge, api, ops, pipeline].map((j) => keysIn(j).length)).toEqual([1, 1, 1, 1]);
+  it("counts three customer-managed keys in all: the stream's, the table's and the shared operations key", () => {
+    expect([edge, api, ops, pipeline].map((j) => keysIn(j).length)).toEqual([1, 1, 0, 1]);
+  });
+});
+
+describe("the cost estimate's key count (cost/estimate.ts customerManagedKeys) is what the stacks create", () => {
+  it.each([
+    ["realtime", false],
+    ["realtime", true],
+    ["standard", false],
+    ["standard", true],
+  ] as const)("logDelivery %s, customerManagedKeys %s", (logDelivery, cmk) => {
+    const config = testConfig({ logDelivery, encryption: { customerManagedKeys: cmk } });
+    const stacks = createStacks(testApp(), config, { ...fixtureBundles, log: () => {} });
+    const created = [stacks.edge, stacks.api, stacks.ops, stacks.pipeline].flatMap((st) => keysIn(synthJson(st)));
+    expect(created).toHaveLength(customerManagedKeys(config).length);
   });
 });
 

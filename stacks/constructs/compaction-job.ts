@@ -15,8 +15,6 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { GlueJob } from "@cdktf/provider-aws/lib/glue-job";
 import { GlueSecurityConfiguration } from "@cdktf/provider-aws/lib/glue-security-configuration";
 import { GlueTrigger } from "@cdktf/provider-aws/lib/glue-trigger";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
@@ -25,8 +23,8 @@ import { LOG_RETENTION_DAYS } from "../../config/limits";
 import { generatedFile } from "../../schemas/generated-files";
 import { LAKE_PREFIXES } from "../../schemas/lake";
 import { checkName } from "../names";
-import { suppressRule } from "../rules/aspect";
-import { PolicyDocument, ServiceRole } from "./iam";
+import { ServiceRole } from "./iam";
+import { OperationsKey } from "./operations-key";
 import { SecureBucket } from "./secure-bucket";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -84,6 +82,9 @@ export function compactionCodeHash(): string {
 /** Where the job's log groups live: Glue's own root, which the role's logs permissions and the key policy cover. */
 export const GLUE_LOG_GROUP_ROOT = "/aws-glue/jobs/";
 
+/** Every Glue log group (ArnLike name pattern): Glue may also write its own groups under /aws-glue/, so role and key cover all. */
+const GLUE_LOG_GROUPS = "/aws-glue/*";
+
 /** The Glue 5.0 job argument naming the prefix of the job's `error` and `output` log groups. */
 export const GLUE_5_LOG_GROUP_PREFIX_ARGUMENT = "--custom-logGroup-prefix";
 
@@ -118,6 +119,11 @@ export interface CompactionJobProps {
   readonly executionClass?: (typeof GLUE_JOB_LIMITS.executionClasses)[number];
   /** Days CloudWatch keeps the job's logs. @default 30 */
   readonly logRetentionDays?: number;
+  /**
+   * The key that encrypts the job's logs and bookmarks (in this stack); the job lets CloudWatch Logs use it for the
+   * /aws-glue/* log groups. @default a key of its own (alias `alias/<jobName>`)
+   */
+  readonly key?: OperationsKey;
 }
 
 export class CompactionJob extends Construct {
@@ -125,7 +131,8 @@ export class CompactionJob extends Construct {
   readonly trigger: GlueTrigger;
   readonly role: ServiceRole;
   readonly artifacts: SecureBucket;
-  readonly key: KmsKey;
+  /** The key of the job's logs and bookmarks: props.key, or its own. */
+  readonly key: OperationsKey;
   /** The job's two Glue 5.0 log groups: `error` (system, Spark and GlueLogger logs) and `output` (the script's stdout/stderr). */
   readonly logGroups: { readonly error: CloudwatchLogGroup; readonly output: CloudwatchLogGroup };
   readonly securityConfiguration: GlueSecurityConfiguration;
@@ -200,44 +207,16 @@ export class CompactionJob extends Construct {
 
     // --- Encryption of logs and bookmarks: CloudWatch Logs can use the key only through its key policy.
     const logsArn = `arn:${partition}:logs:${props.region}:${props.accountId}:log-group`;
-    const keyPolicy = new PolicyDocument(this, "key-policy", [
-      {
-        sid: "AccountAdministersKey",
-        actions: ["kms:*"],
-        principals: [{ type: "AWS", identifiers: [`arn:${partition}:iam::${props.accountId}:root`] }],
-        resources: ["*"],
-      },
-      {
-        sid: "CloudWatchLogsEncryptsGlueLogs",
-        // AWS's example lists kms:Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe*; these are what those match
-        // on a symmetric key, named so no action KMS adds later is granted (IAM-NO-PARTIAL-WILDCARD-ACTIONS).
-        // @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-        actions: [
-          "kms:Encrypt",
-          "kms:Decrypt",
-          "kms:ReEncryptFrom",
-          "kms:ReEncryptTo",
-          "kms:GenerateDataKey",
-          "kms:GenerateDataKeyWithoutPlaintext",
-          "kms:DescribeKey",
-        ],
-        principals: [{ type: "Service", identifiers: [`logs.${props.region}.amazonaws.com`] }],
-        resources: ["*"],
-        condition: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: [`${logsArn}:/aws-glue/*`] }],
-      },
-    ]);
-    suppressRule(
-      keyPolicy,
-      "IAM-NO-WILDCARD-ACTIONS",
-      "a key policy must let the account administer its key (kms:* for the account root, AWS's default key policy statement); otherwise the key becomes unmanageable",
-    );
-    this.key = new KmsKey(this, "key", {
-      description: `Encrypts the logs and bookmarks of the Glue job ${props.jobName}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: keyPolicy.json,
-    });
-    new KmsAlias(this, "alias", { name: checkName("kmsAlias", `alias/${props.jobName}`, this), targetKeyId: this.key.keyId });
+    this.key =
+      props.key ??
+      new OperationsKey(this, "key", {
+        aliasName: props.jobName,
+        description: `Encrypts the logs and bookmarks of the Glue job ${props.jobName}`,
+        accountId: props.accountId,
+        region: props.region,
+        partition,
+      });
+    this.key.allowLogGroups(GLUE_LOG_GROUPS);
 
     // Glue 5.0 logs every job in real time, to /aws-glue/jobs/error and /aws-glue/jobs/output unless the job
     // argument --custom-logGroup-prefix moves them to `<prefix>/error` and `<prefix>/output`; the 4.0-and-earlier
@@ -289,7 +268,7 @@ export class CompactionJob extends Construct {
       {
         // Glue writes driver output to its /aws-glue/* groups and associates the security configuration's key with them.
         actions: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"],
-        resources: [`${logsArn}:/aws-glue/*`, `${logsArn}:/aws-glue/*:*`],
+        resources: [`${logsArn}:${GLUE_LOG_GROUPS}`, `${logsArn}:${GLUE_LOG_GROUPS}:*`],
       },
       { actions: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources: [this.key.arn] },
       {

@@ -11,8 +11,6 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchLogResourcePolicy } from "@cdktf/provider-aws/lib/cloudwatch-log-resource-policy";
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmMetricQuery } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
@@ -21,9 +19,9 @@ import { ALARMS, type AlarmSpec } from "../../config/alarms";
 import { LOG_RETENTION_DAYS } from "../../config/limits";
 import type { OpsConfig } from "../../config/ops";
 import { checkName } from "../names";
-import { suppressRule } from "../rules/aspect";
 import { PolicyDocument } from "./iam";
 import { type DashboardTargets, dashboardBody } from "./monitoring-dashboard";
+import { OperationsKey, type OperationsKeyRef } from "./operations-key";
 
 export type { TransformMetrics } from "./monitoring-dashboard";
 
@@ -45,8 +43,13 @@ export interface MonitoredResources extends DashboardTargets {
   readonly failedLogFilesQueueName?: string;
 }
 
+/** The alarm topic's name: one definition, for the topic and for a shared key's policy built before it. */
+export function alarmTopicName(namePrefix: string): string {
+  return `${namePrefix}-alarms`;
+}
+
 export interface AlarmTopicProps {
-  /** Topic name; the KMS key's alias is `alias/<topicName>`. */
+  /** Topic name; the KMS key's alias is `alias/<topicName>` when the topic creates its own key. */
   readonly topicName: string;
   /** Deploying account id: CloudWatch may use the key and topic only for alarms of this account. */
   readonly accountId: string;
@@ -56,66 +59,46 @@ export interface AlarmTopicProps {
   readonly partition?: string;
   /** Email address to subscribe. @default none */
   readonly email?: string;
+  /**
+   * A customer-managed key whose policy already admits this topic (OperationsKey.allowAlarmTopic), e.g. the
+   * pipeline stack's operations key. @default a key of its own, alias `alias/<topicName>`
+   */
+  readonly key?: OperationsKeyRef;
 }
 
 /**
- * An SNS topic encrypted with its own customer-managed key (the one key this
- * stack needs whatever `encryption.customerManagedKeys` says). CloudWatch alarms
- * and EventBridge cannot publish to a topic encrypted with the AWS-managed key
- * alias/aws/sns; the key policy must let their service principals use the key.
+ * An SNS topic encrypted with a customer-managed key (the operations key or its own, whatever
+ * `encryption.customerManagedKeys` says). CloudWatch alarms and EventBridge cannot publish to a topic encrypted
+ * with the AWS-managed key alias/aws/sns; the key policy must let their service principals use the key.
  * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
  */
 export class AlarmTopic extends Construct {
   readonly topic: SnsTopic;
-  readonly key: KmsKey;
+  readonly key: OperationsKeyRef;
   private readonly policy: PolicyDocument;
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
     const partition = props.partition ?? "aws";
-    // Built, not read from the topic: the topic names the key, so the key policy cannot name the topic's attribute.
-    const topicArn = `arn:${partition}:sns:${props.region}:${props.accountId}:${props.topicName}`;
-    // SNS passes the topic's ARN as encryption context on every KMS call it makes for a publish, so this condition
-    // limits each service's use of the key to this topic. AWS's examples grant GenerateDataKey and Decrypt.
-    // @see https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html
-    const thisTopic = { test: "StringEquals", variable: "kms:EncryptionContext:aws:sns:topicArn", values: [topicArn] };
-    const keyPolicy = new PolicyDocument(this, "key-policy", [
-      {
-        sid: "AccountAdministersKey",
-        actions: ["kms:*"],
-        principals: [{ type: "AWS", identifiers: [`arn:${partition}:iam::${props.accountId}:root`] }],
-        resources: ["*"],
-      },
-      {
-        sid: "CloudWatchAlarmsPublish",
-        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-        principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
-        resources: ["*"],
-        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }, thisTopic],
-      },
-      {
-        // Not aws:SourceAccount/SourceArn: "Adding the aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not
-        // supported for EventBridge-to-encrypted topics" (SNS guide, link above); such a condition silently drops
-        // every notification. The topic's encryption context stands in, and the topic policy names the rule.
-        sid: "EventBridgePublish",
-        actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-        principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-        resources: ["*"],
-        condition: [thisTopic],
-      },
-    ]);
-    suppressRule(
-      keyPolicy,
-      "IAM-NO-WILDCARD-ACTIONS",
-      "a key policy must let the account administer its key (kms:* for the account root, AWS's default key policy statement); otherwise the key becomes unmanageable",
-    );
-    this.key = new KmsKey(this, "key", {
-      description: `Encrypts the alarm topic ${props.topicName}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: keyPolicy.json,
-    });
-    new KmsAlias(this, "alias", { name: checkName("kmsAlias", `alias/${props.topicName}`, this), targetKeyId: this.key.keyId });
+    if (props.key) {
+      // A key whose policy does not name this topic silently drops every alarm notification: fail at synth instead.
+      if (!props.key.alarmTopicNames.includes(props.topicName)) {
+        throw new Error(
+          `${this.node.path}: the given key admits the alarm topics [${props.key.alarmTopicNames.join(", ")}], not ${props.topicName}; call allowAlarmTopic(${JSON.stringify(props.topicName)}) on it`,
+        );
+      }
+      this.key = props.key;
+    } else {
+      const own = new OperationsKey(this, "key", {
+        aliasName: props.topicName,
+        description: `Encrypts the alarm topic ${props.topicName}`,
+        accountId: props.accountId,
+        region: props.region,
+        partition,
+      });
+      own.allowAlarmTopic(props.topicName);
+      this.key = own;
+    }
 
     this.topic = new SnsTopic(this, "topic", {
       name: checkName("snsTopic", props.topicName, this),
@@ -169,6 +152,8 @@ export interface MonitoringProps {
   /** The `ops` config section: thresholds, period, email, log retention, dashboard switch. */
   readonly ops: OpsConfig;
   readonly resources: MonitoredResources;
+  /** The alarm topic's key; its policy must admit `alarmTopicName(namePrefix)`. @default the topic creates its own */
+  readonly key?: OperationsKeyRef;
 }
 
 /** A metric of one alarm: a single metric, or metric math over several (the expression's id is `e`). */
@@ -209,11 +194,12 @@ export class Monitoring extends Construct {
     }
 
     this.alarmTopic = new AlarmTopic(this, "alarm-topic", {
-      topicName: `${namePrefix}-alarms`,
+      topicName: alarmTopicName(namePrefix),
       accountId: props.accountId,
       region: props.region,
       partition,
       email: ops.alarmEmail,
+      key: props.key,
     });
 
     for (const spec of ALARMS) {
