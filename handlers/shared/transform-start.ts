@@ -4,15 +4,7 @@
  */
 import { TRANSFORM_ENV } from "../firehose-transform/env";
 import { geoDatabaseFromEnv, loadVisitorKey, type ParameterReader } from "../firehose-transform/visitor-key";
-
-/** The SSM client is imported only when a parameter is configured: its import is not paid otherwise, and local runs need no SDK. */
-export const ssmReader = (): ParameterReader => ({
-  async getSecureString(name) {
-    const { GetParameterCommand, SSMClient } = await import("@aws-sdk/client-ssm");
-    const out = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-    return out.Parameter?.Value;
-  },
-});
+import { ssmReader } from "./store";
 
 /** What a transform factory takes, from the function's environment. */
 export interface TransformStartInput {
