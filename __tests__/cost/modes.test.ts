@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { ALARMS } from "../../config/alarms";
 import { DEFAULT_REFRESH } from "../../config/dashboards";
+import { loadConfig } from "../../config/load";
 import type { EnvironmentConfig, EnvironmentConfigInput } from "../../config/schema";
 import { COST_CLI, formatCompare, loadPrices, parseRequest, UsageError } from "../../cost/cli";
 import {
@@ -273,6 +274,21 @@ describe("the issue's targets, with the shipped prices", () => {
   // docs/cost.md prints every mode and traffic; the targets not met there name the lines that block them.
   const prices = loadPrices();
   const total = (cfg: EnvironmentConfig, eventsPerDay: number) => estimate(cfg, usage({ eventsPerDay }), prices).totalUsd;
+
+  // The shipped configs as a user gets them (real-time: config/dev.json, lean: config/lean-example.json).
+  const shipped = (env: string) => loadConfig(env, CONFIG_DIR);
+
+  it("keeps the default real-time config at or below $25 a month at 864,000 events/day", () => {
+    expect(shipped("dev").logDelivery).toBe("realtime");
+    expect(total(shipped("dev"), 864_000)).toBeLessThanOrEqual(25);
+  });
+
+  it("keeps the lean example config at or below $8 at 864,000 events/day and $3 at 8,640", () => {
+    const leanExample = shipped("lean-example");
+    expect(leanExample.logDelivery).toBe("standard");
+    expect(total(leanExample, 864_000)).toBeLessThanOrEqual(8);
+    expect(total(leanExample, 8_640)).toBeLessThanOrEqual(3);
+  });
 
   it("makes lean mode cheaper than real-time delivery at every traffic of the table", () => {
     for (const rate of COMPARE_REQUESTS_PER_SECOND) {
