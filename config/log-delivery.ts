@@ -5,6 +5,9 @@
 export const LOG_DELIVERY_ROUTES = ["realtime", "standard"] as const;
 export type LogDeliveryRoute = (typeof LOG_DELIVERY_ROUTES)[number];
 
+/** Days lean mode keeps raw log files unless the config says otherwise (config key logFiles.retentionDays). */
+export const DEFAULT_LOG_FILE_RETENTION_DAYS = 3;
+
 const ROUTE_SUMMARY: Record<LogDeliveryRoute, string> = {
   realtime: "CloudFront real-time logs -> Kinesis -> Firehose -> lake; events within minutes",
   standard:

@@ -14,7 +14,7 @@ import { EncryptionConfig } from "./encryption";
 import { GaConfig } from "./ga";
 import { KINESIS_MAX_SHARDS, kinesisCapacity } from "./kinesis";
 import { FIREHOSE_LIMITS, LAMBDA_LIMITS, LOG_RETENTION_DAYS, TRANSFORM_RESPONSE } from "./limits";
-import { LOG_DELIVERY_ROUTES, type LogDeliveryRoute } from "./log-delivery";
+import { DEFAULT_LOG_FILE_RETENTION_DAYS, LOG_DELIVERY_ROUTES, type LogDeliveryRoute } from "./log-delivery";
 import { OpsConfig } from "./ops";
 import { UsageApiConfig } from "./usage-api";
 
@@ -107,7 +107,7 @@ export const LogFilesConfig = z
       .int("must be a whole number")
       .min(1, "at least 1 day")
       .max(14, "at most 14 days (the failed-log-files queue keeps an event 14 days)")
-      .default(3),
+      .default(DEFAULT_LOG_FILE_RETENTION_DAYS),
   })
   .prefault({});
 

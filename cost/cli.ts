@@ -60,7 +60,7 @@ const FROM_CONFIG: Partial<Record<keyof Usage, string>> = {
   dashboardRefreshesPerDay:
     "default from the config: SPICE dashboards.refresh (DAILY 1, HOURLY 24, WEEKLY 1/7, MONTHLY 12/365), direct query --dashboard-views-per-day",
   dashboardWindowDays: "default from the config: athena.queryWindowDays",
-  logFileRetentionDays: "default from the config: logFiles.retentionDays (lean mode), else 3",
+  logFileRetentionDays: "default from the config: logFiles.retentionDays",
   kmsKeys: "default from the config: customer-managed keys the stacks create (cost/estimate.ts customerManagedKeys)",
 };
 

@@ -311,9 +311,6 @@ export function dashboardLoad(
   return { refreshesPerDay: n, todayFraction, basis: `SPICE ${when}: ${fmtN(n)} refreshes/day${off}` };
 }
 
-/** Days lean mode keeps raw log files when the config does not say (`logFiles.retentionDays`' default). */
-export const DEFAULT_LOG_FILE_RETENTION_DAYS = 3;
-
 /**
  * The customer-managed KMS keys the stacks create for this config. One always: the pipeline stack's operations key,
  * shared by the alarm topic (CloudWatch alarms and EventBridge cannot publish to a topic under the AWS-managed aws/sns
@@ -508,7 +505,7 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
     } else {
       line("CloudFront", "standard log delivery to S3 (legacy)", "cloudfrontStandardLogsLegacyGb", logGb, "no delivery charge");
     }
-    const keptDays = u.logFileRetentionDays ?? config.logFiles.retentionDays ?? DEFAULT_LOG_FILE_RETENTION_DAYS;
+    const keptDays = u.logFileRetentionDays ?? config.logFiles.retentionDays;
     line(
       "S3",
       "log file storage",

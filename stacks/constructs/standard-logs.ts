@@ -23,6 +23,7 @@ import { CloudwatchLogDeliverySource } from "@cdktf/provider-aws/lib/cloudwatch-
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { DEFAULT_LOG_FILE_RETENTION_DAYS } from "../../config/log-delivery";
 import { checkName } from "../names";
 import { SecureBucket } from "./secure-bucket";
 
@@ -34,9 +35,6 @@ export const STANDARD_LOGS_SOURCE_REGION = "us-east-1";
  * logging writes), which the log-file transform parses by its `#Fields` header. Parquet output costs extra per GB.
  */
 export const STANDARD_LOGS_OUTPUT_FORMAT = "w3c";
-
-/** Raw log files, kept this many days by default (config key logFiles.retentionDays). */
-export const DEFAULT_LOG_FILE_RETENTION_DAYS = 3;
 
 export interface StandardLogsProps {
   /** Base name of the delivery source and destination, e.g. `webstats-dev-site-logs`. */
