@@ -8,6 +8,7 @@ import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSy
 import { cpus } from "node:os";
 import * as path from "node:path";
 import type { FirehoseRecordIn } from "../handlers/firehose-transform/processor";
+import { byteLines } from "../handlers/shared/byte-lines";
 import type { EventType } from "../schemas/event";
 import { LAKE_PREFIXES } from "../schemas/lake";
 import type { TransformConfigInput } from "../schemas/transform-config";
@@ -111,20 +112,15 @@ export function preflightLake(options: Pick<LocalRunOptions, "lake" | "overwrite
   }
 }
 
-/** Lines of a file as raw bytes (the record data must be the original bytes, whatever their encoding). */
+/** Lines of a file as raw bytes; `onRead` hears of each chunk as it is read (the progress bar). */
 async function* lines(file: string, onRead: (bytes: number) => void): AsyncGenerator<Buffer> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    const buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
-    onRead((chunk as Buffer).length);
-    let start = 0;
-    for (let i = buf.indexOf(10, start); i >= 0; i = buf.indexOf(10, start)) {
-      yield buf.subarray(start, i);
-      start = i + 1;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      onRead((chunk as Buffer).length);
+      yield chunk as Buffer;
     }
-    rest = Buffer.from(buf.subarray(start));
   }
-  if (rest.length > 0) yield rest;
+  yield* byteLines(chunks());
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {

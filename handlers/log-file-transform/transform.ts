@@ -32,6 +32,7 @@ import { GeoIp, geoDatabaseFiles } from "../firehose-transform/geoip";
 import { clientIpFieldIndexes, redactIpFields } from "../firehose-transform/privacy";
 import { parseConfig } from "../firehose-transform/processor";
 import { createRowContext, type RowContext, type RowFailureReason, recordToRow } from "../firehose-transform/row";
+import { byteLines } from "../shared/byte-lines";
 import { errorJsonLine, errorPrefixFor, processingFailedRecord } from "../shared/error-records";
 import { PartitionedParquetWriter } from "../shared/lake-parquet";
 
@@ -135,22 +136,6 @@ async function* decompressed(body: AsyncIterable<Uint8Array> | Uint8Array): Asyn
   else yield* all;
 }
 
-/** Lines as raw bytes (an error record keeps the original bytes, whatever their encoding); a trailing `\r` is kept. */
-async function* lines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  let rest: Buffer = Buffer.alloc(0);
-  for await (const chunk of chunks) {
-    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const buf = rest.length ? Buffer.concat([rest, c]) : c;
-    let start = 0;
-    for (let i = buf.indexOf(10, start); i >= 0; i = buf.indexOf(10, start)) {
-      yield buf.subarray(start, i);
-      start = i + 1;
-    }
-    rest = Buffer.from(buf.subarray(start));
-  }
-  if (rest.length > 0) yield rest;
-}
-
 function emptyStats(): LogFileStats {
   return {
     lines: 0,
@@ -207,7 +192,7 @@ export async function createLogFileTransformer(options: LogFileTransformerOption
       );
     };
 
-    for await (const raw of lines(decompressed(input.body))) {
+    for await (const raw of byteLines(decompressed(input.body))) {
       lineNo++;
       if (raw[0] === 0x23 /* # */) {
         // W3C directives: #Version, #Fields (the columns of the lines after it), and comments.
