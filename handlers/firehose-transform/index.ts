@@ -15,6 +15,7 @@ import type { FirehoseEventIn, FirehoseEventOut, FirehoseRecordOut, FirehoseResu
 
 export type { FirehoseEventIn, FirehoseEventOut } from "./firehose";
 
+import { publishBreakdowns } from "../shared/metrics";
 import { once, transformStartInput } from "../shared/transform-start";
 import { createProcessor, type Processor, type ProcessStats } from "./processor";
 
@@ -49,16 +50,7 @@ function publish(stats: ProcessStats): void {
   for (const [result, n] of Object.entries(stats.byResult)) metrics.addMetric(M.byResult[result as FirehoseResult], MetricUnit.Count, n);
   metrics.addMetric(M.recordsWithoutId, MetricUnit.Count, stats.recordsWithoutId);
   metrics.publishStoredMetrics();
-  for (const [eventType, n] of Object.entries(stats.byEventType)) {
-    if (n > 0)
-      metrics.singleMetric().addDimension(M.byEventType.dimension, eventType).addMetric(M.byEventType.metricName, MetricUnit.Count, n);
-  }
-  for (const [reason, n] of Object.entries(stats.failuresByReason)) {
-    metrics
-      .singleMetric()
-      .addDimension(M.byFailureReason.dimension, reason)
-      .addMetric(M.byFailureReason.metricName, MetricUnit.Count, n ?? 0);
-  }
+  publishBreakdowns(metrics, stats);
   for (const [rule, n] of Object.entries(stats.droppedByRule)) {
     metrics.singleMetric().addDimension(M.byDropRule.dimension, rule).addMetric(M.byDropRule.metricName, MetricUnit.Count, n);
   }

@@ -9,6 +9,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DEFAULT_METRICS_NAMESPACE, TRANSFORM_METRICS } from "../firehose-transform/env";
+import { publishBreakdowns } from "../shared/metrics";
 import { once, transformStartInput } from "../shared/transform-start";
 import { LOG_FILE_TRANSFORM_ENV as ENV, LOG_FILE_SERVICE_NAME } from "./env";
 import { eventObjectKey, type ObjectStore, s3Store } from "./store";
@@ -40,16 +41,7 @@ function publish(stats: LogFileStats): void {
   metrics.addMetric(M.byResult.Dropped, MetricUnit.Count, stats.dropped);
   metrics.addMetric(M.byResult.ProcessingFailed, MetricUnit.Count, stats.failed);
   metrics.publishStoredMetrics();
-  for (const [eventType, n] of Object.entries(stats.byEventType)) {
-    if (n > 0)
-      metrics.singleMetric().addDimension(M.byEventType.dimension, eventType).addMetric(M.byEventType.metricName, MetricUnit.Count, n);
-  }
-  for (const [reason, n] of Object.entries(stats.failuresByReason)) {
-    metrics
-      .singleMetric()
-      .addDimension(M.byFailureReason.dimension, reason)
-      .addMetric(M.byFailureReason.metricName, MetricUnit.Count, n ?? 0);
-  }
+  publishBreakdowns(metrics, stats);
 }
 
 /** Parallel PUTs per log file: enough to hide latency, few enough for a small function. */
