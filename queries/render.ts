@@ -124,6 +124,12 @@ export function rollupSource(name: RollupName): string {
 /** The rollup's columns (its row schema's), in order: what its SQL returns after `year, month, day`. */
 export const rollupColumns = (name: RollupName): string[] => columnsOf(ROLLUPS[name].schema).map((c) => c.name);
 
+/** The rollup's columns as a quoted SELECT list. */
+const rollupSelectList = (name: RollupName): string =>
+  rollupColumns(name)
+    .map((c) => ident(c, "rollup column"))
+    .join(", ");
+
 /**
  * A rollup's SQL with its events table and day bounds filled (SQL expressions, e.g. `'2025-06-01'`): rows of
  * `year, month, day` and the rollup's columns, one group per day.
@@ -144,12 +150,11 @@ const PARTITION_DAY = "concat(year, '-', month, '-', day)";
 function rollupRows(name: RollupName, db: string, events: string, window: DayWindow, today: string | undefined): string {
   const bounds = windowBounds(window);
   const todayExpr = today === undefined ? "CAST(current_date AS VARCHAR)" : dayLiteral(today, "today");
-  const fixed = !("lastDays" in window) && today !== undefined ? window : undefined;
-  const cols = rollupColumns(name)
-    .map((c) => ident(c, "rollup column"))
-    .join(", ");
+  // A fixed window and a fixed today: a branch that cannot hold a row is left out.
+  const fixed = !("lastDays" in window) && today !== undefined ? { ...window, today } : undefined;
+  const cols = rollupSelectList(name);
   const branches: string[] = [];
-  if (!(fixed && today !== undefined && fixed.from >= today)) {
+  if (!(fixed && fixed.from >= fixed.today)) {
     branches.push(
       [
         `SELECT ${PARTITION_DAY} AS day, ${cols}`,
@@ -159,14 +164,13 @@ function rollupRows(name: RollupName, db: string, events: string, window: DayWin
       ].join("\n"),
     );
   }
-  if (!(fixed && today !== undefined && fixed.to < today)) {
+  if (!(fixed && fixed.to < fixed.today)) {
     // Raw rows from today on: the window clipped to [max(from, today), to]. A lastDays window starts before today.
-    const from =
-      fixed && today !== undefined
-        ? dayLiteral(fixed.from > today ? fixed.from : today, "day")
-        : "lastDays" in window && today === undefined
-          ? todayExpr
-          : `greatest(${bounds.from_day}, ${todayExpr})`;
+    const from = fixed
+      ? dayLiteral([fixed.from, fixed.today].sort()[1] ?? fixed.today, "day") // the later day (ISO dates sort as text)
+      : "lastDays" in window && today === undefined
+        ? todayExpr
+        : `greatest(${bounds.from_day}, ${todayExpr})`;
     const raw = renderRollup(name, events, { from_day: from, to_day: bounds.to_day });
     branches.push(`SELECT ${PARTITION_DAY} AS day, ${cols}\nFROM (\n${raw}\n) AS raw_rows`);
   }
@@ -181,10 +185,7 @@ function rollupRows(name: RollupName, db: string, events: string, window: DayWin
 export const ROLLUP_JOB_DAY = "$DAY";
 export function rollupJobSql(name: RollupName): string {
   const inner = renderRollup(name, "events", { from_day: ROLLUP_JOB_DAY, to_day: ROLLUP_JOB_DAY });
-  const cols = rollupColumns(name)
-    .map((c) => ident(c, "rollup column"))
-    .join(", ");
-  return toDuckDb(`SELECT ${cols}\nFROM (\n${inner}\n) AS day_rows`);
+  return toDuckDb(`SELECT ${rollupSelectList(name)}\nFROM (\n${inner}\n) AS day_rows`);
 }
 
 /** Fill `{{name}}` placeholders; an unknown placeholder is an error, so a typo never renders silently. */
