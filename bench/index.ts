@@ -7,8 +7,8 @@
  * Usage: npm run bench [-- --only <name-substring>] (`--help` for more)
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
 import { type CliSpec, parseCli, runMain, UsageError } from "../local/cli";
 
@@ -42,15 +42,41 @@ function main(): void {
   console.log(
     `machine: ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
   );
+  const summaryFile = path.join(mkdtempSync(path.join(tmpdir(), "bench-summary-")), "summary.jsonl");
+  const started = new Date().toISOString();
   let failed = 0;
   for (const f of files) {
     console.log(`\n=== ${f} ===`);
     const file = path.join(dir, f);
     const [cmd, args] = f.endsWith(".py") ? [python, [file]] : [process.execPath, ["--import", "tsx", "--expose-gc", file]];
-    const result = spawnSync(cmd, args, { stdio: "inherit", cwd: path.join(dir, "..") });
+    const result = spawnSync(cmd, args, {
+      stdio: "inherit",
+      cwd: path.join(dir, ".."),
+      env: { ...process.env, BENCH_SUMMARY_FILE: summaryFile },
+    });
     if (result.status !== 0) failed++;
   }
+  printSummary(summaryFile, started);
   if (failed) process.exitCode = 1;
+}
+
+/** The headline figures every bench recorded (bench/summary.ts), with the load average each was taken at. */
+function printSummary(file: string, started: string): void {
+  if (!existsSync(file)) return;
+  const rows = readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { bench: string; figure: string; value: string; target?: string; met?: boolean; load: string });
+  if (rows.length === 0) return;
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
+  console.log(`\n=== summary (started ${started}, ended ${new Date().toISOString()}, load average now ${load}) ===`);
+  for (const r of rows) {
+    const verdict = r.met === undefined ? "" : r.met ? "  [met]" : "  [NOT met]";
+    const target = r.target ? ` (target ${r.target})` : "";
+    console.log(`${r.bench.padEnd(12)} ${r.figure}: ${r.value}${target}${verdict}  [load ${r.load}]`);
+  }
 }
 
 if (require.main === module) runMain(main);

@@ -1,0 +1,29 @@
+/**
+ * The one-line figures each benchmark hands to `npm run bench`'s closing summary. A bench calls `summary(...)`
+ * for each headline figure; bench/index.ts sets BENCH_SUMMARY_FILE, collects the lines after every bench and
+ * prints them together with the load average, so one run shows every figure the README quotes.
+ */
+import { appendFileSync } from "node:fs";
+import { loadavg } from "node:os";
+
+export interface SummaryLine {
+  /** The bench file's short name, e.g. "transform". */
+  readonly bench: string;
+  /** What was measured, e.g. "transform ratio to DuckDB (records per CPU-second)". */
+  readonly figure: string;
+  /** The value as printed, units included, e.g. "0.31x (61,200 vs 197,000)". */
+  readonly value: string;
+  /** The issue's target, as text, when there is one, e.g. ">= 0.25x". */
+  readonly target?: string;
+  /** Whether the target holds; omitted when there is none. */
+  readonly met?: boolean;
+}
+
+/** Records one headline figure (and prints nothing: the bench prints its own detail). */
+export function summary(line: SummaryLine): void {
+  const file = process.env.BENCH_SUMMARY_FILE;
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
+  if (file) appendFileSync(file, `${JSON.stringify({ ...line, load })}\n`);
+}
