@@ -19,6 +19,11 @@ export interface AlarmSpec {
   readonly routes: readonly LogDeliveryRoute[];
   /** CloudWatch metrics the alarm reads (a metric-math alarm reads several; each is billed). */
   readonly metricCount: number;
+  /**
+   * The alarm names a cause that another alarm already catches by its outcome (named in `means`); it exists only
+   * with `ops.diagnosticAlarms` on, so a small site does not pay for the same signal twice.
+   */
+  readonly diagnostic?: true;
   /** What it means when it fires. */
   readonly means: string;
   /** What to do. */
@@ -72,7 +77,7 @@ export const ALARMS: readonly AlarmSpec[] = [
     means:
       "The oldest record not yet written to S3 is older than the threshold (Firehose DeliveryToS3.DataFreshness): dashboards are stale.",
     action:
-      "Look at the transform alarms, the Firehose delivery log group (S3 or Glue permission errors, KMS) and PartitionCountExceeded on the dashboard; Firehose keeps retrying for 24 hours, so fix the cause and data arrives late rather than never.",
+      "Look at the transform alarms, the transform's Throttles (AWS/Lambda), the Firehose delivery log group (S3 or Glue permission errors, KMS) and PartitionCountExceeded on the dashboard; Firehose keeps retrying for 24 hours, so fix the cause and data arrives late rather than never.",
   },
   {
     id: "processing-failed-records",
@@ -112,7 +117,9 @@ export const ALARMS: readonly AlarmSpec[] = [
     routes: REALTIME,
     thresholdKey: "transformThrottles",
     metricCount: 1,
-    means: "Lambda throttled the transform: the account or function concurrency limit is reached, so delivery slows down.",
+    diagnostic: true,
+    means:
+      "Lambda throttled the transform: the account or function concurrency limit is reached, so delivery slows down (delivery-freshness fires when it lasts).",
     action:
       "Check the account's ConcurrentExecutions metric (AWS/Lambda); request a higher Lambda concurrency quota or remove other reserved concurrency.",
   },
@@ -167,7 +174,8 @@ export const ALARMS: readonly AlarmSpec[] = [
     metricCount: 2,
     means:
       "More than the threshold percentage of usage API requests returned 5xx (API Gateway 5xx / Count): view counters are not being recorded.",
-    action: "Read the usage Lambda's log group and check the usage-errors and dynamodb-throttles alarms, which usually name the cause.",
+    action:
+      "Read the usage Lambda's log group and check the usage-errors alarm and the table's ReadThrottleEvents/WriteThrottleEvents (the dynamodb-throttles alarm with ops.diagnosticAlarms), which usually name the cause.",
   },
   {
     id: "usage-errors",
@@ -184,14 +192,18 @@ export const ALARMS: readonly AlarmSpec[] = [
     routes: BOTH,
     thresholdKey: "dynamodbThrottles",
     metricCount: 2,
+    diagnostic: true,
     means:
-      "DynamoDB throttled reads or writes on the counters table (ReadThrottleEvents + WriteThrottleEvents); the SDK retried, some requests may have failed.",
+      "DynamoDB throttled reads or writes on the counters table (ReadThrottleEvents + WriteThrottleEvents); the SDK retried, some requests may have failed (api-5xx-rate and usage-errors fire when they did).",
     action:
       "An on-demand table throttles above twice its previous peak or on one hot page id; look for one hot page id in the usage Lambda's logs and check the table's capacity mode.",
   },
 ];
 
-/** The alarms of one log route: what the ops stack creates for it and what the cost estimate counts. */
-export function alarmsFor(route: LogDeliveryRoute): readonly AlarmSpec[] {
-  return ALARMS.filter((a) => a.routes.includes(route));
+/**
+ * The alarms of one log route, with or without the diagnostic ones (`ops.diagnosticAlarms`): what the ops stack
+ * creates and what the cost estimate counts.
+ */
+export function alarmsFor(route: LogDeliveryRoute, diagnostic: boolean): readonly AlarmSpec[] {
+  return ALARMS.filter((a) => a.routes.includes(route) && (diagnostic || !a.diagnostic));
 }

@@ -47,7 +47,7 @@ export const AlarmThresholds = z
      * batch to errors/) or, in lean mode, the log-file Lambda. @default 1
      */
     transformErrors: whole("transformErrors").min(1).default(1),
-    /** Transform Lambda throttles per period. @default 1 */
+    /** Transform Lambda throttles per period (the transform-throttles alarm: only with `diagnosticAlarms`). @default 1 */
     transformThrottles: whole("transformThrottles").min(1).default(1),
     /**
      * S3 events of log files waiting in the failed-log-files queue (lean mode, `logDelivery` "standard"): the log-file
@@ -58,7 +58,7 @@ export const AlarmThresholds = z
     apiServerErrorPercent: z.number().gt(0, "apiServerErrorPercent must be above 0").max(100).default(5),
     /** Usage Lambda errors per period. @default 1 */
     usageErrors: whole("usageErrors").min(1).default(1),
-    /** DynamoDB read + write throttle events on the counters table per period. @default 1 */
+    /** DynamoDB read + write throttle events on the counters table per period (only with `diagnosticAlarms`). @default 1 */
     dynamodbThrottles: whole("dynamodbThrottles").min(1).default(1),
   })
   .prefault({});
@@ -93,6 +93,14 @@ export const OpsConfig = z
      * @default false
      */
     dashboard: z.boolean().default(false),
+    /**
+     * Add the alarms that name a cause another alarm already catches by its outcome: transform-throttles (1 metric;
+     * a lasting throttle fires delivery-freshness) and dynamodb-throttles (2 metrics; failed requests fire
+     * api-5xx-rate and usage-errors). CloudWatch bills $0.10 per alarm metric-month (cost/prices.json
+     * `cloudwatchAlarmMetric`), so on they add $0.30 a month; off, their thresholds are errors.
+     * @default false
+     */
+    diagnosticAlarms: z.boolean().default(false),
     thresholds: AlarmThresholds,
   })
   .prefault({});

@@ -420,9 +420,12 @@ export function routeProblems(input: unknown): string[] {
   const raw = objectAt(input);
   if (raw === undefined) return [];
   if (raw.logDelivery !== "standard") {
-    return Object.keys(objectAt(raw.logFiles) ?? {}).map(
-      (key) => `logFiles.${key}: configures the log bucket of lean mode: set logDelivery to "standard", or remove it`,
-    );
+    return [
+      ...Object.keys(objectAt(raw.logFiles) ?? {}).map(
+        (key) => `logFiles.${key}: configures the log bucket of lean mode: set logDelivery to "standard", or remove it`,
+      ),
+      ...diagnosticProblems(raw, []),
+    ];
   }
   const why = (key: string, what: string) =>
     `${key}: ${what}, and logDelivery "standard" (lean mode) has none: remove it, or set logDelivery to "realtime"`;
@@ -439,5 +442,18 @@ export function routeProblems(input: unknown): string[] {
   for (const key of REALTIME_ONLY_THRESHOLDS) {
     if (key in thresholds) problems.push(why(`ops.thresholds.${key}`, "sets an alarm on Kinesis or Firehose"));
   }
-  return problems;
+  return [...problems, ...diagnosticProblems(raw, REALTIME_ONLY_THRESHOLDS)];
+}
+
+/** Thresholds of diagnostic alarms (config/alarms.ts) set while `ops.diagnosticAlarms` is off: nothing reads them. */
+function diagnosticProblems(raw: Record<string, unknown>, reported: readonly string[]): string[] {
+  const ops = objectAt(raw.ops);
+  if (ops?.diagnosticAlarms === true) return [];
+  const thresholds = objectAt(ops?.thresholds) ?? {};
+  return ALARMS.filter(
+    (a) => a.diagnostic && a.thresholdKey !== undefined && a.thresholdKey in thresholds && !reported.includes(a.thresholdKey),
+  ).map(
+    (a) =>
+      `ops.thresholds.${a.thresholdKey}: sets the ${a.id} alarm, which exists only with ops.diagnosticAlarms true: set it, or remove the threshold`,
+  );
 }

@@ -326,7 +326,7 @@ export function customerManagedKeys(config: EnvironmentConfig): readonly string[
 
 /** The alarms the ops stack creates for this config's delivery route (config/alarms.ts). */
 export function alarmsFor(config: EnvironmentConfig): readonly AlarmSpec[] {
-  return alarmsForRoute(config.logDelivery);
+  return alarmsForRoute(config.logDelivery, config.ops.diagnosticAlarms);
 }
 
 /**

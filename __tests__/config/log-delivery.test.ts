@@ -48,7 +48,7 @@ describe("config key logDelivery", () => {
   });
 
   it("derives the real-time-only thresholds from the alarm catalogue: keys no lean alarm reads", () => {
-    const leanKeys = new Set(alarmsFor("standard").map((a) => a.thresholdKey));
+    const leanKeys = new Set(alarmsFor("standard", true).map((a) => a.thresholdKey));
     expect(REALTIME_ONLY_THRESHOLDS.length).toBeGreaterThan(0);
     for (const key of REALTIME_ONLY_THRESHOLDS) expect(leanKeys.has(key as never)).toBe(false);
     expect(REALTIME_ONLY_THRESHOLDS).toContain("kinesisWriteThrottledRecords");
@@ -71,8 +71,22 @@ describe("config key logDelivery", () => {
   });
 
   it("gives every alarm at least one route, and each route its own alarms", () => {
-    for (const route of LOG_DELIVERY_ROUTES) expect(alarmsFor(route).length).toBeGreaterThan(0);
-    expect(alarmsFor("standard").map((a) => a.id)).not.toContain("kinesis-write-throttled");
-    expect(alarmsFor("realtime").map((a) => a.id)).not.toContain("log-files-failed");
+    for (const route of LOG_DELIVERY_ROUTES) expect(alarmsFor(route, false).length).toBeGreaterThan(0);
+    expect(alarmsFor("standard", true).map((a) => a.id)).not.toContain("kinesis-write-throttled");
+    expect(alarmsFor("realtime", true).map((a) => a.id)).not.toContain("log-files-failed");
+  });
+
+  it("adds the diagnostic alarms only when asked, and rejects their thresholds otherwise, naming the key", () => {
+    const ids = (diagnostic: boolean) => alarmsFor("realtime", diagnostic).map((a) => a.id);
+    expect(ids(false)).not.toContain("transform-throttles");
+    expect(ids(true)).toEqual(expect.arrayContaining(["transform-throttles", "dynamodb-throttles"]));
+    expect(problemsOf({ ...BASE_CONFIG, ops: { thresholds: { dynamodbThrottles: 5 } } })).toEqual([
+      "ops.thresholds.dynamodbThrottles: sets the dynamodb-throttles alarm, which exists only with ops.diagnosticAlarms true: set it, or remove the threshold",
+    ]);
+    expect(testConfig({ ops: { diagnosticAlarms: true, thresholds: { dynamodbThrottles: 5 } } }).ops.thresholds.dynamodbThrottles).toBe(5);
+    // In lean mode the transform threshold is reported once, as a real-time key.
+    expect(problemsOf({ ...lean, ops: { thresholds: { transformThrottles: 2 } } })).toEqual([
+      expect.stringMatching(/^ops\.thresholds\.transformThrottles: sets an alarm on Kinesis or Firehose/),
+    ]);
   });
 });

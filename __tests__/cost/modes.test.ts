@@ -109,7 +109,7 @@ describe("the two delivery modes' lines", () => {
     expect(ids(realtime)).toEqual(expect.arrayContaining(streamAndFirehose));
     expect(ids(lean).filter((id) => streamAndFirehose.includes(id))).toEqual([]);
     // Both routes keep the compaction and usage API alarms.
-    const shared = ALARMS.filter((a) => a.stage === "compaction" || a.stage === "api").map((a) => a.id);
+    const shared = ALARMS.filter((a) => (a.stage === "compaction" || a.stage === "api") && !a.diagnostic).map((a) => a.id);
     expect(ids(lean)).toEqual(expect.arrayContaining(shared));
     expect(ids(realtime)).toEqual(expect.arrayContaining(shared));
     expect(lineOf(rt, "CloudWatch", "alarms").quantity).toBe(metrics(realtime));
@@ -278,9 +278,10 @@ describe("the issue's targets, with the shipped prices", () => {
   // The shipped configs as a user gets them (real-time: config/dev.json, lean: config/lean-example.json).
   const shipped = (env: string) => loadConfig(env, CONFIG_DIR);
 
-  it("keeps the default real-time config at or below $25 a month at 864,000 events/day", () => {
+  it("keeps the default real-time config at or below $25 a month at 864,000 events/day and $14 at 8,640", () => {
     expect(shipped("dev").logDelivery).toBe("realtime");
     expect(total(shipped("dev"), 864_000)).toBeLessThanOrEqual(25);
+    expect(total(shipped("dev"), 8_640)).toBeLessThanOrEqual(14);
   });
 
   it("keeps the lean example config at or below $8 at 864,000 events/day and $3 at 8,640", () => {

@@ -167,7 +167,7 @@ describe("lean mode (logDelivery standard)", () => {
 
   it("creates exactly the alarms of the lean route", () => {
     const names = resourcesOfType(ops, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
-    const expected = alarmsFor("standard")
+    const expected = alarmsFor("standard", false)
       .filter((a) => a.metricCount > 0)
       .map((a) => `webstats-test-${a.id}`);
     expect(names.sort()).toEqual(expected.sort());
@@ -233,7 +233,7 @@ describe("real-time route (the default) is unchanged", () => {
 
   it("creates exactly the alarms of the real-time route", () => {
     const names = resourcesOfType(synthJson(stacks.ops), "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
-    const expected = alarmsFor("realtime")
+    const expected = alarmsFor("realtime", false)
       .filter((a) => a.metricCount > 0)
       .map((a) => `webstats-test-${a.id}`);
     expect(names.sort()).toEqual(expected.sort());

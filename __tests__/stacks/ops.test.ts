@@ -103,7 +103,8 @@ describe("OpsStack: alarm topic", () => {
 });
 
 describe("OpsStack: alarms", () => {
-  const stack = opsStack();
+  // Every alarm of the catalogue, the diagnostic ones included.
+  const stack = opsStack(EVERYTHING, { ops: { diagnosticAlarms: true } });
   const topicArn = expect.stringMatching(/^\$\{aws_sns_topic\..+\.arn\}$/);
 
   // The metric each alarm must watch: namespace, metric, dimensions, statistic and the default threshold.
@@ -187,6 +188,15 @@ describe("OpsStack: alarms", () => {
     const alarms = alarmsOf(stack);
     expect(alarms.map((a) => a.alarm_name).sort()).toEqual(metricAlarms.map((a) => `webstats-test-${a.id}`).sort());
     for (const a of alarms) expect(a.alarm_description).toMatch(/What to do: /);
+  });
+
+  it("leaves the diagnostic alarms out by default: their outcome alarms stay", () => {
+    const names = alarmsOf(opsStack()).map((a) => a.alarm_name);
+    expect(names).not.toContain("webstats-test-transform-throttles");
+    expect(names).not.toContain("webstats-test-dynamodb-throttles");
+    expect(names).toEqual(
+      expect.arrayContaining(["webstats-test-delivery-freshness", "webstats-test-api-5xx-rate", "webstats-test-usage-errors"]),
+    );
   });
 
   it("takes thresholds, period and evaluation periods from the config", () => {
@@ -380,7 +390,7 @@ describe("the app's ops stack", () => {
     const ops = synthJson(stacks.ops);
     const names = resourcesOfType(ops, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
     expect(names.sort()).toEqual(
-      alarmsFor("realtime")
+      alarmsFor("realtime", false)
         .filter((a) => a.metricCount > 0)
         .map((a) => `webstats-test-${a.id}`)
         .sort(),

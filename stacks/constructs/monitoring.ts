@@ -203,6 +203,7 @@ export class Monitoring extends Construct {
     });
 
     for (const spec of ALARMS) {
+      if (spec.diagnostic && !ops.diagnosticAlarms) continue;
       const definition = this.definitionFor(spec, props);
       if (definition) this.alarms[spec.id] = this.createAlarm(spec, definition, props);
     }
