@@ -23,19 +23,20 @@ export function benchFiles(): string[] {
 }
 
 export const BENCH_CLI: CliSpec = {
-  usage: "npm run bench [-- --only NAME]",
+  usage: "npm run bench [-- --only NAME[,NAME...]]",
   summary:
     "Runs every benchmark in bench/ one after another (never in parallel: they measure time and memory) and prints each\n" +
     "one's report. Exits 1 when any benchmark exits non-zero.",
   flags: {
-    only: { value: "NAME", help: "run only the benchmarks whose file name contains NAME" },
+    only: { value: "NAME[,NAME...]", help: "run only the benchmarks whose file name contains one of the NAMEs" },
   },
 };
 
 function main(): void {
   const flags = parseCli(BENCH_CLI, process.argv.slice(2));
   const only = flags.string("only");
-  const files = benchFiles().filter((f) => !only || f.includes(only));
+  const names = only?.split(",").filter(Boolean) ?? [];
+  const files = benchFiles().filter((f) => names.length === 0 || names.some((n) => f.includes(n)));
   if (files.length === 0)
     throw new UsageError(`--only: no benchmark matches ${JSON.stringify(only)}; there are ${benchFiles().join(", ")}`);
 
