@@ -38,12 +38,19 @@ export interface InputsRecord {
   readonly files: Record<string, InputDigest>;
 }
 
-/** An input's digest; its content is hashed only when size or modification time differ from `known`. */
+/** Digests already computed in this process: a build hashes each GeoIP source several times otherwise (~130 MB each). */
+const hashed = new Map<string, InputDigest>();
+
+/** An input's digest; its content is hashed only when size or modification time differ from `known` (or this process's last hash). */
 export function digestFile(file: string, known?: InputDigest): InputDigest | undefined {
   if (!existsSync(file)) return undefined;
   const { size, mtimeMs } = statSync(file);
   if (known && known.size === size && known.mtimeMs === mtimeMs) return known;
-  return { size, mtimeMs, sha256: createHash("sha256").update(readFileSync(file)).digest("hex") };
+  const last = hashed.get(file);
+  if (last && last.size === size && last.mtimeMs === mtimeMs) return last;
+  const digest = { size, mtimeMs, sha256: createHash("sha256").update(readFileSync(file)).digest("hex") };
+  hashed.set(file, digest);
+  return digest;
 }
 
 function readRecord(dir: string): InputsRecord | undefined {

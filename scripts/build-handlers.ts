@@ -29,9 +29,10 @@ import {
   writeSync,
 } from "node:fs";
 import * as path from "node:path";
+import { isMainThread, threadId, Worker, workerData } from "node:worker_threads";
 import * as zlib from "node:zlib";
 import { buildSync, version as esbuildVersion } from "esbuild";
-import { bundleRecipe, digestInputs, staleReason, writeRecord } from "../config/bundle-record";
+import { bundleRecipe, digestFile, digestInputs, staleReason, writeRecord } from "../config/bundle-record";
 import { BUILD_HANDLERS_COMMAND, BUNDLE_ENTRY, bundleDir, bundleInputsFile, bundleZip, REPO_ROOT } from "../config/handler-bundles";
 import { BUNDLED_GEO_DATABASES, BUNDLED_GEO_PACKAGE } from "../handlers/firehose-transform/env";
 import { TRIM_VERSION, trimGeoDatabase } from "./geoip-trim";
@@ -77,25 +78,61 @@ const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "web-analytics-handl
  * two worktrees (which share node_modules) never write the same temporary file.
  */
 function writeAtomically(file: string, content: Buffer): void {
-  writeFileSync(`${file}.${process.pid}.tmp`, content);
-  renameSync(`${file}.${process.pid}.tmp`, file);
+  const tmp = `${file}.${process.pid}-${threadId}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+type DerivedFile = ExtraFile & Required<Pick<ExtraFile, "derive">>;
+
+/** Where a derived file is cached: named by its deriver (and version) and its source's content. */
+function derivedPath(file: DerivedFile): string {
+  const digest = digestFile(path.join(ROOT, file.source));
+  if (!digest) throw new Error(`${file.source} is missing: run npm ci`);
+  return path.join(CACHE_DIR, `${file.derive.name}-${digest.sha256.slice(0, 16)}-${path.basename(file.target)}`);
+}
+
+/** Derive one file into the cache unless it is there, and deflate it for the zip while its bytes are at hand. */
+function deriveToCache(file: DerivedFile): string {
+  const cached = derivedPath(file);
+  if (existsSync(cached)) return cached;
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const content = file.derive.build(readFileSync(path.join(ROOT, file.source)));
+  writeAtomically(cached, content);
+  if (content.length >= CACHED_ENTRY_BYTES) cachedDeflate(content, CACHE_DIR);
+  return cached;
 }
 
 function placeExtraFile(file: ExtraFile, outdir: string): void {
-  const source = path.join(ROOT, file.source);
   const target = path.join(outdir, file.target);
-  if (!file.derive) {
-    copyFileSync(source, target);
-    return;
-  }
-  const content = readFileSync(source);
-  const hash = createHash("sha256").update(content).digest("hex").slice(0, 16);
-  const cached = path.join(CACHE_DIR, `${file.derive.name}-${hash}-${path.basename(file.target)}`);
-  if (!existsSync(cached)) {
-    mkdirSync(CACHE_DIR, { recursive: true });
-    writeAtomically(cached, file.derive.build(content));
-  }
-  copyFileSync(cached, target);
+  copyFileSync(file.derive ? deriveToCache(file as DerivedFile) : path.join(ROOT, file.source), target);
+}
+
+/**
+ * Derive every file the given handlers need that is not cached yet, one worker thread per file: the two GeoIP
+ * databases are trimmed (and deflated) at the same time, which halves a clean build's wait on two cores.
+ */
+async function deriveMissing(names: readonly string[]): Promise<void> {
+  const missing = new Map<string, DerivedFile>();
+  for (const name of names)
+    for (const file of EXTRA_FILES[name] ?? []) {
+      if (!file.derive) continue;
+      const cached = derivedPath(file as DerivedFile);
+      if (!existsSync(cached)) missing.set(cached, file as DerivedFile);
+    }
+  if (missing.size < 2) return; // one file: no thread to gain; placeExtraFile derives it
+  await Promise.all(
+    [...missing.values()].map(
+      (file) =>
+        new Promise<void>((resolve, reject) => {
+          // The worker loads this module through tsx's require hook (a worker does not inherit tsx's loader) and derives one file.
+          const code = `require(${JSON.stringify(require.resolve("tsx/cjs", { paths: [ROOT] }))}); require(${JSON.stringify(__filename)});`;
+          const worker = new Worker(code, { eval: true, workerData: { derive: { source: file.source, target: file.target } } });
+          worker.on("error", reject);
+          worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`deriving ${file.target} failed (exit ${code})`))));
+        }),
+    ),
+  );
 }
 
 export function handlerNames(): string[] {
@@ -272,10 +309,11 @@ export function buildFailure(name: string, reason: string, cause: unknown): Buil
   return new BuildError(`cannot build handler ${name} (${reason}): ${first}; fix it, then run \`${BUILD_HANDLERS_COMMAND}\``);
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const force = argv.includes("--force");
-  for (const name of handlerNames()) {
-    const reason = force ? "--force" : staleReason(bundleDir(name), ROOT, RECIPE);
+  const reasons = new Map(handlerNames().map((name) => [name, force ? "--force" : staleReason(bundleDir(name), ROOT, RECIPE)]));
+  await deriveMissing([...reasons].filter(([, reason]) => reason).map(([name]) => name));
+  for (const [name, reason] of reasons) {
     if (!reason) {
       console.log(`dist/handlers/${name}: up to date with its sources`);
       continue;
@@ -291,11 +329,17 @@ function main(argv: string[]): void {
   }
 }
 
-if (require.main === module) {
-  try {
-    main(process.argv.slice(2));
-  } catch (e) {
+const job = workerData as { derive?: { source: string; target: string } } | undefined;
+if (!isMainThread && job?.derive) {
+  const { source, target } = job.derive;
+  const file = Object.values(EXTRA_FILES)
+    .flat()
+    .find((f) => f.source === source && f.target === target && f.derive);
+  if (!file) throw new Error(`no derived extra file ${source} -> ${target}`);
+  deriveToCache(file as DerivedFile);
+} else if (require.main === module) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
     console.error(e instanceof BuildError ? e.message : e);
     process.exit(1);
-  }
+  });
 }
