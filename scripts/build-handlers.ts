@@ -4,14 +4,16 @@
  * stack zips as the function's asset. Files a handler needs beside its code
  * (e.g. a GeoIP database) are listed in EXTRA_FILES and copied (or derived) next to it.
  * It then zips the directory to `dist/handlers/<name>.zip`, deterministically
- * (sorted entries, fixed dates), so synth only copies the zip: zipping a
- * 100 MB bundle at every synth would take longer than the rest of synth.
- * Synth never bundles: this script runs before it (`npm run synth`, and cdktf.json's app for `cdktf synth|deploy`).
+ * (sorted entries, fixed dates), so synth only copies the zip.
  *
  * It rebuilds only what is stale: beside each bundle, `<name>.inputs.json` records the content hash of every
- * file the bundle was built from (esbuild's own list of inputs, the extra files, and this recipe). A bundle
- * is rebuilt when one of them changed content, or is gone; never when they did not (a file whose size and
- * modification time match the record is not even read again). `--force` rebuilds everything.
+ * file the bundle was built from (esbuild's own list of inputs, the extra files, and this recipe); the record and
+ * the check live in config/bundle-record.ts, which main.ts reads before every synth and runs this script only when
+ * a bundle is stale (synth never loads esbuild). `--force` rebuilds everything.
+ *
+ * What a clean build pays for is cached in node_modules/.cache/web-analytics-handlers, by content: the trimmed GeoIP
+ * databases (scripts/geoip-trim.ts; derived in two worker threads at once) and their deflated bytes, which both
+ * transforms' zips reuse: a code change rebuilds without trimming or deflating them again.
  */
 import { createHash } from "node:crypto";
 import {
