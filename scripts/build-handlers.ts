@@ -131,7 +131,7 @@ async function deriveMissing(names: readonly string[]): Promise<void> {
           const code = `require(${JSON.stringify(require.resolve("tsx/cjs", { paths: [ROOT] }))}); require(${JSON.stringify(__filename)});`;
           const worker = new Worker(code, { eval: true, workerData: { derive: { source: file.source, target: file.target } } });
           worker.on("error", reject);
-          worker.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`deriving ${file.target} failed (exit ${code})`))));
+          worker.on("exit", (status) => (status === 0 ? resolve() : reject(new Error(`deriving ${file.target} failed (exit ${status})`))));
         }),
     ),
   );
