@@ -17,7 +17,7 @@
  */
 import { Reader, type Response } from "maxmind";
 import { geoFromRecord } from "../handlers/firehose-transform/geoip";
-import { DATA_SECTION_SEPARATOR, DataSection, encode, METADATA_MARKER, readRecord, writeNode } from "./mmdb-encode";
+import { DATA_SECTION_SEPARATOR, DataSection, DataSectionReader, encode, METADATA_MARKER, readRecord, writeNode } from "./mmdb-encode";
 
 /** Bump when the output of {@link trimGeoDatabase} changes, so cached trimmed files are rebuilt. */
 export const TRIM_VERSION = 2;
@@ -28,14 +28,6 @@ export interface TrimResult {
   readonly nodes: number;
   readonly recordSize: 24 | 28 | 32;
   readonly records: number;
-}
-
-/** The address whose first `depth` bits are `bits` (the rest zero), in a form maxmind's reader parses. */
-function addressOf(bits: Uint8Array, ipVersion: number): string {
-  if (ipVersion === 4) return `${bits[0]}.${bits[1]}.${bits[2]}.${bits[3]}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((((bits[i] as number) << 8) | (bits[i + 1] as number)).toString(16));
-  return groups.join(":");
 }
 
 /**
@@ -53,8 +45,10 @@ export function trimGeoDatabase(source: Buffer): TrimResult {
   // Distinct trimmed records; index 0 is "no data". Each source data pointer is decoded once.
   const recordIndex = new Map<string, number>([["", 0]]);
   const records: Record<string, string>[] = [{}];
-  const byPointer = new Map<number, number>();
-  const path = new Uint8Array(16);
+  const dataStart = nodeCount * nodeByteSize + DATA_SECTION_SEPARATOR.length;
+  const sourceData = new DataSectionReader(source, dataStart);
+  // Record index by data offset, -1 until decoded: an array, not a Map, since leaves number in the millions.
+  const byOffset = new Int32Array(Math.max(0, source.length - dataStart)).fill(-1);
 
   // New nodes, numbered in post-order as they are made: a leaf is a record index >= 0, a node is -(id + 1).
   let left = new Int32Array(1 << 20);
@@ -62,40 +56,40 @@ export function trimGeoDatabase(source: Buffer): TrimResult {
   let count = 0;
 
   const leafOf = (pointer: number): number => {
-    let index = byPointer.get(pointer);
+    const offset = pointer - nodeCount - DATA_SECTION_SEPARATOR.length;
+    const known = byOffset[offset] as number;
+    if (known >= 0) return known;
+    // The record the pointer leads to, read as the transform reads it (geoFromRecord, either layout).
+    const geo = geoFromRecord(sourceData.valueAt(offset) as Parameters<typeof geoFromRecord>[0]);
+    const key =
+      geo.country === null && geo.region === null && geo.city === null
+        ? ""
+        : `${geo.country ?? ""}\u0000${geo.region ?? ""}\u0000${geo.city ?? ""}`;
+    let index = recordIndex.get(key);
     if (index === undefined) {
-      // The public API only: look up an address inside this leaf's network.
-      const geo = geoFromRecord(reader.get(addressOf(path, ipVersion)) as Parameters<typeof geoFromRecord>[0]);
       const record: Record<string, string> = {};
       if (geo.country !== null) record.country_code = geo.country;
       if (geo.region !== null) record.state1 = geo.region;
       if (geo.city !== null) record.city = geo.city;
-      const key = `${geo.country ?? ""}\u0000${geo.region ?? ""}\u0000${geo.city ?? ""}`;
-      index = recordIndex.get(key === "\u0000\u0000" ? "" : key);
-      if (index === undefined) {
-        index = records.push(record) - 1;
-        recordIndex.set(key, index);
-      }
-      byPointer.set(pointer, index);
+      index = records.push(record) - 1;
+      recordIndex.set(key, index);
     }
+    byOffset[offset] = index;
     return index;
+  };
+
+  const child = (value: number, depth: number): number => {
+    if (value < nodeCount) {
+      if (depth + 1 >= bitLength) throw new Error(`search tree deeper than ${bitLength} bits`);
+      return walk(value, depth + 1);
+    }
+    return value === nodeCount ? 0 : leafOf(value);
   };
 
   const walk = (node: number, depth: number): number => {
     const offset = node * nodeByteSize;
-    const children: number[] = [];
-    for (const side of [0, 1] as const) {
-      const byte = depth >> 3;
-      const mask = 0x80 >> (depth & 7);
-      if (side === 1) path[byte] = (path[byte] as number) | mask;
-      const value = readRecord(source, offset, recordSize, side);
-      if (value < nodeCount) {
-        if (depth + 1 >= bitLength) throw new Error(`search tree deeper than ${bitLength} bits`);
-        children.push(walk(value, depth + 1));
-      } else children.push(value === nodeCount ? 0 : leafOf(value));
-      path[byte] = (path[byte] as number) & ~mask;
-    }
-    const [l, r] = children as [number, number];
+    const l = child(readRecord(source, offset, recordSize, 0), depth);
+    const r = child(readRecord(source, offset, recordSize, 1), depth);
     // Two leaves with the same record are one network: the node collapses into the leaf.
     if (l >= 0 && l === r) return l;
     if (count === left.length) {

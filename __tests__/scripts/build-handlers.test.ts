@@ -3,12 +3,26 @@
  * it did not, and every way to synthesize (cdktf.json's app, `npm run synth`) runs that check first.
  * The staleness tests work on a temporary copy: a source file, a bundle directory and its record.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { buildSync } from "esbuild";
+import * as zlib from "node:zlib";
+import { buildSync, version as esbuildVersion } from "esbuild";
+import { bundleRecipe, installedEsbuildVersion } from "../../config/bundle-record";
 import { bundleEntry, bundleInputsFile, bundleZip, REPO_ROOT } from "../../config/handler-bundles";
-import { BuildError, buildFailure, digestInputs, type InputsRecord, staleReason, writeRecord } from "../../scripts/build-handlers";
+import {
+  BuildError,
+  buildFailure,
+  crc32,
+  digestInputs,
+  type InputsRecord,
+  staleReason,
+  tableCrc32,
+  writeRecord,
+  zipBundle,
+} from "../../scripts/build-handlers";
 
 describe("bundle staleness", () => {
   let root: string;
@@ -72,6 +86,73 @@ describe("bundle staleness", () => {
     writeFileSync(bundleInputsFile(dir), JSON.stringify({ ...record, recipe: "esbuild 0.0.1, record v1" }));
     expect(staleReason(dir, root)).toMatch(/^built by esbuild 0\.0\.1, record v1, not esbuild /);
   });
+
+  it("checks the recipe by the esbuild that builds, read without loading it (synth must not load the bundler)", () => {
+    expect(installedEsbuildVersion()).toBe(esbuildVersion);
+    expect(bundleRecipe()).toBe(bundleRecipe(esbuildVersion));
+  });
+});
+
+/** What Python's zipfile (a reader we did not write) finds in a zip: entries, modes, dates, and a CRC check of each. */
+function readZip(file: string): { entries: { name: string; mode: number; date: number[]; content: string }[]; bad: string | null } {
+  const python = existsSync(path.join(REPO_ROOT, ".venv/bin/python")) ? path.join(REPO_ROOT, ".venv/bin/python") : "python3";
+  const script = [
+    "import base64, json, sys, zipfile",
+    "z = zipfile.ZipFile(sys.argv[1])",
+    "print(json.dumps({'bad': z.testzip(), 'entries': [{'name': i.filename, 'mode': i.external_attr >> 16, 'date': list(i.date_time),",
+    "  'content': base64.b64encode(z.read(i)).decode()} for i in z.infolist()]}))",
+  ].join("\n");
+  const run = spawnSync(python, ["-c", script, file], { encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return JSON.parse(run.stdout) as ReturnType<typeof readZip>;
+}
+
+describe("the bundle zip", () => {
+  let dir: string;
+  let cache: string;
+  // Large enough to take the cached path (>= 1 MiB), compressible enough that deflate matters.
+  const big = Buffer.concat([randomBytes(1 << 19), Buffer.alloc(1 << 20, "geo")]);
+
+  beforeEach(() => {
+    const root = mkdtempSync(path.join(tmpdir(), "zip-"));
+    dir = path.join(root, "demo");
+    cache = path.join(root, "cache");
+    mkdirSync(path.join(dir, "sub"), { recursive: true });
+    writeFileSync(path.join(dir, "index.js"), "exports.handler = () => 1;\n");
+    writeFileSync(path.join(dir, "sub", "geo.mmdb"), big);
+    writeFileSync(path.join(dir, "LICENSE"), "");
+  });
+  afterEach(() => rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+  it("holds every file, sorted, with fixed dates and rw-r--r--, and passes a CRC check by another reader", () => {
+    zipBundle(dir, cache);
+    const { entries, bad } = readZip(bundleZip(dir));
+    expect(bad).toBeNull();
+    expect(entries.map((e) => e.name)).toEqual(["LICENSE", "index.js", "sub/geo.mmdb"]);
+    for (const e of entries) {
+      expect(e.mode).toBe(0o100644);
+      expect(e.date).toEqual([1980, 1, 1, 0, 0, 0]);
+    }
+    expect(Buffer.from(entries[2]?.content ?? "", "base64").equals(big)).toBe(true);
+    expect(Buffer.from(entries[1]?.content ?? "", "base64").toString()).toBe("exports.handler = () => 1;\n");
+  });
+
+  it("deflates a large entry once: the second zip reads it from the cache and is byte-identical", () => {
+    const first = readFileSync(zipBundle(dir, cache).file);
+    expect(readdirSync(cache)).toHaveLength(1);
+    // A different small file, the same large one: one cache entry still, and the large entry's bytes are reused.
+    writeFileSync(path.join(dir, "index.js"), "exports.handler = () => 2;\n");
+    zipBundle(dir, cache);
+    expect(readdirSync(cache)).toHaveLength(1);
+    writeFileSync(path.join(dir, "index.js"), "exports.handler = () => 1;\n");
+    expect(readFileSync(zipBundle(dir, cache).file).equals(first)).toBe(true);
+    expect(readZip(bundleZip(dir)).bad).toBeNull();
+  });
+
+  it("computes CRC-32 the same with or without zlib's (Node < 20.15 has none)", () => {
+    for (const data of [Buffer.alloc(0), Buffer.from("123456789"), big]) expect(tableCrc32(data)).toBe(zlib.crc32(data));
+    expect(crc32(Buffer.from("123456789"))).toBe(0xcbf43926);
+  });
 });
 
 describe("a handler that does not compile", () => {
@@ -97,7 +178,7 @@ describe("a handler that does not compile", () => {
   });
 });
 
-describe("every synth runs the bundle check first", () => {
+describe("every synth runs the bundle check first, in its own process", () => {
   const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
   const cdktf = JSON.parse(readFileSync(path.join(REPO_ROOT, "cdktf.json"), "utf8")) as { app: string };
   const buildScript = pkg.scripts["build:handlers"] ?? "";
@@ -106,12 +187,8 @@ describe("every synth runs the bundle check first", () => {
     expect(buildScript).toBe("tsx scripts/build-handlers.ts");
   });
 
-  it("cdktf.json's app (cdktf synth/deploy) builds stale bundles, then runs main.ts only if that succeeded", () => {
-    const steps = cdktf.app.split("&&").map((s) => s.trim());
-    expect(steps).toEqual([`npx ${buildScript}`, "npx tsx main.ts"]);
-  });
-
-  it("`npm run synth` does the same", () => {
-    expect(pkg.scripts.synth).toBe("npm run build:handlers && tsx main.ts");
+  it("`npm run synth` and cdktf.json's app (cdktf synth/deploy) are main.ts alone, in one node process (no tsx CLI)", () => {
+    expect(pkg.scripts.synth).toBe("node --import tsx main.ts");
+    expect(cdktf.app).toBe(pkg.scripts.synth);
   });
 });

@@ -9,7 +9,7 @@ import { Reader, type Response } from "maxmind";
 import { defaultGeoDatabases, type GeoResult, geoFromRecord } from "../../handlers/firehose-transform/geoip";
 import { prng } from "../../local/generator";
 import { trimGeoDatabase } from "../../scripts/geoip-trim";
-import { pointer } from "../../scripts/mmdb-encode";
+import { DataSectionReader, encode, pointer } from "../../scripts/mmdb-encode";
 import { flatCity, maxmindCityFixture, writeMmdb } from "../helpers/mmdb-writer";
 
 const geoOf = (reader: Reader<Response>, ip: string): GeoResult => geoFromRecord(reader.get(ip) as Parameters<typeof geoFromRecord>[0]);
@@ -116,4 +116,33 @@ describe("MMDB pointers", () => {
       expect(p.length).toBe(offset < 2048 ? 2 : offset < 2048 + 2 ** 19 ? 3 : offset < 526336 + 2 ** 27 ? 4 : 5);
     },
   );
+});
+
+describe("the data-section reader the trimmer walks with", () => {
+  it("reads back what encode wrote, and a value behind a pointer, as maxmind's own reader does", () => {
+    const value = {
+      city: "Zürich",
+      n: 65_536,
+      big: 2n ** 40n,
+      x: 47.37,
+      ok: true,
+      list: ["a", { b: "" }],
+      long: "x".repeat(300),
+      empty: {},
+    };
+    const data = encode(value);
+    // A second value: a map whose only entry is a pointer to the first.
+    const second = Buffer.concat([Buffer.from([0xe1]), encode("first"), pointer(0)]);
+    const section = Buffer.concat([Buffer.from("prefix"), data, second]);
+    const reader = new DataSectionReader(section, "prefix".length);
+    expect(reader.valueAt(0)).toEqual(value);
+    expect(reader.valueAt(data.length)).toEqual({ first: value });
+    // The same records through the real reader, on a written database.
+    const file = writeMmdb({
+      ipVersion: 4,
+      databaseType: "t",
+      networks: [{ cidr: "10.0.0.0/8", data: flatCity("DE", "Bavaria", "Munich") }],
+    });
+    expect(new Reader<Response>(file).get("10.1.2.3")).toEqual(flatCity("DE", "Bavaria", "Munich"));
+  });
 });
