@@ -111,6 +111,20 @@ describe("parseLogLine", () => {
     expect(result).toEqual({ ok: false, reason, message: expect.any(String) });
   });
 
+  it("names the first field, in line order, that is not a number, and forgets it for the next line", () => {
+    expect(parseLogLine(line({ "sc-bytes": "lots", "sc-status": "OK" }))).toEqual({
+      ok: false,
+      reason: "bad-number",
+      message: "field sc-status is not a number: OK",
+    });
+    expect(parseLogLine(line({ asn: "AS3320", timestamp: "yesterday" }))).toMatchObject({
+      message: "field timestamp is not a number: yesterday",
+    });
+    const next = parseLogLine(line({ "sc-status": "200" }));
+    expect(next).toMatchObject({ ok: true, record: { "sc-status": 200 } });
+    if (next.ok) expect(Object.keys(next.record)).toEqual(REALTIME_LOG_FIELDS);
+  });
+
   it("never throws, whatever the input", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary" }), fc.array(fc.string(), { maxLength: 40 }), (s, parts) => {

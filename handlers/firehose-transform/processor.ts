@@ -16,7 +16,7 @@
 
 import { LAMBDA_LIMITS } from "../../config/limits";
 import { REALTIME_LOG_FIELDS } from "../../schemas/cloudfront";
-import { EVENT_TYPES, type EventType, type PartitionKeys } from "../../schemas/event";
+import { EVENT_TYPES, EventRowSchema, type EventType, type PartitionKeys } from "../../schemas/event";
 import { type TransformConfig, type TransformConfigInput, TransformConfigSchema } from "../../schemas/transform-config";
 import { BatchOutput } from "./batch-output";
 import type { FirehoseRecordIn, FirehoseRecordOut, FirehoseResult } from "./firehose";
@@ -24,6 +24,7 @@ import { GeoIp, geoDatabaseFiles } from "./geoip";
 import { clientIpFieldIndexes, type RedactOptions, redactIpFieldsBase64 } from "./privacy";
 import { recordBytes, responseBytes } from "./response-size";
 import { createRowContext, type RowContext, type RowFailureReason, toRow } from "./row";
+import { compileRowJson } from "./row-json";
 
 export type { FirehoseRecordIn, FirehoseRecordOut, FirehoseResult } from "./firehose";
 
@@ -75,6 +76,9 @@ export interface ProcessorOptions {
 const IP_FIELD_INDEXES = clientIpFieldIndexes(REALTIME_LOG_FIELDS);
 
 const MAX_FAILURE_SAMPLES = 20;
+
+/** JSON.stringify of a row, generated for its columns (row-json.ts). */
+const rowJson = compileRowJson(EventRowSchema);
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -179,7 +183,7 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
         stats.droppedByRule[outcome.rule] = (stats.droppedByRule[outcome.rule] ?? 0) + 1;
         return { recordId: record.recordId, result: "Dropped", data: record.data };
       }
-      output.add(JSON.stringify(outcome.row));
+      output.add(rowJson(outcome.row));
       stats.byEventType[outcome.partitionKeys.event_type]++;
       stats.truncatedValues += outcome.truncated;
       const ok: FirehoseRecordOut = {

@@ -10,6 +10,7 @@ import {
   clientIpFieldIndexes,
   redactIpFields,
   redactIpFieldsBase64,
+  redactIpValue,
   truncateIp,
 } from "../../../handlers/firehose-transform/privacy";
 import { parseLogLine, REALTIME_LOG_FIELDS } from "../../../schemas/cloudfront";
@@ -49,6 +50,38 @@ describe("redactIpFields", () => {
     expect(fieldsOf(redactIpFields(line({ "c-ip": null }), IP, options))[C_IP]).toBe("-");
     expect(fieldsOf(redactIpFields(line({ "c-ip": "not-an-ip" }), IP, options))[C_IP]).toBe("-");
     expect(fieldsOf(redactIpFields(line({ "c-ip": "203.0.113.9" }), IP, { ...options, mode: "omit" }))[C_IP]).toBe("-");
+  });
+
+  it("changes only the IP fields, as splitting the line into fields and joining it again would (any text, any positions)", () => {
+    // The reference (the former implementation): split, redact the listed fields, join.
+    const reference = (text: string, indexes: readonly number[], fieldCount: number | undefined, sep: string) => {
+      const newline = /\r?\n$/.exec(text)?.[0] ?? "";
+      const fields = text.slice(0, text.length - newline.length).split(sep);
+      if (fieldCount !== undefined && fields.length !== fieldCount) return undefined; // the token search, tested above
+      for (const i of indexes) {
+        const v = fields[i];
+        if (v !== undefined) fields[i] = redactIpValue(v, "truncate");
+      }
+      return fields.join(sep) + newline;
+    };
+    const piece = fc.oneof(
+      fc.constantFrom("203.0.113.9", "2001:db8:1:2::9", "-", "", "10.0.0.1, 198.51.100.7", "x", "\t", ",", " ", "\n", "\r\n"),
+      fc.string({ maxLength: 8 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 12 }),
+        fc.array(fc.integer({ min: -1, max: 12 }), { maxLength: 3 }),
+        fc.constantFrom("\t", " ", ", "),
+        fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+        (pieces, indexes, sep, fieldCount) => {
+          const text = pieces.join("");
+          const expected = reference(text, indexes, fieldCount, sep);
+          if (expected !== undefined) expect(redactIpFields(text, indexes, { separator: sep, fieldCount })).toBe(expected);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 
   it("redacts each entry of an x-forwarded-for list, keeping its separators", () => {
