@@ -10,7 +10,8 @@
  * file that was `started` but not `done` overwrites its own partial output instead of adding to it: exactly once.
  * A kill can tear the last line; reading drops a torn tail (it was never acknowledged) and cuts it off the file.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import * as path from "node:path";
 import * as z from "zod";
 
@@ -54,14 +55,12 @@ export function journalPath(lakeDir: string): string {
 
 export class Journal {
   private readonly latest = new Map<string, JournalEntry>();
-  private readonly fd: number;
 
-  private constructor(readonly file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    let text = existsSync(file) ? readFileSync(file, "utf8") : "";
-    const end = text.lastIndexOf("\n") + 1;
-    const torn = end < text.length;
-    text = text.slice(0, end);
+  private constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+    text: string,
+  ) {
     for (const [i, line] of text.split("\n").entries()) {
       if (line === "") continue;
       let entry: JournalEntry;
@@ -74,17 +73,27 @@ export class Journal {
       }
       this.latest.set(entry.source, entry);
     }
-    this.fd = openSync(file, "a");
-    if (torn) {
-      // The kill came mid-append: that entry was never acknowledged, so it never happened.
-      ftruncateSync(this.fd, Buffer.byteLength(text));
-      fsyncSync(this.fd);
-    }
   }
 
   /** Open (or create) the lake's journal. */
-  static open(lakeDir: string): Journal {
-    return new Journal(journalPath(lakeDir));
+  static async open(lakeDir: string): Promise<Journal> {
+    const file = journalPath(lakeDir);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    const whole = text.slice(0, text.lastIndexOf("\n") + 1);
+    const handle = await open(file, "a");
+    try {
+      const journal = new Journal(file, handle, whole);
+      if (whole.length < text.length) {
+        // The kill came mid-append: that entry was never acknowledged, so it never happened.
+        await handle.truncate(Buffer.byteLength(whole));
+        await handle.sync();
+      }
+      return journal;
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
   }
 
   /** Delete the lake's journal: the next run starts over. */
@@ -102,14 +111,14 @@ export class Journal {
     return [...this.latest.values()].filter((e): e is Extract<JournalEntry, { state: "done" }> => e.state === "done");
   }
 
-  /** Append an entry and return once it is on disk. */
-  append(entry: JournalEntry): void {
-    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
-    fsyncSync(this.fd);
+  /** Append an entry; resolves once it is on disk. One append at a time: await each before the next. */
+  async append(entry: JournalEntry): Promise<void> {
+    await this.handle.appendFile(`${JSON.stringify(entry)}\n`);
+    await this.handle.sync();
     this.latest.set(entry.source, entry);
   }
 
-  close(): void {
-    closeSync(this.fd);
+  async close(): Promise<void> {
+    await this.handle.close();
   }
 }

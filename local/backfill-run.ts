@@ -10,21 +10,10 @@
  * names derived from the file, so redoing a half-written file overwrites its own partial output.
  */
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { createReadStream, existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
+import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import * as path from "node:path";
-import { createLogFileTransformer, decompressed, type LogFileStats } from "../handlers/log-file-transform/transform";
+import { createLogFileTransformer, decompressed, type LogFileResult, type LogFileStats } from "../handlers/log-file-transform/transform";
 import { LAKE_PREFIXES } from "../schemas/lake";
 import type { TransformConfigInput } from "../schemas/transform-config";
 import { BACKFILL_STATE_DIR, type FileCounts, Journal, journalPath } from "./backfill-journal";
@@ -159,36 +148,38 @@ async function sha256Of(file: string): Promise<string> {
 
 /**
  * Write one object durably and atomically: a temporary file under the state folder (never under a prefix a
- * reader or `aws s3 sync` sees), fsync'd, then renamed over its key.
+ * reader or `aws s3 sync` sees), fsync'd, then renamed over its key. Returns the key's folder.
  */
-function writeObject(lakeDir: string, tmpDir: string, key: string, body: Uint8Array, dirs: Set<string>): void {
+async function writeObject(lakeDir: string, tmpDir: string, key: string, body: Uint8Array): Promise<string> {
   const target = path.join(lakeDir, ...key.split("/"));
   const tmp = path.join(tmpDir, `${process.pid}-${createHash("sha256").update(key).digest("hex").slice(0, 16)}`);
-  const fd = openSync(tmp, "w");
+  const handle = await open(tmp, "w");
   try {
-    writeSync(fd, body);
-    fsyncSync(fd);
+    await handle.writeFile(body);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
-  mkdirSync(path.dirname(target), { recursive: true });
-  renameSync(tmp, target);
-  dirs.add(path.dirname(target));
+  await mkdir(path.dirname(target), { recursive: true });
+  await rename(tmp, target);
+  return path.dirname(target);
 }
 
-/** Make renames in these folders durable (a no-op where the platform cannot open a folder). */
-function fsyncDirs(dirs: Iterable<string>): void {
-  for (const dir of dirs) {
-    let fd: number | undefined;
-    try {
-      fd = openSync(dir, "r");
-      fsyncSync(fd);
-    } catch {
-      // Windows cannot fsync a directory; the rename is still atomic.
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
-  }
+/** Make renames in these folders durable (skipped where the platform cannot open a folder). */
+async function fsyncDirs(dirs: Iterable<string>): Promise<void> {
+  await Promise.all(
+    [...dirs].map(async (dir) => {
+      let handle: FileHandle | undefined;
+      try {
+        handle = await open(dir, "r");
+        await handle.sync();
+      } catch {
+        // Windows cannot fsync a directory; the rename is still atomic.
+      } finally {
+        await handle?.close();
+      }
+    }),
+  );
 }
 
 export async function runBackfill(options: BackfillOptions): Promise<BackfillSummary> {
@@ -199,7 +190,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     if (options.overwrite) Journal.remove(lakeDir);
     preflightLake({ lake: lakeDir, overwrite: options.overwrite });
   }
-  const journal = Journal.open(lakeDir);
+  const journal = await Journal.open(lakeDir);
   const tmpDir = path.join(lakeDir, BACKFILL_STATE_DIR, "tmp");
   // A killed run's half-written temporaries: never renamed, so never part of the lake.
   rmSync(tmpDir, { recursive: true, force: true });
@@ -233,6 +224,34 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     const unreadable: { source: string; message: string }[] = [];
     options.onProgress?.({ ...progress });
 
+    /** Put a transformed file's objects in place and journal it as done. */
+    const persist = async (f: BackfillFile, { objects: out, stats }: LogFileResult, sha256: string): Promise<void> => {
+      const keys = out.map((o) => o.key);
+      const prior = journal.last(f.source);
+      await journal.append({ state: "started", source: f.source, size: f.size, sha256, keys });
+      const dirs = await Promise.all(
+        out.map(async (o) => {
+          const dir = await writeObject(lakeDir, tmpDir, o.key, o.body);
+          objects++;
+          await options.checkpoint?.({ kind: "object", lines: progress.lines, objects });
+          return dir;
+        }),
+      );
+      // Objects an earlier version of this file had and this one has not (other bytes, another arrival day).
+      const current = new Set(keys);
+      await Promise.all(
+        (prior?.keys ?? []).filter((k) => !current.has(k)).map((k) => rm(path.join(lakeDir, ...k.split("/")), { force: true })),
+      );
+      await fsyncDirs(new Set(dirs));
+      const counts = countsOf(stats);
+      await journal.append({ state: "done", source: f.source, size: f.size, sha256, keys, counts });
+      addCounts(run, counts);
+      if (stats.lines > 0 && stats.ok + stats.dropped === 0) unparsed.push(f.source);
+      progress.files++;
+      options.onProgress?.({ ...progress });
+    };
+    let persisting: Promise<void> = Promise.resolve();
+
     for (const f of todo) {
       const hash = createHash("sha256");
       async function* stored(): AsyncGenerator<Buffer> {
@@ -253,7 +272,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         }
       }
       const linesBefore = progress.lines;
-      let result: Awaited<ReturnType<typeof transformer.transform>>;
+      let result: LogFileResult;
       try {
         result = await transformer.transform({
           body: counted(),
@@ -271,28 +290,13 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         options.onProgress?.({ ...progress });
         continue;
       }
-      const { objects: out, stats } = result;
-      const sha256 = hash.digest("hex");
-      const keys = out.map((o) => o.key);
-      const prior = journal.last(f.source);
-      journal.append({ state: "started", source: f.source, size: f.size, sha256, keys });
-      const dirs = new Set<string>();
-      for (const o of out) {
-        writeObject(lakeDir, tmpDir, o.key, o.body, dirs);
-        objects++;
-        await options.checkpoint?.({ kind: "object", lines: progress.lines, objects });
-      }
-      // Objects an earlier version of this file had and this one has not (other bytes, another arrival day).
-      const current = new Set(keys);
-      for (const k of prior?.keys ?? []) if (!current.has(k)) rmSync(path.join(lakeDir, ...k.split("/")), { force: true });
-      fsyncDirs(dirs);
-      const counts = countsOf(stats);
-      journal.append({ state: "done", source: f.source, size: f.size, sha256, keys, counts });
-      addCounts(run, counts);
-      if (stats.lines > 0 && stats.ok + stats.dropped === 0) unparsed.push(f.source);
-      progress.files++;
-      options.onProgress?.({ ...progress });
+      // One file's objects are written while the next file is transformed: the fsyncs wait on the disk, not the CPU.
+      await persisting;
+      persisting = persist(f, result, hash.digest("hex"));
+      // Awaited before the next file's objects or at the end; until then a failure must not count as unhandled.
+      persisting.catch(() => {});
     }
+    await persisting;
 
     const lake = emptyCounts();
     for (const e of journal.done()) addCounts(lake, e.counts);
@@ -316,7 +320,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
-    journal.close();
+    await journal.close();
   }
 }
 

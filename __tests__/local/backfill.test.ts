@@ -278,10 +278,14 @@ describe("npm run backfill", () => {
     // Halfway through the third file (sorted by name), before any of its objects exists.
     const before = (fileLines[0]?.lines ?? 0) + (fileLines[1]?.lines ?? 0);
     await killedAt(`lines:${before + Math.floor((fileLines[2]?.lines ?? 0) / 2)}`, lake);
-    expect(journal(lake).filter((e) => e.state === "done")).toHaveLength(2);
+    // The file before it may still have been being written (the run writes one file while it reads the next).
+    const done = journal(lake).filter((e) => e.state === "done");
+    expect(done.map((e) => e.source)).toEqual(fileLines.slice(0, done.length).map((f) => f.source));
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(done.length).toBeLessThanOrEqual(2);
     const again = backfill(["--logs", logs, "--lake", lake]);
     expect(again.status).toBe(0);
-    expect(again.stderr).toContain(`resuming: 2 of ${fileLines.length} files are in the lake already`);
+    expect(again.stderr).toContain(`resuming: ${done.length} of ${fileLines.length} files are in the lake already`);
     const d = await rowDifference(clean, lake);
     expect([d.onlyA, d.onlyB, d.b]).toEqual([0, 0, d.a]);
     expect(errorRecords(lake)).toEqual(errorRecords(clean));
