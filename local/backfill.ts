@@ -6,6 +6,7 @@
  * progress bar, resumable after any interruption without a row twice, a summary of what became of each line,
  * and the `aws s3 sync` commands that upload the result. The work is local/backfill-run.ts.
  */
+import { existsSync } from "node:fs";
 import { loadConfig } from "../config/load";
 import { BackfillProgress } from "./backfill-progress";
 import { type BackfillCheckpoint, type BackfillSummary, runBackfill, uploadCommands } from "./backfill-run";
@@ -35,7 +36,7 @@ export const BACKFILL_CLI: CliSpec = {
       help: "rollups are written for the days before it (default: every day in the lake); set it to the live lake's first day",
     },
     bucket: { value: "NAME", help: "the lake bucket, for the printed upload commands" },
-    env: { value: "NAME", help: "or read the bucket from config/NAME.json (lakeBucketName)" },
+    env: { value: "NAME", help: "or read the bucket from config/<name>.json (lakeBucketName)" },
   },
   epilog: "Details: docs/backfill.md",
 };
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+  for (const input of inputs) if (!existsSync(input)) throw new UsageError(`--logs: not found: ${input}`);
   const lake = flags.directory("lake", "the local lake folder");
   const today = flags.day("today");
   if (flags.has("bucket") && flags.has("env")) throw new UsageError("--env: give --bucket or --env, not both");

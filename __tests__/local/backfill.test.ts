@@ -4,7 +4,17 @@
  * rows and error records of a run never interrupted.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -341,9 +351,21 @@ describe("npm run backfill", () => {
     expect(r.stdout).toMatch(/^unreadable, not loaded \(a rerun tries it again\): E2EXAMPLE\.2025-06-01-06\.truncated\.gz: /m);
   }, 180_000);
 
-  it("names a flag mistake (exit 2, one line)", () => {
-    const r = backfill(["--lake", path.join(dir, "x")]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toBe("error: --logs: required (CloudFront standard log files or folders)\n");
-  });
+  it("names a flag mistake (exit 2, one line) before touching the lake; --help prints the usage", () => {
+    const lake = path.join(dir, "untouched");
+    const cases: [string[], string][] = [
+      [["--lake", lake], "error: --logs: required (CloudFront standard log files or folders)\n"],
+      [["--logs", `${logs},${path.join(dir, "nope")}`, "--lake", lake], `error: --logs: not found: ${path.join(dir, "nope")}\n`],
+      [["--logs", logs, "--lake", lake, "--today", "2025-02-30"], 'error: --today: not a calendar day (YYYY-MM-DD): "2025-02-30"\n'],
+      [["--logs", logs, "--lake", lake, "--bogus", "1"], "error: --bogus: unknown option (see --help)\n"],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = backfill(args);
+      expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: 2, stderr });
+    }
+    expect(existsSync(lake)).toBe(false);
+    const help = backfill(["--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run backfill -- --logs /);
+  }, 120_000);
 });
