@@ -257,6 +257,25 @@ describe("npm run backfill", () => {
     });
   });
 
+  it("reads a v2 file's columns from its #Fields: header, in its order, with the fields a legacy file lacks", async () => {
+    const [row] = await duckQuery(
+      `SELECT strftime(event_time, '%Y-%m-%d %H:%M:%S') AS t, path, status, referrer, utm_source, bytes_sent::INT AS bytes_sent, ` +
+        `asn::INT AS asn, country, edge_location FROM ${events(clean)} ` +
+        "WHERE request_id = 'bb2yCKD8m6rN6nJrR0y3dY1bO0KQ9nP6xvB3c8b7FJ0wUe3eXl9zXQ=='",
+    );
+    expect(row).toEqual({
+      t: "2025-06-03 10:00:02",
+      path: "/products/widget",
+      status: 200,
+      referrer: "https://news.example.org/post",
+      utm_source: "newsletter",
+      bytes_sent: 1860,
+      asn: 16509,
+      country: "DE",
+      edge_location: "FRA56-P1",
+    });
+  });
+
   it("reads gzip'd and plain files alike", async () => {
     const plain = fileLines.find((f) => f.source.endsWith(".log"));
     expect(plain).toBeDefined();
