@@ -12,13 +12,16 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
+import { cpus } from "node:os";
 import * as path from "node:path";
-import { createLogFileTransformer, decompressed, type LogFileResult, type LogFileStats } from "../handlers/log-file-transform/transform";
+import type { LogFileResult, LogFileStats } from "../handlers/log-file-transform/transform";
 import { LAKE_PREFIXES } from "../schemas/lake";
 import type { TransformConfigInput } from "../schemas/transform-config";
 import { BACKFILL_STATE_DIR, type FileCounts, Journal, journalPath } from "./backfill-journal";
+import { inlinePool, workerPool } from "./backfill-pool";
 import type { BackfillProgressState } from "./backfill-progress";
-import { LOCAL_LOG_FILE_LAMBDA_ARN, logFilesOf } from "./log-files";
+import type { TransformedFile } from "./backfill-transform";
+import { logFilesOf } from "./log-files";
 import { LOCAL_VISITOR_ID_KEY, preflightLake } from "./pipeline";
 import { buildRollups, type RollupRunSummary } from "./rollups";
 
@@ -31,6 +34,17 @@ export const BACKFILL_PREFIXES = [LAKE_PREFIXES.events, LAKE_PREFIXES.errors, LA
  * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html
  */
 export const CLOUDFRONT_LOG_FILE_NAME = /^[A-Z0-9]+\.\d{4}-\d{2}-\d{2}-\d{2}\.[A-Za-z0-9_-]+\.gz$/;
+
+/** Worker threads a backfill may start. */
+export const MAX_BACKFILL_WORKERS = 16;
+
+/**
+ * Workers `npm run backfill` starts: one core for the main thread (writing, fsync, journal), the rest transform,
+ * at most 3 (each worker adds its GeoIP database and a file's rows: 3 keep the run under 1 GB).
+ */
+export function defaultBackfillWorkers(): number {
+  return Math.max(0, Math.min(cpus().length - 1, 3));
+}
 
 export interface BackfillFile {
   readonly file: string;
@@ -61,6 +75,11 @@ export interface BackfillOptions {
   readonly transformConfig?: TransformConfigInput;
   /** Daily rollups are written for the days before it. @default the day after the lake's last day */
   readonly today?: string;
+  /**
+   * Worker threads transforming files (each with its own GeoIP database, ~150 MB); 0 transforms in this thread.
+   * Workers need the process started through tsx (`npm run backfill` is). @default 0
+   */
+  readonly workers?: number;
   /** Called once the input is listed and checked against the journal. */
   readonly onPlan?: (plan: { readonly totalFiles: number; readonly totalBytes: number; readonly skipped: number }) => void;
   readonly onProgress?: (state: BackfillProgressState) => void;
@@ -139,6 +158,14 @@ export function backfillFiles(inputs: readonly string[]): BackfillFile[] {
   return [...bySource.values()].sort((a, b) => (a.source < b.source ? -1 : 1)).map(({ file, source, size }) => ({ file, source, size }));
 }
 
+/** A file handed to the pool and not yet written. */
+interface InFlight {
+  readonly f: BackfillFile;
+  readonly transformed: Promise<TransformedFile>;
+  /** Newlines counted so far: taken back off the progress if the file turns out unreadable. */
+  readonly lines: { read: number };
+}
+
 /** SHA-256 of a file, streamed. */
 async function sha256Of(file: string): Promise<string> {
   const hash = createHash("sha256");
@@ -213,10 +240,14 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     const totalBytes = todo.reduce((n, f) => n + f.size, 0);
     options.onPlan?.({ totalFiles: files.length, totalBytes, skipped });
 
-    const transformer = await createLogFileTransformer({
+    const workers = options.workers ?? 0;
+    if (!(Number.isInteger(workers) && workers >= 0 && workers <= MAX_BACKFILL_WORKERS))
+      throw new Error(`workers must be a whole number from 0 to ${MAX_BACKFILL_WORKERS}: ${workers}`);
+    const transformOptions = {
       visitorIdKey: options.visitorIdKey ?? process.env.VISITOR_ID_KEY ?? LOCAL_VISITOR_ID_KEY,
       config: options.transformConfig,
-    });
+    };
+    const pool = workers > 0 ? await workerPool(transformOptions, workers) : await inlinePool(transformOptions);
     const run = emptyCounts();
     const progress = { files: skipped, lines: 0, bytes: 0 };
     let objects = 0;
@@ -252,51 +283,48 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     };
     let persisting: Promise<void> = Promise.resolve();
 
-    for (const f of todo) {
-      const hash = createHash("sha256");
-      async function* stored(): AsyncGenerator<Buffer> {
-        for await (const chunk of createReadStream(f.file, { highWaterMark: 1 << 20 })) {
-          const b = chunk as Buffer;
-          hash.update(b);
-          progress.bytes += b.length;
-          yield b;
-        }
-      }
-      // Decompressed here (the transform passes plain text through) so that lines count as they are read.
-      async function* counted(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of decompressed(stored())) {
-          for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) progress.lines++;
-          options.onProgress?.({ ...progress });
-          await options.checkpoint?.({ kind: "lines", lines: progress.lines, objects });
-          yield chunk;
-        }
-      }
-      const linesBefore = progress.lines;
-      let result: LogFileResult;
+    /** A transformed file to the lake; a file that could not be read to its end to the unreadable list. */
+    const settle = async ({ f, transformed, lines }: InFlight): Promise<void> => {
+      let t: TransformedFile;
       try {
-        result = await transformer.transform({
-          body: counted(),
-          source: f.source,
-          // S3's LastModified, locally: when the file was written. It dates the file's errors/ partition.
-          arrivalMs: Math.floor(statSync(f.file).mtimeMs),
-          lambdaArn: LOCAL_LOG_FILE_LAMBDA_ARN,
-        });
+        t = await transformed;
       } catch (e) {
         // The file cannot be read to its end (a broken or truncated gzip): none of it goes in, it stays out of the
         // journal so that a rerun tries it again, and the run goes on with the other files.
         unreadable.push({ source: f.source, message: e instanceof Error ? e.message : String(e) });
-        progress.lines = linesBefore;
+        progress.lines -= lines.read;
         progress.files++;
         options.onProgress?.({ ...progress });
-        continue;
+        return;
       }
-      // One file's objects are written while the next file is transformed: the fsyncs wait on the disk, not the CPU.
+      // One file's objects are written while the next files are transformed: the fsyncs wait on the disk, not the CPU.
       await persisting;
-      persisting = persist(f, result, hash.digest("hex"));
+      persisting = persist(f, t.result, t.sha256);
       // Awaited before the next file's objects or at the end; until then a failure must not count as unhandled.
       persisting.catch(() => {});
+    };
+
+    const inFlight: InFlight[] = [];
+    try {
+      for (const f of todo) {
+        const lines = { read: 0 };
+        const transformed = pool.run(f, async (n, bytes) => {
+          lines.read += n;
+          progress.lines += n;
+          progress.bytes += bytes;
+          options.onProgress?.({ ...progress });
+          await options.checkpoint?.({ kind: "lines", lines: progress.lines, objects });
+        });
+        transformed.catch(() => {});
+        inFlight.push({ f, transformed, lines });
+        // Results are written in input order, so that the journal's done files are a prefix of the input.
+        while (inFlight.length >= pool.depth) await settle(inFlight.shift() as InFlight);
+      }
+      while (inFlight.length > 0) await settle(inFlight.shift() as InFlight);
+      await persisting;
+    } finally {
+      await pool.close();
     }
-    await persisting;
 
     const lake = emptyCounts();
     for (const e of journal.done()) addCounts(lake, e.counts);

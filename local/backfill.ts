@@ -1,5 +1,5 @@
 /**
- * `npm run backfill -- --logs DIR|FILE[,DIR|FILE...] --lake DIR [--overwrite] [--today YYYY-MM-DD] [--bucket NAME | --env NAME]`
+ * `npm run backfill -- --logs DIR|FILE[,DIR|FILE...] --lake DIR [--overwrite] [--today YYYY-MM-DD] [--bucket NAME | --env NAME] [--workers N]`
  * (`--help` for more; docs/backfill.md)
  *
  * CloudFront standard log files (a folder of them, or a list) into a local lake laid out as the live one, with a
@@ -9,7 +9,14 @@
 import { existsSync } from "node:fs";
 import { loadConfig } from "../config/load";
 import { BackfillProgress } from "./backfill-progress";
-import { type BackfillCheckpoint, type BackfillSummary, runBackfill, uploadCommands } from "./backfill-run";
+import {
+  type BackfillCheckpoint,
+  type BackfillSummary,
+  defaultBackfillWorkers,
+  MAX_BACKFILL_WORKERS,
+  runBackfill,
+  uploadCommands,
+} from "./backfill-run";
 import { type CliSpec, parseCli, runMain, UsageError } from "./cli";
 import { formatFailures } from "./run";
 
@@ -22,7 +29,8 @@ export const PAUSE_ENV = "BACKFILL_PAUSE_AT";
 export const PAUSED_MARK = "backfill: paused";
 
 export const BACKFILL_CLI: CliSpec = {
-  usage: "npm run backfill -- --logs DIR|FILE[,DIR|FILE...] --lake DIR [--overwrite] [--today YYYY-MM-DD] [--bucket NAME | --env NAME]",
+  usage:
+    "npm run backfill -- --logs DIR|FILE[,DIR|FILE...] --lake DIR [--overwrite] [--today YYYY-MM-DD] [--bucket NAME | --env NAME] [--workers N]",
   summary:
     "Loads CloudFront standard log files (legacy or v2 W3C, gzip'd or plain) into a local lake laid out as the live one:\n" +
     "the same transform, events/ partitions, errors/ and daily rollups. Interrupted (even killed), a rerun with the same\n" +
@@ -37,6 +45,10 @@ export const BACKFILL_CLI: CliSpec = {
     },
     bucket: { value: "NAME", help: "the lake bucket, for the printed upload commands" },
     env: { value: "NAME", help: "or read the bucket from config/<name>.json (lakeBucketName)" },
+    workers: {
+      value: "N",
+      help: `worker threads transforming files, 0 to ${MAX_BACKFILL_WORKERS} (default ${defaultBackfillWorkers()}: one per core but one, at most 3; 0 transforms in the main thread)`,
+    },
   },
   epilog: "Details: docs/backfill.md",
 };
@@ -110,6 +122,7 @@ async function main(): Promise<void> {
       throw new UsageError(`--env: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
     }
   }
+  const workers = flags.int("workers", { min: 0, max: MAX_BACKFILL_WORKERS }, defaultBackfillWorkers());
   const checkpoint = pauseHook(process.env[PAUSE_ENV]);
 
   let progress: BackfillProgress | undefined;
@@ -117,6 +130,7 @@ async function main(): Promise<void> {
     inputs,
     lake,
     overwrite: flags.bool("overwrite"),
+    workers,
     ...(today === undefined ? {} : { today }),
     onPlan: ({ totalFiles, totalBytes, skipped }) => {
       if (skipped > 0) process.stderr.write(`resuming: ${skipped} of ${totalFiles} files are in the lake already\n`);

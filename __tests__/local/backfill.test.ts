@@ -86,8 +86,9 @@ function backfill(args: string[], env: Record<string, string> = {}) {
 }
 
 /** Start the CLI with the pause hook, wait until it says it paused, SIGKILL it. */
-async function killedAt(pauseAt: string, lake: string): Promise<string> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ...CLI, "--logs", logs, "--lake", lake], {
+async function killedAt(pauseAt: string, lake: string, workers: number): Promise<string> {
+  const args = ["--logs", logs, "--lake", lake, "--workers", String(workers)];
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", ...CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, [PAUSE_ENV]: pauseAt },
     stdio: ["ignore", "pipe", "pipe"],
@@ -306,13 +307,14 @@ describe("npm run backfill", () => {
     const lake = path.join(dir, "killed-reading");
     // Halfway through the third file (sorted by name), before any of its objects exists.
     const before = (fileLines[0]?.lines ?? 0) + (fileLines[1]?.lines ?? 0);
-    await killedAt(`lines:${before + Math.floor((fileLines[2]?.lines ?? 0) / 2)}`, lake);
+    // In the main thread (--workers 0), so that the pause holds the transform itself.
+    await killedAt(`lines:${before + Math.floor((fileLines[2]?.lines ?? 0) / 2)}`, lake, 0);
     // The file before it may still have been being written (the run writes one file while it reads the next).
     const done = journal(lake).filter((e) => e.state === "done");
     expect(done.map((e) => e.source)).toEqual(fileLines.slice(0, done.length).map((f) => f.source));
     expect(done.length).toBeGreaterThanOrEqual(1);
     expect(done.length).toBeLessThanOrEqual(2);
-    const again = backfill(["--logs", logs, "--lake", lake]);
+    const again = backfill(["--logs", logs, "--lake", lake, "--workers", "0"]);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain(`resuming: ${done.length} of ${fileLines.length} files are in the lake already`);
     const d = await rowDifference(clean, lake);
@@ -325,13 +327,14 @@ describe("npm run backfill", () => {
     const lake = path.join(dir, "killed-writing");
     const first = journal(clean).find((e) => e.state === "done");
     // The second file's first object is in place; the rest of its objects and its `done` entry are not.
-    await killedAt(`objects:${(first?.keys.length ?? 0) + 1}`, lake);
+    // Two workers transform the next files meanwhile; the main thread writes in input order.
+    await killedAt(`objects:${(first?.keys.length ?? 0) + 1}`, lake, 2);
     const entries = journal(lake);
     expect(entries[entries.length - 1]?.state).toBe("started");
     const partial = await rowDifference(clean, lake);
     expect(partial.b).toBeGreaterThan(0);
     expect(partial.onlyA).toBeGreaterThan(0);
-    const again = backfill(["--logs", logs, "--lake", lake]);
+    const again = backfill(["--logs", logs, "--lake", lake, "--workers", "2"]);
     expect(again.status).toBe(0);
     const d = await rowDifference(clean, lake);
     expect([d.onlyA, d.onlyB, d.b]).toEqual([0, 0, d.a]);
