@@ -5,14 +5,17 @@
  * peak memory are its own. Side by side in the same run: the DuckDB anchor (bench/duckdb-anchor.ts) over the
  * same requests as real-time TSV lines, the nearest input DuckDB reads as is (ours also gunzips and enriches).
  *
+ * Runs once per worker count (BENCH_BACKFILL_WORKERS, default "0,1,2": the scaling curve); the ratio is taken at
+ * the CLI's default worker count.
+ *
  * Target (issue 18): backfill >= 0.15x DuckDB per CPU-second end to end (aim 0.3x).
- * Env: BENCH_BACKFILL_LINES (default 200000), BENCH_RUNS (default 3).
+ * Env: BENCH_BACKFILL_LINES (default 200000), BENCH_RUNS (default 3), BENCH_BACKFILL_WORKERS (default "0,1,2").
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
-import { runBackfill } from "../local/backfill-run";
+import { defaultBackfillWorkers, runBackfill } from "../local/backfill-run";
 import { leadingTimestampMs } from "../local/firehose";
 import { generateTraffic } from "../local/generator";
 import { standardLogFile } from "../local/standard-log";
@@ -21,6 +24,7 @@ import { summary } from "./summary";
 
 const LINES = Number(process.env.BENCH_BACKFILL_LINES ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const WORKER_COUNTS = (process.env.BENCH_BACKFILL_WORKERS ?? "0,1,2").split(",").map(Number);
 const DAYS = 2;
 const TARGET = 0.15;
 const WORK = path.join(tmpdir(), "bench-backfill");
@@ -71,17 +75,18 @@ function writeInput(logs: string, tsv: string): { files: number; bytes: number }
 }
 
 /** Child: one whole backfill into a fresh lake. */
-async function child(logs: string, lake: string): Promise<{ lines: number; detail: string }> {
-  const s = await runBackfill({ inputs: [logs], lake, overwrite: true });
+async function child(logs: string, lake: string, workers: number): Promise<{ lines: number; detail: string }> {
+  const s = await runBackfill({ inputs: [logs], lake, overwrite: true, workers });
   return {
     lines: s.run.lines,
     detail: `${s.run.ok} ok, ${s.run.dropped} dropped, ${s.run.failed} failed, ${s.objects} objects, ${s.rollups.files} rollup files`,
   };
 }
 
-function measure(logs: string, lake: string): Measure {
+function measure(logs: string, lake: string, workers: number): Measure {
   const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", logs, lake], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const args = ["--import", "tsx", __filename, "--child", logs, lake, String(workers)];
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`backfill run failed: ${r.stderr}`);
   const m = JSON.parse(r.stdout.trim().split("\n").pop() as string) as {
@@ -107,8 +112,8 @@ const n = (x: number) => Math.round(x).toLocaleString("en-US");
 async function main(): Promise<void> {
   const i = process.argv.indexOf("--child");
   if (i > 0) {
-    const [logs, lake] = process.argv.slice(i + 1) as [string, string];
-    const r = await child(logs, lake);
+    const [logs, lake, workers] = process.argv.slice(i + 1) as [string, string, string];
+    const r = await child(logs, lake, Number(workers));
     const u = process.resourceUsage();
     console.log(JSON.stringify({ ...r, maxRssKb: u.maxRSS, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6 }));
     return;
@@ -122,36 +127,42 @@ async function main(): Promise<void> {
       `(the same requests as real-time TSV for DuckDB: ${(statSync(tsv).size / 2 ** 20).toFixed(1)} MiB)`,
   );
   console.log(`${new Date().toISOString()}, load average at start: ${load()} on ${cpus().length} cores`);
-  const ours: Measure[] = [];
-  const duck: { cpuSeconds: number; seconds: number; linesPerCpuSecond: number }[] = [];
+  const ours = new Map<number, Measure[]>(WORKER_COUNTS.map((w) => [w, []]));
+  const duck: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    const b = measure(logs, path.join(WORK, "lake"));
-    ours.push(b);
-    console.log(
-      `  run ${run} backfill: ${b.seconds.toFixed(1)} s (cpu ${b.cpuSeconds.toFixed(1)} s), ${n(b.lines / b.seconds)} lines/s, ${b.maxRssMb.toFixed(0)} MB peak (${b.detail})`,
-    );
+    for (const w of WORKER_COUNTS) {
+      const b = measure(logs, path.join(WORK, "lake"), w);
+      ours.get(w)?.push(b);
+      console.log(
+        `  run ${run} backfill, ${w} worker(s): ${b.seconds.toFixed(1)} s (cpu ${b.cpuSeconds.toFixed(1)} s), ${n(b.lines / b.seconds)} lines/s, ${b.maxRssMb.toFixed(0)} MB peak (${b.detail})`,
+      );
+    }
     const d = duckDbAnchor(tsv, LINES);
-    duck.push({ cpuSeconds: d.cpuSeconds, seconds: d.wallSeconds, linesPerCpuSecond: d.linesPerCpuSecond });
+    duck.push(d.linesPerCpuSecond);
     console.log(
-      `  run ${run} duckdb:   ${d.wallSeconds.toFixed(1)} s (cpu ${d.cpuSeconds.toFixed(1)} s), ${n(d.linesPerCpuSecond)} lines per cpu-s`,
+      `  run ${run} duckdb: ${d.wallSeconds.toFixed(1)} s (cpu ${d.cpuSeconds.toFixed(1)} s), ${n(d.linesPerCpuSecond)} lines per cpu-s`,
     );
   }
-  const wall = median(ours.map((m) => m.seconds));
-  const cpu = median(ours.map((m) => m.cpuSeconds));
-  const rss = median(ours.map((m) => m.maxRssMb));
-  const perCpu = LINES / cpu;
-  const duckPerCpu = median(duck.map((d) => d.linesPerCpuSecond));
-  const ratio = perCpu / duckPerCpu;
+  const duckPerCpu = median(duck);
   console.log(`\nmedians of ${RUNS} runs, ${n(LINES)} lines in ${input.files} files (load average now ${load()}):`);
-  console.log(
-    `  backfill        ${wall.toFixed(1)} s wall  ${cpu.toFixed(1)} s cpu  ${n(LINES / wall)} lines/s  ${n(perCpu)} lines per cpu-s  ${rss.toFixed(0)} MB peak`,
-  );
-  console.log(`  duckdb anchor   ${n(duckPerCpu)} lines per cpu-s`);
-  console.log(`  ratio           ${ratio.toFixed(3)}x per cpu-second (target >= ${TARGET}x)`);
+  const medians = new Map<number, { wall: number; cpu: number; rss: number }>();
+  for (const [w, ms] of ours) {
+    const m = { wall: median(ms.map((x) => x.seconds)), cpu: median(ms.map((x) => x.cpuSeconds)), rss: median(ms.map((x) => x.maxRssMb)) };
+    medians.set(w, m);
+    console.log(
+      `  backfill, ${w} worker(s)  ${m.wall.toFixed(1)} s wall  ${m.cpu.toFixed(1)} s cpu  ${n(LINES / m.wall)} lines/s  ${n(LINES / m.cpu)} lines per cpu-s  ${m.rss.toFixed(0)} MB peak`,
+    );
+  }
+  console.log(`  duckdb anchor            ${n(duckPerCpu)} lines per cpu-s`);
+  const chosen = medians.has(defaultBackfillWorkers()) ? defaultBackfillWorkers() : (WORKER_COUNTS[0] as number);
+  const head = medians.get(chosen) as { wall: number; cpu: number; rss: number };
+  const perCpu = LINES / head.cpu;
+  const ratio = perCpu / duckPerCpu;
+  console.log(`  ratio at ${chosen} worker(s) (the default here): ${ratio.toFixed(3)}x per cpu-second (target >= ${TARGET}x)`);
   summary({
     bench: "backfill",
-    figure: "backfill lines/s (gzip'd standard log files, end to end, one process)",
-    value: `${n(LINES / wall)} lines/s wall, ${n(perCpu)} per cpu-s (${n(LINES)} lines, ${input.files} files, ${rss.toFixed(0)} MB peak)`,
+    figure: `backfill lines/s (gzip'd standard log files, end to end, ${chosen} worker(s))`,
+    value: `${n(LINES / head.wall)} lines/s wall, ${n(perCpu)} per cpu-s (${n(LINES)} lines, ${input.files} files, ${head.rss.toFixed(0)} MB peak)`,
   });
   summary({
     bench: "backfill",
@@ -160,6 +171,12 @@ async function main(): Promise<void> {
     target: `>= ${TARGET}x`,
     met: ratio >= TARGET,
   });
+  if (medians.size > 1)
+    summary({
+      bench: "backfill",
+      figure: "backfill worker scaling (lines/s wall by workers)",
+      value: [...medians].map(([w, m]) => `${w}: ${n(LINES / m.wall)}`).join(", "),
+    });
 }
 
 main().catch((e: unknown) => {
