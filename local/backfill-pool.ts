@@ -8,6 +8,14 @@ import { Worker } from "node:worker_threads";
 import { createLogFileTransformer, type LogFileTransformerOptions } from "../handlers/log-file-transform/transform";
 import { type FileToTransform, type TransformedFile, transformFile } from "./backfill-transform";
 
+/** The pool itself failed (a worker died): not the file's fault, so the backfill stops; a rerun resumes. */
+export class PoolFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PoolFailure";
+  }
+}
+
 export type OnChunk = (lines: number, bytes: number) => Promise<void> | void;
 
 export interface FileTransformPool {
@@ -36,6 +44,13 @@ export async function workerPool(options: LogFileTransformerOptions, count: numb
   const waiting = new Map<number, { onChunk: OnChunk; resolve: (r: TransformedFile) => void; reject: (e: Error) => void }>();
   const load = new Map<Worker, number>();
   let nextId = 0;
+  let failed: PoolFailure | undefined;
+  let closing = false;
+  const fail = (e: Error) => {
+    failed ??= new PoolFailure(`backfill worker: ${e.message}`);
+    for (const p of waiting.values()) p.reject(failed);
+    waiting.clear();
+  };
   const workers = await Promise.all(
     Array.from(
       { length: count },
@@ -60,8 +75,10 @@ export async function workerPool(options: LogFileTransformerOptions, count: numb
           });
           w.on("error", (e) => {
             reject(e);
-            for (const p of waiting.values()) p.reject(e);
-            waiting.clear();
+            fail(e);
+          });
+          w.on("exit", (code) => {
+            if (!closing) fail(new Error(`exited with code ${code}`));
           });
         }),
     ),
@@ -71,6 +88,7 @@ export async function workerPool(options: LogFileTransformerOptions, count: numb
     depth: count + 1,
     run: (f, onChunk) =>
       new Promise<TransformedFile>((resolve, reject) => {
+        if (failed) return reject(failed);
         const id = nextId++;
         waiting.set(id, { onChunk, resolve, reject });
         const w = workers.reduce((a, b) => ((load.get(b) ?? 0) < (load.get(a) ?? 0) ? b : a));
@@ -78,6 +96,7 @@ export async function workerPool(options: LogFileTransformerOptions, count: numb
         w.postMessage({ id, file: f });
       }),
     close: async () => {
+      closing = true;
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

@@ -18,7 +18,7 @@ import type { LogFileResult, LogFileStats } from "../handlers/log-file-transform
 import { LAKE_PREFIXES } from "../schemas/lake";
 import type { TransformConfigInput } from "../schemas/transform-config";
 import { BACKFILL_STATE_DIR, type FileCounts, Journal, journalPath } from "./backfill-journal";
-import { inlinePool, workerPool } from "./backfill-pool";
+import { inlinePool, PoolFailure, workerPool } from "./backfill-pool";
 import type { BackfillProgressState } from "./backfill-progress";
 import type { TransformedFile } from "./backfill-transform";
 import { logFilesOf } from "./log-files";
@@ -141,13 +141,20 @@ function countsOf(stats: LogFileStats): FileCounts {
   };
 }
 
-/** The log files of the inputs, each once, in source-name order; two different files with one name are refused. */
-export function backfillFiles(inputs: readonly string[]): BackfillFile[] {
+/**
+ * The log files of the inputs, each once, in source-name order. Refused: two different files with one name, and
+ * a file under the lake (a lake inside a logs folder would be read as logs: its own output, again on every rerun).
+ */
+export function backfillFiles(inputs: readonly string[], lakeDir: string): BackfillFile[] {
   if (inputs.length === 0) throw new Error("no log files or folders given");
+  const lakeReal = existsSync(lakeDir) ? realpathSync(lakeDir) : path.resolve(lakeDir);
   const bySource = new Map<string, BackfillFile & { real: string }>();
   for (const input of inputs) {
     for (const { file } of logFilesOf(input)) {
       const real = realpathSync(file);
+      const rel = path.relative(lakeReal, real);
+      if (!rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
+        throw new Error(`the logs include ${file}, which is under the lake ${lakeDir}; give a lake folder outside the logs`);
       const source = path.basename(file);
       const seen = bySource.get(source);
       if (seen && seen.real !== real)
@@ -211,7 +218,7 @@ async function fsyncDirs(dirs: Iterable<string>): Promise<void> {
 
 export async function runBackfill(options: BackfillOptions): Promise<BackfillSummary> {
   const started = Date.now();
-  const files = backfillFiles(options.inputs);
+  const files = backfillFiles(options.inputs, options.lake);
   const lakeDir = options.lake;
   if (options.overwrite || !existsSync(journalPath(lakeDir))) {
     if (options.overwrite) Journal.remove(lakeDir);
@@ -289,6 +296,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
       try {
         t = await transformed;
       } catch (e) {
+        if (e instanceof PoolFailure) throw e;
         // The file cannot be read to its end (a broken or truncated gzip): none of it goes in, it stays out of the
         // journal so that a rerun tries it again, and the run goes on with the other files.
         unreadable.push({ source: f.source, message: e instanceof Error ? e.message : String(e) });

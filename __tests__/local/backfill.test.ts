@@ -360,6 +360,10 @@ describe("npm run backfill", () => {
     const refused = backfill(["--logs", logs, "--lake", foreign]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/^error: lake .* already holds events\/; pass --overwrite to replace them\n$/);
+    // A lake inside the logs folder would read its own output as logs on the next run.
+    const inside = backfill(["--logs", dir, "--lake", path.join(dir, "clean")]);
+    expect(inside.status).toBe(1);
+    expect(inside.stderr).toMatch(/^error: the logs include .*, which is under the lake .*clean; give a lake folder outside the logs\n$/);
 
     const broken = path.join(dir, "broken-logs");
     mkdirSync(broken);
