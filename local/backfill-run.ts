@@ -18,7 +18,7 @@ import type { LogFileResult, LogFileStats } from "../handlers/log-file-transform
 import { LAKE_PREFIXES } from "../schemas/lake";
 import type { TransformConfigInput } from "../schemas/transform-config";
 import { BACKFILL_STATE_DIR, type FileCounts, Journal, journalPath } from "./backfill-journal";
-import { inlinePool, PoolFailure, workerPool } from "./backfill-pool";
+import { type FileTransformPool, inlinePool, PoolFailure, workerPool } from "./backfill-pool";
 import type { BackfillProgressState } from "./backfill-progress";
 import type { TransformedFile } from "./backfill-transform";
 import { logFilesOf } from "./log-files";
@@ -245,7 +245,6 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
       else todo.push({ ...f, sha256, redo: true });
     }
     const totalBytes = todo.reduce((n, f) => n + f.size, 0);
-    options.onPlan?.({ totalFiles: files.length, totalBytes, skipped });
 
     const workers = options.workers ?? 0;
     if (!(Number.isInteger(workers) && workers >= 0 && workers <= MAX_BACKFILL_WORKERS))
@@ -254,7 +253,15 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
       visitorIdKey: options.visitorIdKey ?? process.env.VISITOR_ID_KEY ?? LOCAL_VISITOR_ID_KEY,
       config: options.transformConfig,
     };
-    const pool = workers > 0 ? await workerPool(transformOptions, workers) : await inlinePool(transformOptions);
+    // No transformer to start (GeoIP takes seconds) when every file is in the lake; no idle workers for a few files.
+    const pool =
+      todo.length === 0
+        ? undefined
+        : workers > 0
+          ? await workerPool(transformOptions, Math.min(workers, todo.length))
+          : await inlinePool(transformOptions);
+    // After the start-up, so that the progress's rate and ETA measure the work.
+    options.onPlan?.({ totalFiles: files.length, totalBytes, skipped });
     const run = emptyCounts();
     const progress = { files: skipped, lines: 0, bytes: 0 };
     let objects = 0;
@@ -312,8 +319,9 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
       persisting.catch(() => {});
     };
 
-    const inFlight: InFlight[] = [];
-    try {
+    /** Every file through the pool, a few in flight, written in input order (the journal's done files are a prefix of the input). */
+    const transformAll = async (pool: FileTransformPool): Promise<void> => {
+      const inFlight: InFlight[] = [];
       for (const f of todo) {
         const lines = { read: 0 };
         const transformed = pool.run(f, async (n, bytes) => {
@@ -325,13 +333,17 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
         });
         transformed.catch(() => {});
         inFlight.push({ f, transformed, lines });
-        // Results are written in input order, so that the journal's done files are a prefix of the input.
         while (inFlight.length >= pool.depth) await settle(inFlight.shift() as InFlight);
       }
       while (inFlight.length > 0) await settle(inFlight.shift() as InFlight);
       await persisting;
-    } finally {
-      await pool.close();
+    };
+    if (pool) {
+      try {
+        await transformAll(pool);
+      } finally {
+        await pool.close();
+      }
     }
 
     const lake = emptyCounts();
