@@ -232,7 +232,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
 
   try {
     // Which files are in the lake already: done in the journal, the same bytes, every object still there.
-    const todo: (BackfillFile & { sha256?: string; redo: boolean })[] = [];
+    const todo: (BackfillFile & { redo: boolean })[] = [];
     let skipped = 0;
     for (const f of files) {
       const prior = journal.last(f.source);
@@ -242,7 +242,7 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
       }
       const sha256 = prior.size === f.size ? await sha256Of(f.file) : undefined;
       if (sha256 === prior.sha256 && prior.keys.every((k) => existsSync(path.join(lakeDir, ...k.split("/"))))) skipped++;
-      else todo.push({ ...f, sha256, redo: true });
+      else todo.push({ ...f, redo: true });
     }
     const totalBytes = todo.reduce((n, f) => n + f.size, 0);
 

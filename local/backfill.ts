@@ -1,5 +1,5 @@
 /**
- * `npm run backfill -- --logs DIR|FILE[,DIR|FILE...] --lake DIR [--overwrite] [--today YYYY-MM-DD] [--bucket NAME | --env NAME] [--workers N]`
+ * `npm run backfill -- --logs DIR|FILE[,DIR|FILE...] --lake DIR [--env NAME] [--bucket NAME] [--overwrite] [--today YYYY-MM-DD] [--workers N]`
  * (`--help` for more; docs/backfill.md)
  *
  * CloudFront standard log files (a folder of them, or a list) into a local lake laid out as the live one, with a
@@ -8,6 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { loadConfig } from "../config/load";
+import type { TransformConfigInput } from "../schemas/transform-config";
 import { BackfillProgress } from "./backfill-progress";
 import {
   type BackfillCheckpoint,
@@ -30,7 +31,7 @@ export const PAUSED_MARK = "backfill: paused";
 
 export const BACKFILL_CLI: CliSpec = {
   usage:
-    "npm run backfill -- --logs DIR|FILE[,DIR|FILE...] --lake DIR [--overwrite] [--today YYYY-MM-DD] [--bucket NAME | --env NAME] [--workers N]",
+    "npm run backfill -- --logs DIR|FILE[,DIR|FILE...] --lake DIR [--env NAME] [--bucket NAME] [--overwrite] [--today YYYY-MM-DD] [--workers N]",
   summary:
     "Loads CloudFront standard log files (legacy or v2 W3C, gzip'd or plain) into a local lake laid out as the live one:\n" +
     "the same transform, events/ partitions, errors/ and daily rollups. Interrupted (even killed), a rerun with the same\n" +
@@ -43,14 +44,19 @@ export const BACKFILL_CLI: CliSpec = {
       value: "YYYY-MM-DD",
       help: "rollups are written for the days before it (default: every day in the lake); set it to the live lake's first day",
     },
-    bucket: { value: "NAME", help: "the lake bucket, for the printed upload commands" },
-    env: { value: "NAME", help: "or read the bucket from config/<name>.json (lakeBucketName)" },
+    bucket: { value: "NAME", help: "the lake bucket, for the printed upload commands (default: --env's lakeBucketName)" },
+    env: {
+      value: "NAME",
+      help: "transform as environment NAME does (config/<name>.json: its transform rules; lakeBucketName for the upload commands)",
+    },
     workers: {
       value: "N",
       help: `worker threads transforming files, 0 to ${MAX_BACKFILL_WORKERS} (default ${defaultBackfillWorkers()}: one per core but one, at most 3; 0 transforms in the main thread)`,
     },
   },
-  epilog: "Details: docs/backfill.md",
+  epilog:
+    "VISITOR_ID_KEY: the deployment's visitor-id key (its SSM parameter), so that a visitor keeps one id across the backfill\n" +
+    "and the live data; without it a local key is used. Details: docs/backfill.md",
 };
 
 /** BACKFILL_PAUSE_AT as a checkpoint hook, or undefined when unset. */
@@ -112,12 +118,15 @@ async function main(): Promise<void> {
   for (const input of inputs) if (!existsSync(input)) throw new UsageError(`--logs: not found: ${input}`);
   const lake = flags.directory("lake", "the local lake folder");
   const today = flags.day("today");
-  if (flags.has("bucket") && flags.has("env")) throw new UsageError("--env: give --bucket or --env, not both");
   const env = flags.string("env");
   let bucket = flags.string("bucket");
+  let transformConfig: TransformConfigInput | undefined;
   if (env !== undefined) {
     try {
-      bucket = loadConfig(env).lakeBucketName;
+      const config = loadConfig(env);
+      bucket ??= config.lakeBucketName;
+      // The deployment's rules (classification, drops, privacy, bots), so backfilled rows are classified as live ones.
+      transformConfig = config.transform;
     } catch (e) {
       throw new UsageError(`--env: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
     }
@@ -131,6 +140,7 @@ async function main(): Promise<void> {
     lake,
     overwrite: flags.bool("overwrite"),
     workers,
+    ...(transformConfig === undefined ? {} : { transformConfig }),
     ...(today === undefined ? {} : { today }),
     onPlan: ({ totalFiles, totalBytes, skipped }) => {
       if (skipped > 0) process.stderr.write(`resuming: ${skipped} of ${totalFiles} files are in the lake already\n`);

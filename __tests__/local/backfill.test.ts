@@ -379,11 +379,12 @@ describe("npm run backfill", () => {
 
   it("names a flag mistake (exit 2, one line) before touching the lake; --help prints the usage", () => {
     const lake = path.join(dir, "untouched");
-    const cases: [string[], string][] = [
+    const cases: [string[], unknown][] = [
       [["--lake", lake], "error: --logs: required (CloudFront standard log files or folders)\n"],
       [["--logs", `${logs},${path.join(dir, "nope")}`, "--lake", lake], `error: --logs: not found: ${path.join(dir, "nope")}\n`],
       [["--logs", logs, "--lake", lake, "--today", "2025-02-30"], 'error: --today: not a calendar day (YYYY-MM-DD): "2025-02-30"\n'],
       [["--logs", logs, "--lake", lake, "--bogus", "1"], "error: --bogus: unknown option (see --help)\n"],
+      [["--logs", logs, "--lake", lake, "--env", "no-such-env"], expect.stringMatching(/^error: --env: .*no-such-env.*\n$/)],
     ];
     for (const [args, stderr] of cases) {
       const r = backfill(args);
