@@ -40,10 +40,11 @@ export const MAX_BACKFILL_WORKERS = 16;
 
 /**
  * Workers `npm run backfill` starts: one core for the main thread (writing, fsync, journal), the rest transform,
- * at most 3 (each worker adds its GeoIP database and a file's rows: 3 keep the run under 1 GB).
+ * at most 2: each worker holds its own GeoIP database and a file's rows, ~290 MB (bench/backfill.bench.ts: 568 MB
+ * peak with 1 worker, 854 MB with 2 on 22,000-line files), and the run is to stay under 1 GB.
  */
 export function defaultBackfillWorkers(): number {
-  return Math.max(0, Math.min(cpus().length - 1, 3));
+  return Math.max(0, Math.min(cpus().length - 1, 2));
 }
 
 export interface BackfillFile {

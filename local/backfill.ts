@@ -51,7 +51,7 @@ export const BACKFILL_CLI: CliSpec = {
     },
     workers: {
       value: "N",
-      help: `worker threads transforming files, 0 to ${MAX_BACKFILL_WORKERS} (default ${defaultBackfillWorkers()}: one per core but one, at most 3; 0 transforms in the main thread)`,
+      help: `worker threads transforming files, 0 to ${MAX_BACKFILL_WORKERS} (default ${defaultBackfillWorkers()}: one per core but one, at most 2; 0 transforms in the main thread)`,
     },
   },
   epilog:
