@@ -118,7 +118,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const LEGACY_LAYOUT = w3cLayout(STANDARD_LOG_LEGACY_COLUMNS);
 
 /** The file's bytes, decompressed when they start with the gzip magic bytes. */
-async function* decompressed(body: AsyncIterable<Uint8Array> | Uint8Array): AsyncGenerator<Uint8Array> {
+export async function* decompressed(body: AsyncIterable<Uint8Array> | Uint8Array): AsyncGenerator<Uint8Array> {
   const source: AsyncIterable<Uint8Array> =
     body instanceof Uint8Array
       ? (async function* () {
