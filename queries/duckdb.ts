@@ -179,12 +179,12 @@ export class LocalLake {
   }
 
   /**
-   * A rollup's rows over a window, computed from raw events by the rollup's own SQL: `year`, `month`, `day` and
+   * A rollup's rows over a window, computed from its raw input (events or error records) by the rollup's own SQL: `year`, `month`, `day` and
    * the rollup's columns (BIGINT counts as JS bigints).
    */
   async rollupRows(name: RollupName, window: { from: string; to: string }): Promise<Record<string, unknown>[]> {
-    const events = `"${this.database}"."${EVENTS_TABLE}"`;
-    const reader = await this.connection.runAndReadAll(toDuckDb(renderRollup(name, events, windowBounds(window))));
+    const tables = { events: `"${this.database}"."${EVENTS_TABLE}"`, errors: `"${this.database}"."${ERRORS_TABLE}"` };
+    const reader = await this.connection.runAndReadAll(toDuckDb(renderRollup(name, tables, windowBounds(window))));
     return reader.getRowObjects() as Record<string, unknown>[];
   }
 
