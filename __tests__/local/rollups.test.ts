@@ -12,7 +12,7 @@ import { buildRollups, writeRollupDay } from "../../local/rollups";
 import { comparedRows, METRIC_TRUTHS, type MetricTruth } from "../../local/truth";
 import { CATALOGUE, type Metric } from "../../queries/catalogue";
 import { LocalLake, nextDay } from "../../queries/duckdb";
-import { querySource, renderQuery, renderRollup, rollupColumns, rollupInput, toDuckDb } from "../../queries/render";
+import { DATA_SET_RENDER, querySource, renderQuery, renderRollup, rollupColumns, rollupInput, toDuckDb } from "../../queries/render";
 import { columnsOf } from "../../schemas/columns";
 import { generatedFile } from "../../schemas/generated-files";
 import { LAKE_PREFIXES, ROLLUP_FILE } from "../../schemas/lake";
@@ -137,6 +137,21 @@ describe("daily rollups over a generated lake", () => {
     },
   );
 
+  it("the data sets' rendering (closed days only) gives the named query's rows over the closed days, and ignores today's raw rows", async () => {
+    const today = WINDOW.to;
+    const lake = await LocalLake.open(lakeDir, undefined, { today });
+    try {
+      for (const m of CATALOGUE.metrics) {
+        const closedOnly = await lake.runQuery(m, WINDOW, DATA_SET_RENDER);
+        const named = await lake.runQuery(m, { from: WINDOW.from, to: DAYS[1] as string });
+        expect([m.id, closedOnly.rows]).toEqual([m.id, named.rows]);
+        expect(closedOnly.sql).not.toMatch(/"(events|errors)"/);
+      }
+    } finally {
+      lake.close();
+    }
+  });
+
   it("gives every metric the same rows whether a day is read from its rollup or from raw events", async () => {
     const fromRollups = await allResults(lakeDir, AFTER);
     const lastDayRaw = await allResults(lakeDir, WINDOW.to);
@@ -235,6 +250,25 @@ describe("rendering a metric over a rollup", () => {
     expect(sql).toContain('FROM "webstats_dev_analytics"."events"');
     expect(sql).toContain("BETWEEN CAST(current_date AS VARCHAR) AND CAST(current_date AS VARCHAR)");
     expect(sql).toContain("UNION ALL");
+  });
+
+  it("the data sets (closed days only) read the rollup table alone, over the N days before today", () => {
+    for (const m of CATALOGUE.metrics) {
+      const sql = renderQuery(m, names, { lastDays: 30 }, DATA_SET_RENDER);
+      expect([m.id, /"(events|errors)"/.test(sql)]).toEqual([m.id, false]);
+      expect(sql).toContain(`FROM "webstats_dev_analytics"."rollup_${m.rollup}"`);
+      expect(sql).toContain(
+        "BETWEEN CAST(CAST(current_date - INTERVAL '30' DAY AS DATE) AS VARCHAR) AND CAST(CAST(current_date - INTERVAL '1' DAY AS DATE) AS VARCHAR)",
+      );
+    }
+    // A fixed window that holds no closed day still gives the columns, and no row.
+    const none = renderQuery(
+      "documents_daily",
+      names,
+      { from: "2025-06-08", to: "2025-06-09" },
+      { today: "2025-06-08", closedDaysOnly: true },
+    );
+    expect(none).toContain("WHERE false");
   });
 
   it("a fixed today leaves out the branch it makes empty", () => {
