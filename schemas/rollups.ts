@@ -107,6 +107,7 @@ export const ROLLUPS = {
       converted_scans: count("Scans followed by a completed download by the same visitor within 30 minutes"),
     }),
   },
+  qr_by_country: byDimension(QR_BY, qrKey, ["country"], scans, "Per UTC day: scans per QR code and country (humans only)."),
   qr_by_location: byDimension(QR_BY, qrKey, ["country", "city"], scans, "Per UTC day: scans per QR code, country and city (humans only)."),
   qr_by_device: byDimension(QR_BY, qrKey, ["device_class"], scans, "Per UTC day: scans per QR code and device class (humans only)."),
   qr_by_hour: {

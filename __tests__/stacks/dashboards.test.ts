@@ -129,7 +129,7 @@ describe("QuickSight dashboards (on)", () => {
       expect.arrayContaining(["documents_daily", "documents_top", "documents_by_country", "documents_by_device"]),
     );
     expect(dashboardVisuals("qr").map((v) => v.queryId)).toEqual(
-      expect.arrayContaining(["qr_daily", "qr_by_location", "qr_by_device", "qr_by_hour", "qr_conversion"]),
+      expect.arrayContaining(["qr_daily", "qr_by_country", "qr_by_device", "qr_by_hour", "qr_conversion"]),
     );
   });
 
