@@ -20,8 +20,9 @@
  * BENCH_ROLLUP_SESSIONS (N in sessions per day, about 6.5 log lines each; default 1,330, about 8,600 events a day:
  * issue 15's small site (8,640 a day, 0.1 request/s), so 10N is its 1 request/s. The earlier default, 300 sessions
  * (about 2,000 events a day), is below the smallest site the issue prices and flatters the figure: at that N the
- * rollups' fixed per-file overhead hides the one rollup that grows with traffic (qr_by_location: its code x
- * country x city combinations). The refresh part took 7.5 minutes on the 2-core machine at load average 9.)
+ * rollups' fixed per-file overhead hid the one rollup that grows with traffic (qr_by_location: its code x
+ * country x city combinations, now a named query only). The refresh part took 4 to 7.5 minutes on the 2-core
+ * machine at load average 6 to 9.)
  * BENCH_DASHBOARD_SKIP_REPORT=1 (refresh figure only).
  */
 import { spawnSync } from "node:child_process";
