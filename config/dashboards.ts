@@ -36,15 +36,16 @@ export const RefreshConfig = z
   .strictObject({
     /**
      * How often SPICE reloads the data sets from Athena. Standard edition refreshes at most daily; hourly needs
-     * Enterprise edition. Each refresh runs every data set's query once (Athena bills the bytes scanned).
+     * Enterprise edition. Each refresh runs every data set's query once (Athena bills the bytes scanned). The data
+     * sets read closed days only (the daily rollups), so a refresh more often than daily shows nothing new.
      * @default "DAILY"
      */
     interval: z.enum(["HOURLY", "DAILY", "WEEKLY", "MONTHLY"]).default("DAILY"),
     /**
      * Time of day of a DAILY, WEEKLY or MONTHLY refresh, HH:MM (24 h) in `timezone`. The default follows the daily
-     * job (compaction at 00:30 UTC, then the rollups of the day just closed): at 01:30 yesterday is in the rollups and
-     * the refresh scans raw events of today's first 90 minutes only. An earlier refresh would miss yesterday (closed,
-     * not yet rolled up); a later one scans more of today's raw events. @default "01:30"
+     * job (compaction at 00:30 UTC, then the rollups of the day just closed): at 01:30 yesterday is in the rollups.
+     * The data sets read closed days only (rollup files, no raw events: docs/dashboards.md), so a later refresh scans
+     * the same bytes; an earlier one would miss yesterday (closed, not yet rolled up). @default "01:30"
      */
     timeOfDay: z
       .string()

@@ -1,8 +1,11 @@
 """Daily rollups of the lake: small aggregate tables per UTC day, written after compaction.
 
-For a day this module reads every Parquet file of every ``events/`` partition of that day
-(all event types) into Arrow, registers it in DuckDB as the view ``events`` (the table's
-columns plus its partition keys as strings, as Athena shows them), runs each rollup's SQL
+For a day this module reads the day's input of each rollup into Arrow: for ``events``
+rollups every Parquet file of every ``events/`` partition of that day (all event types),
+registered in DuckDB as the view ``events`` (the table's columns plus its partition keys
+as strings, as Athena shows them); for ``errors`` rollups Firehose's JSON error records of
+the day (every output type), as the view ``errors`` (the errors table's columns, read as its
+JSON SerDe does, plus ``error_type`` and the date keys from the path). It runs each rollup's SQL
 from the generated spec (``schemas/generated/rollups.json``, written by ``npm run gen``
 from the TypeScript rollup registry), casts the result to the spec's columns and writes
 ONE Parquet file per rollup and day::
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gzip
 import hashlib
 import json
 import logging
@@ -90,6 +94,8 @@ class Rollup:
     arrow: pa.Schema
     sql: str
     placeholder: str
+    #: The view the SQL reads: "events" or "errors".
+    input: str
     #: sha256 of the rollup's definition as generated (name, columns, SQL): part of every file's fingerprint.
     definition_hash: str
 
@@ -100,10 +106,22 @@ class Rollup:
 
 
 @dataclass(frozen=True)
+class ErrorsInput:
+    """Where a day's error records are and how a record's JSON keys map to the errors table's columns."""
+
+    #: Key prefix of one type's day, with {error_type} and the date keys' names as fields, ending with '/'.
+    day_prefix: str
+    types: tuple[str, ...]
+    #: (column, JSON key, Arrow type), in table order.
+    columns: tuple[tuple[str, str, pa.DataType], ...]
+
+
+@dataclass(frozen=True)
 class RollupSpec:
     prefix: str
     file: str
     rollups: tuple[Rollup, ...]
+    errors: ErrorsInput | None = None
 
 
 def spec_from_json(doc: dict) -> RollupSpec:
@@ -135,11 +153,40 @@ def spec_from_json(doc: dict) -> RollupSpec:
             raise ValueError(f"rollup {name}: duplicate column names in {names}")
         if placeholder not in r.get("sql", ""):
             raise ValueError(f"rollup {name}: the SQL does not contain {placeholder}, so it cannot be limited to one day")
-        definition = json.dumps({"name": name, "columns": r["columns"], "sql": r["sql"]}, sort_keys=True)
-        rollups.append(Rollup(name, r["table"], pa.schema(fields), r["sql"], placeholder, hashlib.sha256(definition.encode()).hexdigest()))
+        source = r.get("input", "events")
+        if source not in INPUTS:
+            raise ValueError(f"rollup {name}: input must be one of {', '.join(INPUTS)}, got {source!r}")
+        definition = json.dumps({"name": name, "input": source, "columns": r["columns"], "sql": r["sql"]}, sort_keys=True)
+        rollups.append(
+            Rollup(name, r["table"], pa.schema(fields), r["sql"], placeholder, source, hashlib.sha256(definition.encode()).hexdigest())
+        )
     if len({r.name for r in rollups}) != len(rollups):
         raise ValueError("rollups spec: duplicate rollup names")
-    return RollupSpec(prefix, file, tuple(rollups))
+    errors = _errors_from_json(doc["errors"]) if "errors" in doc else None
+    needs = [r.name for r in rollups if r.input == "errors"]
+    if needs and errors is None:
+        raise ValueError(f"rollups spec: rollup(s) {', '.join(needs)} read errors, but the spec has no 'errors' section")
+    return RollupSpec(prefix, file, tuple(rollups), errors)
+
+
+#: The views a rollup may read.
+INPUTS = ("events", "errors")
+
+
+def _errors_from_json(doc: dict) -> ErrorsInput:
+    prefix, types = doc.get("day_prefix"), doc.get("types")
+    if not isinstance(prefix, str) or not prefix.endswith("/") or "{error_type}" not in prefix or ".." in prefix:
+        raise ValueError(f"rollups spec: errors.day_prefix must be a key prefix ending with '/' holding {{error_type}}, got {prefix!r}")
+    if not isinstance(types, list) or not types or not all(isinstance(t, str) and re.match(r"^[a-z][a-z0-9-]*$", t) for t in types):
+        raise ValueError(f"rollups spec: errors.types must be a non-empty list of lower-case names, got {types!r}")
+    columns = []
+    for c in doc.get("columns", []):
+        if c.get("type") not in ROLLUP_TYPES or not isinstance(c.get("json_key"), str) or not _NAME.match(str(c.get("name"))):
+            raise ValueError(f"rollups spec: errors column {c!r} needs a name, a json_key and a known type ({', '.join(ROLLUP_TYPES)})")
+        columns.append((c["name"], c["json_key"], ROLLUP_TYPES[c["type"]]))
+    if not columns:
+        raise ValueError("rollups spec: errors.columns is empty")
+    return ErrorsInput(prefix, tuple(types), tuple(columns))
 
 
 def load_spec(filesystem: pafs.FileSystem, path: str) -> RollupSpec:
@@ -177,7 +224,8 @@ def rollup_path(lake: lc.Lake, schema: lc.LakeSchema, spec: RollupSpec, rollup: 
 class DayInputs:
     """The visible files of every events partition of a day, as listed once (a snapshot)."""
 
-    files: tuple[tuple[lc.Partition, pafs.FileInfo], ...]
+    #: (the events partition, or the error output type, of each file; the file)
+    files: tuple[tuple[lc.Partition | str, pafs.FileInfo], ...]
 
     def fingerprint(self, lake: lc.Lake, rollup: Rollup) -> str:
         h = hashlib.sha256(rollup.definition_hash.encode())
@@ -205,6 +253,86 @@ def list_day(lake: lc.Lake, schema: lc.LakeSchema, day: dt.date) -> DayInputs:
             raise RollupError(f"partition {part.rel} has unfinished compaction run(s) {unfinished}; its rows may be doubled")
         files += [(part, i) for i in visible]
     return DayInputs(tuple(sorted(files, key=lambda f: f[1].path)))
+
+
+def list_error_day(lake: lc.Lake, schema: lc.LakeSchema, errors: ErrorsInput, day: dt.date) -> DayInputs:
+    """List the day's error record files, every output type (Firehose writes them whole; no compaction touches them)."""
+    dates = {k.name: lc.date_value(k, day) for k in _date_keys(schema)}
+    files = []
+    for error_type in errors.types:
+        folder = lake.path(errors.day_prefix.format(error_type=error_type, **dates))
+        infos = lake.filesystem.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
+        files += [(error_type, i) for i in infos if i.type == pafs.FileType.File and not lc._is_hidden(i.base_name)]
+    return DayInputs(tuple(sorted(files, key=lambda f: f[1].path)))
+
+
+def _json_value(value: object, target: pa.DataType) -> object:
+    """A JSON value as the column's type, as the errors table's SerDe reads it: a value that does not fit is null."""
+    if value is None:
+        return None
+    if pa.types.is_string(target):
+        return value if isinstance(value, str) else json.dumps(value)
+    if pa.types.is_integer(target):
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            return int(value)
+        return None
+    if pa.types.is_floating(target):
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return None
+
+
+def error_records_schema(schema: lc.LakeSchema, errors: ErrorsInput) -> pa.Schema:
+    """The DuckDB view ``errors``: the errors table's columns, then error_type and the date keys as strings."""
+    return pa.schema(
+        [*(pa.field(n, t) for n, _, t in errors.columns), pa.field("error_type", pa.string())]
+        + [pa.field(k.name, pa.string()) for k in _date_keys(schema)]
+    )
+
+
+def read_error_day(lake: lc.Lake, schema: lc.LakeSchema, errors: ErrorsInput, inputs: DayInputs, day: dt.date) -> pa.Table:
+    """Every error record of the day's files, one row per line, as the errors table shows it. Keys match their column
+    case-insensitively (Firehose writes errorCode for processing failures, ErrorCode for conversion failures); a line
+    that is not a JSON object is a row of nulls (the table's SerDe ignores malformed JSON the same way), counted in the log."""
+    view = error_records_schema(schema, errors)
+    dates = {k.name: lc.date_value(k, day) for k in _date_keys(schema)}
+    wanted = [(n, key.lower(), t) for n, key, t in errors.columns]
+    values: dict[str, list] = {f.name: [] for f in view}
+    malformed = 0
+    for error_type, info in inputs.files:
+        try:
+            with lake.filesystem.open_input_stream(info.path) as f:
+                data = f.read()
+            if data[:2] == b"\x1f\x8b":  # a gzip object (a destination with GZIP compression)
+                data = gzip.decompress(data)
+        except (OSError, EOFError, pa.ArrowException) as e:
+            raise RollupError(f"unreadable error records {info.path}: {e}") from e
+        for line in data.splitlines():
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict):
+                malformed += 1
+                record = {}
+            lower = {str(k).lower(): v for k, v in record.items()}
+            for n, key, t in wanted:
+                values[n].append(_json_value(lower.get(key), t))
+            values["error_type"].append(error_type)
+            for k, v in dates.items():
+                values[k].append(v)
+    if malformed:
+        log.warning(
+            "%d error record line(s) of %s are not JSON objects: counted as rows of nulls, as the errors table reads them", malformed, day
+        )
+    return pa.Table.from_pydict(values, schema=view)
 
 
 def columns_read(rollups: Sequence[Rollup], schema: lc.LakeSchema) -> list[str]:
@@ -399,27 +527,52 @@ def rollup_day(
     rollup that needed them. Nothing outside the rollups prefix is written."""
     fs = lake.filesystem
     check_prefix(lake, spec)
-    try:
-        inputs = list_day(lake, schema, day)
-    except (RollupError, OSError) as e:
-        return [RollupResult(r.name, day, "failed", error=str(e)) for r in spec.rollups]
-    todo: list[tuple[Rollup, str, str]] = []
     results: list[RollupResult] = []
+    # Each input is listed once and read only when a rollup of it is stale; a failing input fails its rollups only.
+    listed: dict[str, DayInputs] = {}
+    for source in INPUTS:
+        readers = [r for r in spec.rollups if r.input == source]
+        if not readers:
+            continue
+        try:
+            if source == "events":
+                listed[source] = list_day(lake, schema, day)
+            else:
+                assert spec.errors is not None  # spec_from_json requires it for a rollup of errors
+                listed[source] = list_error_day(lake, schema, spec.errors, day)
+        except (RollupError, OSError) as e:
+            results += [RollupResult(r.name, day, "failed", error=str(e)) for r in readers]
+    todo: list[tuple[Rollup, str, str]] = []
     for r in spec.rollups:
-        path, fingerprint = rollup_path(lake, schema, spec, r, day), inputs.fingerprint(lake, r)
+        if r.input not in listed:
+            continue
+        path, fingerprint = rollup_path(lake, schema, spec, r, day), listed[r.input].fingerprint(lake, r)
         if not force and stored_fingerprint(fs, path) == fingerprint:
             results.append(RollupResult(r.name, day, "up-to-date", path=lake.relative(path)))
         else:
             todo.append((r, path, fingerprint))
     if not todo:
         return results
-    try:
-        events = read_day(lake, schema, inputs, columns_read([r for r, _, _ in todo], schema))
-    except (RollupError, OSError, pa.ArrowException) as e:
-        return results + [RollupResult(r.name, day, "failed", error=str(e)) for r, _, _ in todo]
+    views: dict[str, pa.Table] = {}
+    for source in INPUTS:
+        stale = [r for r, _, _ in todo if r.input == source]
+        if not stale:
+            continue
+        try:
+            if source == "events":
+                views[source] = read_day(lake, schema, listed[source], columns_read(stale, schema))
+            else:
+                assert spec.errors is not None
+                views[source] = read_error_day(lake, schema, spec.errors, listed[source], day)
+        except (RollupError, OSError, pa.ArrowException) as e:
+            results += [RollupResult(r.name, day, "failed", error=str(e)) for r in stale]
+    todo = [t for t in todo if t[0].input in views]
+    if not todo:
+        return results
     con = connect()
     try:
-        con.register("events", events)
+        for source, table in views.items():
+            con.register(source, table)
         for r, path, fingerprint in todo:
             try:
                 table = run_rollup(con, r, schema, day)
@@ -428,7 +581,7 @@ def rollup_day(
                 log.error("rollup %s of %s FAILED: %s", r.name, day, e)
                 results.append(RollupResult(r.name, day, "failed", error=str(e)))
                 continue
-            log.info("rolled up %s of %s: %d row(s) from %d file(s)", r.name, day, table.num_rows, len(inputs.files))
+            log.info("rolled up %s of %s: %d row(s) from %d file(s)", r.name, day, table.num_rows, len(listed[r.input].files))
             results.append(RollupResult(r.name, day, "written", table.num_rows, lake.relative(path)))
             if on_step:
                 on_step("rollup-written", {"rollup": r.name, "path": lake.relative(path)})

@@ -293,6 +293,7 @@ export const METRIC_TRUTHS: Readonly<Record<string, MetricTruth>> = {
       ["qr_code", "asc"],
     ],
   }),
+  qr_by_country: qrBy("country"),
   // The city comes from GeoIP, which the generator does not predict: compared per code and country.
   qr_by_location: qrBy("country", ["qr_code", "country"]),
   qr_by_device: qrBy("device_class"),

@@ -13,7 +13,7 @@ import { EventRowSchema, PARTITION_KEYS } from "../schemas/event";
 import { DAY_PARTITIONS, EVENTS_TABLE, LAKE_PREFIXES } from "../schemas/lake";
 import { ROLLUP_NAMES, ROLLUPS, type RollupName, rollupPrefix, rollupTable } from "../schemas/rollups";
 import { type DashboardDef, dashboard, type QueryDef, queryDef } from "./dashboards";
-import { type DayWindow, renderQuery, renderRollup, toDuckDb, windowBounds } from "./render";
+import { type DayWindow, type RenderOptions, renderQuery, renderRollup, rollupColumns, toDuckDb, windowBounds } from "./render";
 
 /** A result cell: integers and doubles as numbers, timestamps as ISO-8601 strings. */
 export type Cell = string | number | null;
@@ -169,22 +169,28 @@ export class LocalLake {
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
-  /** Run one dashboard query (by id, or a metric as given) over a window; rows carry exactly the query's declared columns. */
-  async runQuery(id: QueryDef | string, window: DayWindow): Promise<QueryResult> {
+  /**
+   * Run one dashboard query (by id, or a metric as given) over a window; rows carry exactly the query's declared columns.
+   * `options` as for renderQuery (e.g. DATA_SET_RENDER, as the QuickSight data sets render it); today is the lake's.
+   */
+  async runQuery(id: QueryDef | string, window: DayWindow, options: Omit<RenderOptions, "today"> = {}): Promise<QueryResult> {
     const query = typeof id === "string" ? queryDef(id) : id;
     const today = this.today;
-    const sql = toDuckDb(renderQuery(query, { database: this.database }, window, today === undefined ? {} : { today }));
+    const sql = toDuckDb(renderQuery(query, { database: this.database }, window, today === undefined ? options : { ...options, today }));
     const raw = await this.sql(sql);
     return { query, sql, rows: raw.map((r) => typedRow(query, r)) };
   }
 
   /**
-   * A rollup's rows over a window, computed from raw events by the rollup's own SQL: `year`, `month`, `day` and
-   * the rollup's columns (BIGINT counts as JS bigints).
+   * A rollup's rows over a window, computed from its raw input (events or error records) by the rollup's own SQL: `year`, `month`, `day` and
+   * the rollup's columns (BIGINT counts as JS bigints), sorted by day then every column, nulls first: the order the
+   * daily job writes a day in (glue/lake_rollups.py conform_result), so a file's runs and dictionaries are the job's.
    */
   async rollupRows(name: RollupName, window: { from: string; to: string }): Promise<Record<string, unknown>[]> {
-    const events = `"${this.database}"."${EVENTS_TABLE}"`;
-    const reader = await this.connection.runAndReadAll(toDuckDb(renderRollup(name, events, windowBounds(window))));
+    const tables = { events: `"${this.database}"."${EVENTS_TABLE}"`, errors: `"${this.database}"."${ERRORS_TABLE}"` };
+    const order = ["year", "month", "day", ...rollupColumns(name)].map((c) => `"${c}" ASC NULLS FIRST`).join(", ");
+    const sql = `SELECT * FROM (\n${renderRollup(name, tables, windowBounds(window))}\n) AS day_rows ORDER BY ${order}`;
+    const reader = await this.connection.runAndReadAll(toDuckDb(sql));
     return reader.getRowObjects() as Record<string, unknown>[];
   }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { columnsOf, type LakeType } from "../schemas/columns";
-import { ERRORS_TABLE } from "../schemas/errors";
+import { ERROR_OUTPUT_TYPES, ERRORS_TABLE, ErrorRecordSchema, errorPartitionPrefix, jsonKeyOf } from "../schemas/errors";
 import { EVENTS_TABLE, LAKE_PREFIXES, ROLLUP_FILE } from "../schemas/lake";
 import { ROLLUP_NAMES, ROLLUPS, type RollupName, rollupSql, rollupTable } from "../schemas/rollups";
 import type { Metric } from "./catalogue";
@@ -46,15 +46,16 @@ function dayLiteral(day: string, what: string): string {
 }
 
 /** SQL for the window's bounds, as `'YYYY-MM-DD'` strings comparable with the partition day. */
-export function windowBounds(window: DayWindow): { from_day: string; to_day: string } {
+export function windowBounds(window: DayWindow, closedDaysOnly = false): { from_day: string; to_day: string } {
   if ("lastDays" in window) {
     if (!(Number.isInteger(window.lastDays) && window.lastDays >= 1))
       throw new Error(`lastDays must be a whole number >= 1: ${window.lastDays}`);
     // The double CAST keeps a DATE in both engines (DuckDB's date - interval is a timestamp).
-    return {
-      from_day: `CAST(CAST(current_date - INTERVAL '${window.lastDays - 1}' DAY AS DATE) AS VARCHAR)`,
-      to_day: "CAST(current_date AS VARCHAR)",
-    };
+    const daysAgo = (n: number) =>
+      n === 0 ? "CAST(current_date AS VARCHAR)" : `CAST(CAST(current_date - INTERVAL '${n}' DAY AS DATE) AS VARCHAR)`;
+    // Closed days only: the last N days before today, so the window still holds N whole days.
+    const end = closedDaysOnly ? 1 : 0;
+    return { from_day: daysAgo(window.lastDays - 1 + end), to_day: daysAgo(end) };
   }
   const from = dayLiteral(window.from, "window.from");
   const to = dayLiteral(window.to, "window.to");
@@ -80,7 +81,16 @@ export interface RenderOptions {
    * @default `current_date` (the engine's UTC date), what the Athena named queries use
    */
   readonly today?: string;
+  /**
+   * Read closed days only: the rollups' rows before today, no raw events (a `lastDays` window becomes the N days
+   * before today). What the QuickSight data sets render ({@link DATA_SET_RENDER}): a daily refresh then shows whole
+   * days and scans nothing that grows with today's traffic. @default false: today is read raw
+   */
+  readonly closedDaysOnly?: boolean;
 }
+
+/** How the QuickSight data sets render a metric (stacks/constructs/dashboards.ts; the dashboard bench models the same). */
+export const DATA_SET_RENDER: RenderOptions = { closedDaysOnly: true };
 
 /** A metric by id (in the catalogue) or as given (e.g. a test's own metric). */
 const metricOf = (q: Metric | string): Metric => (typeof q === "string" ? queryDef(q) : q);
@@ -103,22 +113,35 @@ export function querySource(q: Metric | string): string {
   const expected = def.rollup === undefined ? [] : [def.rollup];
   if (read.join(",") !== expected.join(","))
     throw new Error(`${def.id}: ${def.sql.file} reads rollups [${read.join(", ")}] but the catalogue entry says [${expected.join(", ")}]`);
-  if (def.rollup !== undefined && /\{\{\s*events\s*\}\}/.test(filled))
+  if (def.rollup !== undefined && /\{\{\s*(events|errors)\s*\}\}/.test(filled))
     throw new Error(
-      `${def.id}: ${def.sql.file} reads {{events}} although it has a rollup: today's raw rows come through {{rollup:${def.rollup}}}`,
+      `${def.id}: ${def.sql.file} reads a raw table although it has a rollup: today's raw rows come through {{rollup:${def.rollup}}}`,
     );
   return filled;
 }
 
-/** A rollup's SQL as written: its file (a template's dimensions filled) with the events table and window still placeholders. */
+/** A rollup's SQL as written: its file (a template's dimensions filled) with its input table and window still placeholders. */
 export function rollupSource(name: RollupName): string {
   if (!ROLLUP_NAMES.includes(name)) throw new Error(`unknown rollup ${name}; known: ${ROLLUP_NAMES.join(", ")}`);
   const { file, dimensions } = rollupSql(name);
-  const keep = Object.fromEntries(["events", "from_day", "to_day"].map((p) => [p, `{{${p}}}`]));
+  const keep = Object.fromEntries(["events", "errors", "from_day", "to_day"].map((p) => [p, `{{${p}}}`]));
   const params: Record<string, string> = dimensions
     ? { dimensions: dimensions.map((d) => ident(d, `${name} dimension`).slice(1, -1)).join(", ") }
     : {};
   return fillPlaceholders(readFileSync(path.join(SQL_DIR, file), "utf8"), { ...keep, ...params }, file);
+}
+
+/** The tables a rollup may read, as the daily job provides them (one per rollup, so the job reads one input per day). */
+export const ROLLUP_INPUTS = ["events", "errors"] as const;
+export type RollupInput = (typeof ROLLUP_INPUTS)[number];
+
+/** The one table a rollup's SQL reads: `events` (Parquet) or `errors` (Firehose's JSON error records). */
+export function rollupInput(name: RollupName): RollupInput {
+  const source = rollupSource(name);
+  const read = ROLLUP_INPUTS.filter((t) => new RegExp(`\\{\\{\\s*${t}\\s*\\}\\}`).test(source));
+  if (read.length !== 1)
+    throw new Error(`rollup ${name}: its SQL must read exactly one of {{events}}, {{errors}}; it reads [${read.join(", ")}]`);
+  return read[0] as RollupInput;
 }
 
 /** The rollup's columns (its row schema's), in order: what its SQL returns after `year, month, day`. */
@@ -130,12 +153,15 @@ const rollupSelectList = (name: RollupName): string =>
     .map((c) => ident(c, "rollup column"))
     .join(", ");
 
+/** The input tables as a query names them (qualified names, or the job's bare view names). */
+export type RollupTables = Readonly<Record<RollupInput, string>>;
+
 /**
- * A rollup's SQL with its events table and day bounds filled (SQL expressions, e.g. `'2025-06-01'`): rows of
+ * A rollup's SQL with its input table and day bounds filled (SQL expressions, e.g. `'2025-06-01'`): rows of
  * `year, month, day` and the rollup's columns, one group per day.
  */
-export function renderRollup(name: RollupName, events: string, bounds: { from_day: string; to_day: string }): string {
-  return fillPlaceholders(rollupSource(name), { events, ...bounds }, rollupSql(name).file).trim();
+export function renderRollup(name: RollupName, tables: RollupTables, bounds: { from_day: string; to_day: string }): string {
+  return fillPlaceholders(rollupSource(name), { ...tables, ...bounds }, rollupSql(name).file).trim();
 }
 
 /** The day expression of a table partitioned by year/month/day. */
@@ -147,8 +173,9 @@ const PARTITION_DAY = "concat(year, '-', month, '-', day)";
  * branches filter partitions by constant expressions only, which is what Athena's partition projection prunes
  * on; a branch a fixed `today` makes empty is left out.
  */
-function rollupRows(name: RollupName, db: string, events: string, window: DayWindow, today: string | undefined): string {
-  const bounds = windowBounds(window);
+function rollupRows(name: RollupName, db: string, tables: RollupTables, window: DayWindow, options: RenderOptions): string {
+  const today = options.today;
+  const bounds = windowBounds(window, options.closedDaysOnly);
   const todayExpr = today === undefined ? "CAST(current_date AS VARCHAR)" : dayLiteral(today, "today");
   // A fixed window and a fixed today: a branch that cannot hold a row is left out.
   const fixed = !("lastDays" in window) && today !== undefined ? { ...window, today } : undefined;
@@ -164,27 +191,33 @@ function rollupRows(name: RollupName, db: string, events: string, window: DayWin
       ].join("\n"),
     );
   }
-  if (!(fixed && fixed.to < fixed.today)) {
+  if (!(options.closedDaysOnly || (fixed && fixed.to < fixed.today))) {
     // Raw rows from today on: the window clipped to [max(from, today), to]. A lastDays window starts before today.
     const from = fixed
       ? dayLiteral([fixed.from, fixed.today].sort()[1] ?? fixed.today, "day") // the later day (ISO dates sort as text)
       : "lastDays" in window && today === undefined
         ? todayExpr
         : `greatest(${bounds.from_day}, ${todayExpr})`;
-    const raw = renderRollup(name, events, { from_day: from, to_day: bounds.to_day });
+    const raw = renderRollup(name, tables, { from_day: from, to_day: bounds.to_day });
     branches.push(`SELECT ${PARTITION_DAY} AS day, ${cols}\nFROM (\n${raw}\n) AS raw_rows`);
+  }
+  if (branches.length === 0) {
+    // Closed days only and a window with none: no row, with the rollup's columns.
+    branches.push(`SELECT ${PARTITION_DAY} AS day, ${cols}\nFROM ${db}.${ident(rollupTable(name), "rollup table")}\nWHERE false`);
   }
   const body = branches.join("\nUNION ALL\n").replace(/^/gm, "  ");
   return `(\n${body}\n) AS ${name}_rows`;
 }
 
 /**
- * The SQL the daily job runs for one day of a rollup, in DuckDB's dialect, over a table or view named `events`:
- * the rollup's columns only (the day is the output path). `$DAY` stands where the job puts the quoted day.
+ * The SQL the daily job runs for one day of a rollup, in DuckDB's dialect, over a view named after its input
+ * (`events` or `errors`, {@link rollupInput}): the rollup's columns only (the day is the output path). `$DAY` stands
+ * where the job puts the quoted day.
  */
 export const ROLLUP_JOB_DAY = "$DAY";
+const JOB_TABLES: RollupTables = { events: "events", errors: "errors" };
 export function rollupJobSql(name: RollupName): string {
-  const inner = renderRollup(name, "events", { from_day: ROLLUP_JOB_DAY, to_day: ROLLUP_JOB_DAY });
+  const inner = renderRollup(name, JOB_TABLES, { from_day: ROLLUP_JOB_DAY, to_day: ROLLUP_JOB_DAY });
   return toDuckDb(`SELECT ${rollupSelectList(name)}\nFROM (\n${inner}\n) AS day_rows`);
 }
 
@@ -206,17 +239,19 @@ export function fillPlaceholders(sql: string, values: Readonly<Record<string, st
 export function renderQuery(id: Metric | string, names: TableNames, window: DayWindow, options: RenderOptions = {}): string {
   const def = metricOf(id);
   const db = ident(names.database, "database");
-  const events = `${db}.${ident(names.events ?? EVENTS_TABLE, "events table")}`;
+  const tables: RollupTables = {
+    events: `${db}.${ident(names.events ?? EVENTS_TABLE, "events table")}`,
+    errors: `${db}.${ident(names.errors ?? ERRORS_TABLE, "errors table")}`,
+  };
   const source = querySource(def);
   const rollups = Object.fromEntries(
-    rollupsRead(source).map((r) => [`rollup:${r}`, rollupRows(r as RollupName, db, events, window, options.today)]),
+    rollupsRead(source).map((r) => [`rollup:${r}`, rollupRows(r as RollupName, db, tables, window, options)]),
   );
   return fillPlaceholders(
     source,
     {
-      events,
-      errors: `${db}.${ident(names.errors ?? ERRORS_TABLE, "errors table")}`,
-      ...windowBounds(window),
+      ...tables,
+      ...windowBounds(window, options.closedDaysOnly),
       ...rollups,
     },
     def.sql.file,
@@ -294,8 +329,16 @@ export function queryRollupsFile() {
     rollups: ROLLUP_NAMES.map((name) => ({
       name,
       table: rollupTable(name),
+      input: rollupInput(name),
       columns: columnsOf(ROLLUPS[name].schema).map((c) => ({ name: c.name, type: ARROW_TYPE[c.lakeType] })),
       sql: rollupJobSql(name),
     })),
+    // The `errors` input: Firehose's JSON error records of a day, one folder per output type. The job reads them as
+    // the errors table does (keys matched case-insensitively, the type and date from the path).
+    errors: {
+      day_prefix: errorPartitionPrefix({ error_type: "{error_type}", year: "{year}", month: "{month}", day: "{day}" }),
+      types: ERROR_OUTPUT_TYPES,
+      columns: columnsOf(ErrorRecordSchema).map((c) => ({ name: c.name, json_key: jsonKeyOf(c.name), type: ARROW_TYPE[c.lakeType] })),
+    },
   };
 }

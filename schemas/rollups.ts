@@ -4,7 +4,8 @@
  * table, the Athena DDL and the Parquet schema derive from it like `events`), and by its name its SQL,
  * `queries/sql/rollups/<name>.sql`, which the daily job and the local run execute per day.
  *
- * Rows hold additive measures only (counts), so any window is a sum of days. `visitors` is a per-day
+ * Rows hold measures that merge across days exactly: counts (a window is a sum of days) and, for the error
+ * records, the first and last arrival (a window's is the min / max of its days'). `visitors` is a per-day
  * distinct count: visitor ids rotate daily, so one id never spans two days and per-day counts add up to
  * the window's distinct count. Dimensions keep raw nulls; the metric SQL gives them their `missing` label.
  * Rows carry no day column: the day is the partition (`year`, `month`, `day`, as strings, like `events`).
@@ -106,6 +107,7 @@ export const ROLLUPS = {
       converted_scans: count("Scans followed by a completed download by the same visitor within 30 minutes"),
     }),
   },
+  qr_by_country: byDimension(QR_BY, qrKey, ["country"], scans, "Per UTC day: scans per QR code and country (humans only)."),
   qr_by_location: byDimension(QR_BY, qrKey, ["country", "city"], scans, "Per UTC day: scans per QR code, country and city (humans only)."),
   qr_by_device: byDimension(QR_BY, qrKey, ["device_class"], scans, "Per UTC day: scans per QR code and device class (humans only)."),
   qr_by_hour: {
@@ -147,6 +149,17 @@ export const ROLLUPS = {
       utm_medium: col.string("utm_medium; null when absent.", 255),
       page_views: count("Human page views"),
       visitors: count("Distinct visitor ids"),
+    }),
+  },
+  errors_daily: {
+    comment:
+      "Per UTC arrival day, error output type and error code: records Firehose could not process or convert, and the first and last arrival (read from errors/, not events/).",
+    schema: z.strictObject({
+      error_type: col.string("Error output type (the errors table's partition), e.g. processing-failed.", 64),
+      error_code: col.string("Error code; null when the record had none.", 256),
+      records: count("Error records"),
+      first_arrival_timestamp: col.bigint("Earliest arrival of the day's records, epoch milliseconds (UTC)."),
+      last_arrival_timestamp: col.bigint("Latest arrival of the day's records, epoch milliseconds (UTC)."),
     }),
   },
 } as const satisfies Readonly<Record<string, { readonly comment: string; readonly schema: z.ZodObject; readonly sql?: RollupSql }>>;

@@ -211,7 +211,7 @@ describe("local HTML report in headless Chromium", () => {
     const top = expectedBars(q.qr_daily ?? [], "qr_code", "scans");
     expect((await table("qr-top")).map((r) => ({ label: r.qr_code, value: r.scans }))).toEqual(top);
     expect((await bars("qr-country")).map(({ label, value }) => ({ label, value }))).toEqual(
-      expectedBars(q.qr_by_location ?? [], "country", "scans"),
+      expectedBars(q.qr_by_country ?? [], "country", "scans"),
     );
     expect((await bars("qr-device")).map(({ label, value }) => ({ label, value }))).toEqual(
       expectedBars(q.qr_by_device ?? [], "device_class", "scans"),

@@ -12,7 +12,7 @@ import { buildRollups, writeRollupDay } from "../../local/rollups";
 import { comparedRows, METRIC_TRUTHS, type MetricTruth } from "../../local/truth";
 import { CATALOGUE, type Metric } from "../../queries/catalogue";
 import { LocalLake, nextDay } from "../../queries/duckdb";
-import { querySource, renderQuery, renderRollup, rollupColumns, toDuckDb } from "../../queries/render";
+import { DATA_SET_RENDER, querySource, renderQuery, renderRollup, rollupColumns, rollupInput, toDuckDb } from "../../queries/render";
 import { columnsOf } from "../../schemas/columns";
 import { generatedFile } from "../../schemas/generated-files";
 import { LAKE_PREFIXES, ROLLUP_FILE } from "../../schemas/lake";
@@ -83,7 +83,13 @@ describe("daily rollups over a generated lake", () => {
   it.each(ROLLUP_NAMES)("%s: its SQL returns the partition days and exactly its zod schema's columns and types (DuckDB)", async (name) => {
     const lake = await LocalLake.open(lakeDir);
     try {
-      const sql = toDuckDb(renderRollup(name, `"analytics"."events"`, { from_day: `'${WINDOW.from}'`, to_day: `'${WINDOW.to}'` }));
+      const sql = toDuckDb(
+        renderRollup(
+          name,
+          { events: `"analytics"."events"`, errors: `"analytics"."errors"` },
+          { from_day: `'${WINDOW.from}'`, to_day: `'${WINDOW.to}'` },
+        ),
+      );
       const described = await lake.sql(`DESCRIBE ${sql}`);
       const duckType = {
         string: "VARCHAR",
@@ -130,6 +136,21 @@ describe("daily rollups over a generated lake", () => {
       }
     },
   );
+
+  it("the data sets' rendering (closed days only) gives the named query's rows over the closed days, and ignores today's raw rows", async () => {
+    const today = WINDOW.to;
+    const lake = await LocalLake.open(lakeDir, undefined, { today });
+    try {
+      for (const m of CATALOGUE.metrics) {
+        const closedOnly = await lake.runQuery(m, WINDOW, DATA_SET_RENDER);
+        const named = await lake.runQuery(m, { from: WINDOW.from, to: DAYS[1] as string });
+        expect([m.id, closedOnly.rows]).toEqual([m.id, named.rows]);
+        expect(closedOnly.sql).not.toMatch(/"(events|errors)"/);
+      }
+    } finally {
+      lake.close();
+    }
+  });
 
   it("gives every metric the same rows whether a day is read from its rollup or from raw events", async () => {
     const fromRollups = await allResults(lakeDir, AFTER);
@@ -186,13 +207,13 @@ describe("daily rollups over a generated lake", () => {
   });
 
   it.each(ROLLUP_NAMES)(
-    "%s: the job SQL in schemas/generated/rollups.json, over a view named events, gives the day's file rows",
+    "%s: the job SQL in schemas/generated/rollups.json, over views named events and errors, gives the day's file rows",
     async (name) => {
       const job = JSON.parse(readFileSync(generatedFile("rollups"), "utf8")) as {
         prefix: string;
         file: string;
         day_placeholder: string;
-        rollups: { name: string; table: string; columns: { name: string; type: string }[]; sql: string }[];
+        rollups: { name: string; table: string; input: string; columns: { name: string; type: string }[]; sql: string }[];
       };
       expect([job.prefix, job.file]).toEqual([LAKE_PREFIXES.rollups, ROLLUP_FILE]);
       const entry = job.rollups.find((r) => r.name === name);
@@ -202,12 +223,19 @@ describe("daily rollups over a generated lake", () => {
       const glob = path.join(lakeDir, LAKE_PREFIXES.events, "*", "*", "*", "*", "*.parquet");
       const hive = "{'event_type': 'VARCHAR', 'year': 'VARCHAR', 'month': 'VARCHAR', 'day': 'VARCHAR'}";
       const cols = rollupColumns(name).join(", ");
-      const rows = await duckQuery(
-        `SET TimeZone = 'UTC'; CREATE VIEW events AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = ${hive});
-       SELECT * FROM (${sql}) ORDER BY ALL`,
-      );
-      const file = path.join(lakeDir, rollupDayPrefix(name, day), ROLLUP_FILE);
-      expect(rows).toEqual(await duckQuery(`SELECT ${cols} FROM read_parquet('${file}') ORDER BY ALL`));
+      expect(entry?.input).toBe(rollupInput(name));
+      // The job's errors view is Python's JSON reader (glue/tests checks it); here the lake's errors table stands in.
+      const lake = await LocalLake.open(lakeDir);
+      try {
+        await lake.sql(`CREATE VIEW main.events AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = ${hive})`);
+        await lake.sql(`CREATE VIEW main.errors AS SELECT * FROM "analytics"."errors"`);
+        const rows = await lake.sql(`SELECT * FROM (${sql}) ORDER BY ALL`);
+        const file = path.join(lakeDir, rollupDayPrefix(name, day), ROLLUP_FILE);
+        expect(rows.length).toBeGreaterThan(0);
+        expect(rows).toEqual(await lake.sql(`SELECT ${cols} FROM read_parquet('${file}') ORDER BY ALL`));
+      } finally {
+        lake.close();
+      }
     },
   );
 });
@@ -222,6 +250,25 @@ describe("rendering a metric over a rollup", () => {
     expect(sql).toContain('FROM "webstats_dev_analytics"."events"');
     expect(sql).toContain("BETWEEN CAST(current_date AS VARCHAR) AND CAST(current_date AS VARCHAR)");
     expect(sql).toContain("UNION ALL");
+  });
+
+  it("the data sets (closed days only) read the rollup table alone, over the N days before today", () => {
+    for (const m of CATALOGUE.metrics) {
+      const sql = renderQuery(m, names, { lastDays: 30 }, DATA_SET_RENDER);
+      expect([m.id, /"(events|errors)"/.test(sql)]).toEqual([m.id, false]);
+      expect(sql).toContain(`FROM "webstats_dev_analytics"."rollup_${m.rollup}"`);
+      expect(sql).toContain(
+        "BETWEEN CAST(CAST(current_date - INTERVAL '30' DAY AS DATE) AS VARCHAR) AND CAST(CAST(current_date - INTERVAL '1' DAY AS DATE) AS VARCHAR)",
+      );
+    }
+    // A fixed window that holds no closed day still gives the columns, and no row.
+    const none = renderQuery(
+      "documents_daily",
+      names,
+      { from: "2025-06-08", to: "2025-06-09" },
+      { today: "2025-06-08", closedDaysOnly: true },
+    );
+    expect(none).toContain("WHERE false");
   });
 
   it("a fixed today leaves out the branch it makes empty", () => {

@@ -125,7 +125,8 @@ describe("LocalLake (DuckDB over the lake directory)", () => {
       path.join(conv, "f"),
       `${JSON.stringify({ attemptsMade: 1, arrivalTimestamp: 1748822400000, errorCode: "DataFormatConversion.ParseError", rawData: "Yw==" })}\n`,
     );
-    const l = await LocalLake.open(dir);
+    // Both days read raw (no rollup written here): today is the window's first day.
+    const l = await LocalLake.open(dir, undefined, { today: "2025-06-01" });
     try {
       const { rows } = await l.runQuery("health_errors_daily", { from: "2025-06-01", to: "2025-06-02" });
       expect(rows).toEqual([

@@ -153,7 +153,7 @@ describe("compaction job", () => {
     expect(custom).toHaveResourceWithProperties(GlueJob, { execution_class: "STANDARD" });
   });
 
-  it("lets the role touch lake objects only under the events, manifest and rollups prefixes, and read only its own code", () => {
+  it("lets the role touch lake objects only under the events, manifest and rollups prefixes, read errors/ and its own code", () => {
     const trust = Object.values(json.data.aws_iam_policy_document ?? {}).find((d) =>
       JSON.stringify(d).includes('"glue.amazonaws.com"'),
     ) as { statement: { condition: { variable: string }[] }[] };
@@ -168,7 +168,7 @@ describe("compaction job", () => {
     for (const r of resources) {
       expect(r).toMatch(
         new RegExp(
-          `(lake_bucket_\\w+\\.arn\\}/(${LAKE_PREFIXES.events}|${LAKE_PREFIXES.manifests}|${LAKE_PREFIXES.rollups})|artifacts_bucket_\\w+\\.arn\\}/${COMPACTION_CODE_PREFIX})\\*$`,
+          `(lake_bucket_\\w+\\.arn\\}/(${LAKE_PREFIXES.events}|${LAKE_PREFIXES.manifests}|${LAKE_PREFIXES.rollups}|${LAKE_PREFIXES.errors})|artifacts_bucket_\\w+\\.arn\\}/${COMPACTION_CODE_PREFIX})\\*$`,
         ),
       );
     }
@@ -177,6 +177,9 @@ describe("compaction job", () => {
     // Rollups are replaced by a PUT over the same key: written, never deleted.
     expect(deletes.some((r) => r.includes(LAKE_PREFIXES.rollups))).toBe(false);
     const puts = permissions.statement.filter((s) => s.actions.includes("s3:PutObject")).flatMap((s) => s.resources);
+    // The error records are read by the errors_daily rollup, never written or deleted.
+    expect([...puts, ...deletes].some((r) => r.includes(LAKE_PREFIXES.errors))).toBe(false);
+    expect(resources.some((r) => r.includes(`/${LAKE_PREFIXES.errors}*`))).toBe(true);
     expect(puts).toEqual(
       expect.arrayContaining([expect.stringMatching(new RegExp(`lake_bucket_\\w+\\.arn\\}/${LAKE_PREFIXES.rollups}\\*$`))]),
     );

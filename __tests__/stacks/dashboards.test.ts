@@ -13,7 +13,7 @@ import { Testing } from "cdktf";
 import { ConfigError, parseConfig } from "../../config/load";
 import type { EnvironmentConfigInput } from "../../config/schema";
 import { CATALOGUE, findMetric, metricsOn } from "../../queries/catalogue";
-import { renderQuery } from "../../queries/render";
+import { DATA_SET_RENDER, renderQuery } from "../../queries/render";
 import { createStacks } from "../../stacks/app";
 import { QUICKSIGHT_ACTIONS } from "../../stacks/constructs/dashboards";
 import { dashboardVisuals } from "../../stacks/constructs/dashboards-definition";
@@ -68,8 +68,8 @@ describe("QuickSight dashboards (on)", () => {
           expect.objectContaining({
             physical_table_map_id: id,
             custom_sql: expect.objectContaining({
-              // The same text as the Athena named query: database and 30-day window from the config.
-              sql_query: renderQuery(id, { database: "webstats_test_analytics" }, { lastDays: 30 }),
+              // The named query's metric SQL, database and 30-day window from the config, rendered for closed days only.
+              sql_query: renderQuery(id, { database: "webstats_test_analytics" }, { lastDays: 30 }, DATA_SET_RENDER),
               columns: def.columns.map((c) => ({
                 name: c.name,
                 type: { string: "STRING", integer: "INTEGER", double: "DECIMAL", timestamp: "DATETIME" }[c.type],
@@ -129,7 +129,7 @@ describe("QuickSight dashboards (on)", () => {
       expect.arrayContaining(["documents_daily", "documents_top", "documents_by_country", "documents_by_device"]),
     );
     expect(dashboardVisuals("qr").map((v) => v.queryId)).toEqual(
-      expect.arrayContaining(["qr_daily", "qr_by_location", "qr_by_device", "qr_by_hour", "qr_conversion"]),
+      expect.arrayContaining(["qr_daily", "qr_by_country", "qr_by_device", "qr_by_hour", "qr_conversion"]),
     );
   });
 

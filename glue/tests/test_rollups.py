@@ -435,6 +435,10 @@ def test_every_real_rollup_runs_over_a_generated_day_with_its_declared_columns(l
     for i, event_type in enumerate(event_types):
         written[event_type] = day_events(schema, 300, seed=100 + i)
         write_input(lake, partition(schema, event_type), written[event_type], "firehose-0.parquet")
+    # The rollup of the error records (test_rollups_errors.py checks its rows) needs a record too.
+    errors_dir = Path(lake.root) / "errors" / "processing-failed" / "year=2026" / "month=01" / "day=05"
+    errors_dir.mkdir(parents=True)
+    (errors_dir / "firehose-0").write_text(json.dumps({"arrivalTimestamp": 1767571200000, "errorCode": "X", "rawData": "YQ=="}) + "\n")
 
     results = lr.rollup_day(lake, schema, spec, DAY)
 

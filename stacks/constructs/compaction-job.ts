@@ -249,7 +249,7 @@ export class CompactionJob extends Construct {
       },
     });
 
-    // --- Role: the lake's events and manifest prefixes, the rollups prefix (read and write, never delete), its own code,
+    // --- Role: the lake's events and manifest prefixes, the rollups prefix (read and write, never delete), errors/ (read), its own code,
     // its logs, its key. A rollup day is replaced by a PUT over the same key, so no delete is needed there.
     this.role = new ServiceRole(this, "role", {
       service: "glue.amazonaws.com",
@@ -263,6 +263,8 @@ export class CompactionJob extends Construct {
     props.lake.grantDelete(this.role, ...lakePrefixes);
     props.lake.grantRead(this.role, LAKE_PREFIXES.rollups);
     props.lake.grantWrite(this.role, LAKE_PREFIXES.rollups);
+    // The errors_daily rollup reads the day's error records (read only: Firehose writes them, nothing here may change them).
+    props.lake.grantRead(this.role, LAKE_PREFIXES.errors);
     this.artifacts.grantRead(this.role, COMPACTION_CODE_PREFIX);
     this.role.addToPolicy(
       {
