@@ -30,7 +30,6 @@ const FLAGS: Record<string, keyof Usage> = {
   "dashboard-views-per-day": "dashboardViewsPerDay",
   "queries-per-refresh": "queriesPerRefresh",
   "dashboard-window-days": "dashboardWindowDays",
-  "query-column-fraction": "queryColumnFraction",
   "rollup-bytes-per-day": "rollupBytesPerDay",
   "api-requests-per-day": "apiRequestsPerDay",
   "write-units-per-api-request": "writeUnitsPerApiRequest",

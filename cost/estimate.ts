@@ -98,10 +98,8 @@ export interface Usage {
   readonly dashboardViewsPerDay: number;
   /** Queries one refresh runs (one per QuickSight data set). */
   readonly queriesPerRefresh: number;
-  /** Days a dashboard query covers, today included. Left out: the config's `athena.queryWindowDays`. */
+  /** Closed days a dashboard data set covers (it reads no raw events). Left out: the config's `athena.queryWindowDays`. */
   readonly dashboardWindowDays?: number;
-  /** Share of a row's bytes a query reads from raw events (Parquet is columnar; queries read a few columns). */
-  readonly queryColumnFraction: number;
   /** Bytes one query reads from one closed day's rollup (the few columns it needs of that day's rows). */
   readonly rollupBytesPerDay: number;
   /** Usage API requests per day (one per product page view with the counter enabled). */
@@ -157,7 +155,6 @@ export const DEFAULT_USAGE: UsageDefaults = {
   dashboardViewsPerDay: 10,
   // One query per QuickSight data set: the metrics charted on QuickSight, as the dashboards construct deploys them.
   queriesPerRefresh: metricsOn(CATALOGUE, "quicksight").length,
-  queryColumnFraction: 0.2,
   // A day's rollup is bounded by its dimensions' distinct values (documents x country x device x hour ...), not by
   // traffic. Measured on the sample site (the local run's rollups, 2026-12-02): 0.5-3 KB per rollup file and day at
   // 19,000 events/day, 0.5-14 KB at 194,000. 128 KiB leaves room for a site with ten times its documents, QR codes
@@ -262,28 +259,13 @@ export const REFRESHES_PER_DAY: Readonly<Record<RefreshConfig["interval"], numbe
   MONTHLY: 12 / 365,
 };
 
-/** How often the dashboard queries run, and how much of today (read raw; closed days come from rollups) each sees. */
+/**
+ * How often the dashboard queries run. Each reads closed days only, from the rollups (queries/render.ts
+ * DATA_SET_RENDER, as the dashboards construct renders every data set), so when it runs does not change what it scans.
+ */
 export interface DashboardLoad {
   readonly refreshesPerDay: number;
-  /** Share of the current UTC day that has passed when a refresh runs: the part of today read from raw events. */
-  readonly todayFraction: number;
   readonly basis: string;
-}
-
-/** Minutes after 00:00 UTC of HH:MM in an IANA time zone (its winter offset; daylight saving moves it an hour). */
-export function utcMinutesOf(timeOfDay: string, timezone: string): number {
-  const [h, m] = timeOfDay.split(":").map(Number);
-  const local = (h ?? 0) * 60 + (m ?? 0);
-  const noon = new Date(Date.UTC(2026, 0, 15, 12, 0));
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone: timezone,
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(noon);
-  const part = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  const offset = part("hour") * 60 + part("minute") - 12 * 60;
-  return (((local - offset) % 1440) + 1440) % 1440;
 }
 
 /**
@@ -300,15 +282,12 @@ export function dashboardLoad(
   const off = d.enabled ? "" : " (dashboards off: priced as if the same queries ran)";
   if (d.importMode === "DIRECT_QUERY") {
     const n = usage.dashboardRefreshesPerDay ?? usage.dashboardViewsPerDay;
-    return { refreshesPerDay: n, todayFraction: 0.5, basis: `direct query, ${fmtN(n)} views/day${off}` };
+    return { refreshesPerDay: n, basis: `direct query, ${fmtN(n)} views/day${off}` };
   }
   const r = d.refresh ?? DEFAULT_REFRESH;
-  const at = utcMinutesOf(r.timeOfDay, r.timezone);
-  // Hourly refreshes see on average half of today; the others see today up to their UTC time.
-  const todayFraction = r.interval === "HOURLY" ? (11.5 * 60 + (at % 60)) / 1440 : at / 1440;
   const n = usage.dashboardRefreshesPerDay ?? REFRESHES_PER_DAY[r.interval];
   const when = r.interval === "HOURLY" ? "hourly" : `${r.interval.toLowerCase()} at ${r.timeOfDay} ${r.timezone}`;
-  return { refreshesPerDay: n, todayFraction, basis: `SPICE ${when}: ${fmtN(n)} refreshes/day${off}` };
+  return { refreshesPerDay: n, basis: `SPICE ${when}: ${fmtN(n)} refreshes/day${off}` };
 }
 
 /**
@@ -538,12 +517,10 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
     deliveryGets = files;
   }
 
-  // Dashboards: closed days come from the daily rollups, today from raw events.
+  // Dashboards: every data set reads the window's closed days from the daily rollups and no raw events.
   const load = dashboardLoad(config, u);
   const queries = load.refreshesPerDay * u.queriesPerRefresh * DAYS_PER_MONTH;
-  const closedDays = Math.max((u.dashboardWindowDays ?? config.athena.queryWindowDays) - 1, 0);
-  const todayEvents = loggedPerDay * load.todayFraction;
-  const todayObjects = (lakeObjects / DAYS_PER_MONTH) * load.todayFraction;
+  const closedDays = u.dashboardWindowDays ?? config.athena.queryWindowDays;
 
   // S3: the lake at steady state; delivery's writes; compaction's reads and writes; rollup writes; Athena's reads.
   const lakeGb = (loggedPerDay * u.daysRetained * u.parquetBytesPerEvent) / GB;
@@ -561,8 +538,8 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
     "S3",
     "GET requests",
     "s3GetRequests",
-    deliveryGets + lakeObjects + queries * (closedDays + todayObjects),
-    `${realtime ? "" : "log files + "}compaction reads + Athena reads (a rollup file per closed day, today's raw objects)`,
+    deliveryGets + lakeObjects + queries * closedDays,
+    `${realtime ? "" : "log files + "}compaction reads + Athena reads (a rollup file per closed day)`,
   );
 
   // Glue: compaction then rollups, once a day, per second with a 1-minute minimum, on the driver's workers.
@@ -582,15 +559,15 @@ export function estimate(config: EnvironmentConfig, usage: Usage, file: PriceFil
     `${runs > 0 ? "daily" : "schedule off"}, ${Math.round(runSeconds)} s per run (at least ${GLUE_MIN_BILLED_SECONDS})`,
   );
 
-  // Athena: each query reads its rollup for the closed days of the window and today's raw events, at least 10 MB.
-  const scanned = closedDays * u.rollupBytesPerDay + todayEvents * u.parquetBytesPerEvent * u.queryColumnFraction;
+  // Athena: each query reads its rollup for the closed days of the window, at least 10 MB.
+  const scanned = closedDays * u.rollupBytesPerDay;
   const billed = Math.max(ATHENA_MIN_BYTES_PER_QUERY, Math.ceil(scanned / MB) * MB);
   line(
     "Athena",
     "dashboard queries",
     "athenaTbScanned",
     (queries * billed) / TB,
-    `${load.basis} x ${u.queriesPerRefresh} queries, ${(billed / MB).toFixed(0)} MB each (${closedDays} rollup days + ${(load.todayFraction * 24).toFixed(1)} h of today raw)`,
+    `${load.basis} x ${u.queriesPerRefresh} queries, ${(billed / MB).toFixed(0)} MB each (${closedDays} closed days from the rollups)`,
   );
 
   // Usage API

@@ -63,11 +63,11 @@ describe("cost estimate arithmetic (fixed inputs)", () => {
     const tiny = estimate(testConfig(), usage({ eventsPerDay: 10, dashboardRefreshesPerDay: 24, queriesPerRefresh: 10 }), fixedPrices());
     const queries = 24 * 10 * DAYS_PER_MONTH;
     expect(lineOf(tiny, "Athena", "dashboard queries").quantity).toBeCloseTo((queries * 10 * MiB) / TiB, 12);
-    // 10,000,000/day x 50% sampled: 29 closed days of rollups plus today's raw events up to the refresh.
+    // A window of 90 closed days of rollups reads more than the minimum, whatever the traffic.
     const load = dashboardLoad(config, DEFAULT_USAGE);
-    const scanned = 29 * DEFAULT_USAGE.rollupBytesPerDay + 5_000_000 * load.todayFraction * 120 * 0.2;
+    const scanned = 90 * DEFAULT_USAGE.rollupBytesPerDay;
     expect(scanned).toBeGreaterThan(10 * MiB);
-    const big = estimate(config, usage({ eventsPerDay: 10_000_000 }), fixedPrices());
+    const big = estimate(config, usage({ eventsPerDay: 10_000_000, dashboardWindowDays: 90 }), fixedPrices());
     expect(lineOf(big, "Athena", "dashboard queries").quantity).toBeCloseTo(
       (load.refreshesPerDay * DEFAULT_USAGE.queriesPerRefresh * DAYS_PER_MONTH * Math.ceil(scanned / MiB) * MiB) / TiB,
       12,

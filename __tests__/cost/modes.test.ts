@@ -19,7 +19,6 @@ import {
   partitionsOf,
   REFRESHES_PER_DAY,
   type Usage,
-  utcMinutesOf,
 } from "../../cost/estimate";
 import { helpText } from "../../local/cli";
 import { QUERIES } from "../../queries/dashboards";
@@ -140,19 +139,17 @@ describe("dashboard refreshes follow the config", () => {
     expect(dashboardLoad(withRefresh({ interval: "WEEKLY", dayOfWeek: "MONDAY" }), DEFAULT_USAGE).refreshesPerDay).toBeCloseTo(1 / 7, 12);
     expect(dashboardLoad(withRefresh({ interval: "MONTHLY", dayOfMonth: "1" }), DEFAULT_USAGE).refreshesPerDay).toBeCloseTo(12 / 365, 12);
     const direct = testConfig({ dashboards: { importMode: "DIRECT_QUERY" } });
-    expect(dashboardLoad(direct, { ...DEFAULT_USAGE, dashboardViewsPerDay: 40 })).toMatchObject({
-      refreshesPerDay: 40,
-      todayFraction: 0.5,
-    });
+    expect(dashboardLoad(direct, { ...DEFAULT_USAGE, dashboardViewsPerDay: 40 }).refreshesPerDay).toBe(40);
     expect(dashboardLoad(withRefresh({ interval: "HOURLY" }), { ...DEFAULT_USAGE, dashboardRefreshesPerDay: 3 }).refreshesPerDay).toBe(3);
   });
 
-  it("reads today's raw events up to the refresh time in UTC", () => {
-    expect(dashboardLoad(withRefresh({ interval: "DAILY", timeOfDay: "01:30" }), DEFAULT_USAGE).todayFraction).toBeCloseTo(1.5 / 24, 12);
-    expect(utcMinutesOf("02:30", "Europe/Berlin")).toBe(90); // UTC+1 in winter
-    expect(utcMinutesOf("00:30", "Europe/Berlin")).toBe(23 * 60 + 30);
-    expect(utcMinutesOf("20:00", "America/New_York")).toBe(60); // UTC-5: 01:00 the next day
-    expect(dashboardLoad(withRefresh({ interval: "HOURLY" }), DEFAULT_USAGE).todayFraction).toBeCloseTo(0.5, 1);
+  it("scans the same per refresh whatever its time of day: the data sets read closed days only", () => {
+    const athena = (cfg: EnvironmentConfig) =>
+      lineOf(estimate(cfg, usage({ eventsPerDay: 864_000 }), fixedPrices()), "Athena", "dashboard queries");
+    const early = athena(withRefresh({ interval: "DAILY", timeOfDay: "01:30" }));
+    const late = athena(withRefresh({ interval: "DAILY", timeOfDay: "23:30" }));
+    expect(late.quantity).toBe(early.quantity);
+    expect(early.basis).toMatch(/30 closed days from the rollups/);
   });
 
   it("defaults to the schedule the dashboards stack deploys, even with dashboards off", () => {
@@ -175,7 +172,7 @@ describe("dashboard refreshes follow the config", () => {
     if (!f) throw new Error("no schedule frequency");
     const load = dashboardLoad(config, DEFAULT_USAGE);
     expect(load.refreshesPerDay).toBe(REFRESHES_PER_DAY[f.interval]);
-    expect(load.todayFraction).toBeCloseTo(utcMinutesOf(f.time_of_the_day, f.timezone) / 1440, 12);
+    expect(load.basis).toContain(`${f.time_of_the_day} ${f.timezone}`);
   });
 });
 
@@ -192,14 +189,13 @@ describe("Athena with rollups", () => {
     }
   });
 
-  it("grows with traffic only through today's raw events", () => {
+  it("does not grow with traffic: each data set reads the window's closed days from the rollups", () => {
     const cfg = testConfig(shipped);
-    const e = estimate(cfg, usage({ eventsPerDay: 8_640_000 }), fixedPrices());
-    const perQuery = 29 * DEFAULT_USAGE.rollupBytesPerDay + 8_640_000 * (1.5 / 24) * 120 * 0.2;
-    expect(lineOf(e, "Athena", "dashboard queries").quantity).toBeCloseTo(
-      (DEFAULT_USAGE.queriesPerRefresh * DAYS_PER_MONTH * Math.ceil(perQuery / MiB) * MiB) / 1024 ** 4,
-      12,
-    );
+    const quantity = (eventsPerDay: number) =>
+      lineOf(estimate(cfg, usage({ eventsPerDay }), fixedPrices()), "Athena", "dashboard queries").quantity;
+    const perQuery = Math.max(10 * MiB, Math.ceil((30 * DEFAULT_USAGE.rollupBytesPerDay) / MiB) * MiB);
+    expect(quantity(8_640_000)).toBeCloseTo((DEFAULT_USAGE.queriesPerRefresh * DAYS_PER_MONTH * perQuery) / 1024 ** 4, 12);
+    expect(quantity(8_640_000)).toBe(quantity(864_000));
   });
 });
 
