@@ -12,9 +12,9 @@ import type { PartitionKeys } from "../schemas/event";
 export { eventsPartitionPrefix } from "../handlers/shared/lake-parquet";
 
 export interface LakeWriterOptions {
-  /** Rows per row group (at most). @default 50_000 */
+  /** Rows per row group (at most). @default DEFAULT_ROW_GROUP_ROWS */
   readonly rowGroupRows?: number;
-  /** Rows buffered across all partitions before the largest buffer is flushed. @default 100_000 */
+  /** Rows buffered across all partitions before the largest buffer is flushed. @default DEFAULT_MAX_BUFFERED_ROWS */
   readonly maxBufferedRows?: number;
   /** Distinguishes this run's files from other runs' in the same partition. @default a timestamp */
   readonly runId?: string;

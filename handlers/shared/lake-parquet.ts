@@ -17,12 +17,17 @@ export function eventsPartitionPrefix(keys: PartitionKeys): string {
   return `${LAKE_PREFIXES.events}${PARTITION_KEYS.map((k) => `${k}=${keys[k]}/`).join("")}`;
 }
 
+/** Rows per row group (at most), unless the caller says otherwise. */
+export const DEFAULT_ROW_GROUP_ROWS = 50_000;
+/** Rows buffered across all partitions before the largest buffer is flushed, unless the caller says otherwise. */
+export const DEFAULT_MAX_BUFFERED_ROWS = 100_000;
+
 export interface PartitionedParquetOptions {
   /** The writer of a partition's file, opened at its first flush; `index` counts partitions from 1. */
   readonly open: (prefix: string, index: number) => Writer;
-  /** Rows per row group (at most). @default 50_000 */
+  /** Rows per row group (at most). @default DEFAULT_ROW_GROUP_ROWS */
   readonly rowGroupRows?: number;
-  /** Rows buffered across all partitions before the largest buffer is flushed. @default 100_000 */
+  /** Rows buffered across all partitions before the largest buffer is flushed. @default DEFAULT_MAX_BUFFERED_ROWS */
   readonly maxBufferedRows?: number;
   /** The file's `created_by`. @default "cloudfront-analytics" */
   readonly createdBy?: string;
@@ -46,8 +51,8 @@ export class PartitionedParquetWriter {
   private rowGroups = 0;
 
   constructor(private readonly options: PartitionedParquetOptions) {
-    this.rowGroupRows = options.rowGroupRows ?? 50_000;
-    this.maxBufferedRows = options.maxBufferedRows ?? 100_000;
+    this.rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+    this.maxBufferedRows = options.maxBufferedRows ?? DEFAULT_MAX_BUFFERED_ROWS;
     if (!(this.rowGroupRows >= 1 && this.maxBufferedRows >= this.rowGroupRows)) {
       throw new Error("rowGroupRows must be >= 1 and maxBufferedRows >= rowGroupRows");
     }
