@@ -7,9 +7,10 @@
  * partition's file. Where the bytes go is the caller's: a file (the local
  * run) or a buffer that becomes one S3 object (the log-file transform).
  */
-import { ParquetWriter, type Writer } from "hyparquet-writer";
+import { type ColumnSource, ParquetWriter, type Writer } from "hyparquet-writer";
+import { columnsOf } from "../../schemas/columns";
 import { EventRowSchema, PARTITION_KEYS, type PartitionKeys } from "../../schemas/event";
-import { parquetSchema, rowsToColumnData } from "../../schemas/generators/parquet";
+import { columnValue, parquetSchema } from "../../schemas/generators/parquet";
 import { LAKE_PREFIXES } from "../../schemas/lake";
 
 /** Key prefix of an events partition, the same as Firehose's dynamic-partitioning prefix evaluates to. */
@@ -33,10 +34,18 @@ export interface PartitionedParquetOptions {
   readonly createdBy?: string;
 }
 
+/** The event row's columns, in schema order. */
+const COLUMNS = columnsOf(EventRowSchema);
+
 interface Partition {
   readonly prefix: string;
   readonly index: number;
-  rows: Record<string, unknown>[];
+  /**
+   * The buffered rows, column by column (values as the writer takes them): a row object lives only until it is
+   * added, so buffered rows are arrays of values rather than ~100k objects for the garbage collector to trace.
+   */
+  columns: unknown[][];
+  rows: number;
   writer?: ParquetWriter;
   sink?: Writer;
 }
@@ -62,33 +71,39 @@ export class PartitionedParquetWriter {
     const prefix = eventsPartitionPrefix(keys);
     let p = this.partitions.get(prefix);
     if (!p) {
-      p = { prefix, index: this.partitions.size + 1, rows: [] };
+      p = { prefix, index: this.partitions.size + 1, columns: COLUMNS.map(() => []), rows: 0 };
       this.partitions.set(prefix, p);
     }
-    p.rows.push(row);
+    for (let i = 0; i < COLUMNS.length; i++) {
+      const c = COLUMNS[i] as (typeof COLUMNS)[number];
+      (p.columns[i] as unknown[]).push(columnValue(c.lakeType, row[c.name]));
+    }
+    p.rows++;
     this.buffered++;
-    if (p.rows.length >= this.rowGroupRows) this.flush(p);
+    if (p.rows >= this.rowGroupRows) this.flush(p);
     else if (this.buffered >= this.maxBufferedRows) this.flushLargest();
   }
 
   private flushLargest(): void {
     let largest: Partition | undefined;
-    for (const p of this.partitions.values()) if (!largest || p.rows.length > largest.rows.length) largest = p;
+    for (const p of this.partitions.values()) if (!largest || p.rows > largest.rows) largest = p;
     if (largest) this.flush(largest);
   }
 
   private flush(p: Partition): void {
-    if (p.rows.length === 0) return;
+    if (p.rows === 0) return;
     if (!p.writer) {
       p.sink = this.options.open(p.prefix, p.index);
       p.writer = new ParquetWriter({ writer: p.sink, schema: this.schema, createdBy: this.options.createdBy ?? "cloudfront-analytics" });
     }
     // Both writers used here (a file, a byte buffer) write synchronously, so write() returns no promise.
-    void p.writer.write({ columnData: rowsToColumnData(EventRowSchema, p.rows), rowGroupSize: p.rows.length });
-    this.buffered -= p.rows.length;
-    this.written += p.rows.length;
+    const columnData = COLUMNS.map((c, i) => ({ name: c.name, data: p.columns[i] as ColumnSource["data"] }));
+    void p.writer.write({ columnData, rowGroupSize: p.rows });
+    this.buffered -= p.rows;
+    this.written += p.rows;
     this.rowGroups++;
-    p.rows = [];
+    p.columns = COLUMNS.map(() => []);
+    p.rows = 0;
   }
 
   /** Flush every buffer and finish every file: each partition's prefix and the writer its bytes went to. */
