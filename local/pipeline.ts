@@ -16,14 +16,16 @@ import { lastArrivalIn, type ShardBatchResult, type ShardClosed, type ShardOptio
 import { inProcessShards, workerShards } from "./transform-pool";
 
 /**
- * Transform workers `npm run local` starts: one overlaps the transform with writing Parquet (two threads busy);
- * none on a single core.
+ * Worker threads `npm run local` starts: one per core, as each runs the transform and writes its own share of the
+ * lake (the main thread only cuts the file into batches), but at most two, as each holds its own GeoIP database and
+ * buffers (~220 MB): two keep a run under 1 GB. None on a single core. `--workers N` asks for more.
  */
 export function defaultWorkers(): number {
-  return cpus().length > 1 ? 1 : 0;
+  const cores = cpus().length;
+  return cores > 1 ? Math.min(cores, 2) : 0;
 }
 
-/** Transform worker threads a run may start (each holds its own GeoIP database, ~150 MB). */
+/** Worker threads a run may start (each holds its own GeoIP database, ~130 MB, and its Parquet buffers). */
 export const MIN_WORKERS = 0;
 export const MAX_WORKERS = 16;
 
@@ -50,8 +52,9 @@ export interface LocalRunOptions {
   readonly rowGroupRows?: number;
   readonly maxBufferedRows?: number;
   /**
-   * Worker threads running the transform (each loads its own GeoIP database, ~150 MB); 0 runs it in this
-   * thread. Workers need the process started through tsx (`npm run local` is). @default 0
+   * Worker threads, each running the transform and writing its own Parquet and errors/ files (and loading its own
+   * GeoIP database); 0 does it all in this thread. Workers need the process started through tsx (`npm run local`
+   * is). @default 0
    */
   readonly workers?: number;
   /** Called after each batch with bytes and lines read so far. */
@@ -114,17 +117,18 @@ export function preflightLake(options: Pick<LocalRunOptions, "lake" | "overwrite
  * `\n`) to `batchBytes`, as Firehose's buffer does. Each batch is a copy owning its ArrayBuffer, so it can move to a
  * worker thread without another copy. `onRead` hears of each chunk as it is read (the progress bar).
  */
-async function* batchesOf(
+export async function* fileBatches(
   file: string,
   batchBytes: number,
-  onRead: (bytes: number) => void,
+  onRead: (bytes: number) => void = () => {},
+  chunkBytes = 1 << 20,
 ): AsyncGenerator<{ bytes: Uint8Array; lines: number }> {
   /** The unfinished batch: its bytes, how far they are scanned, its lines and line bytes so far. */
   let rest: Buffer = Buffer.alloc(0);
   let scanned = 0;
   let lines = 0;
   let lineBytes = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes })) {
     onRead((chunk as Buffer).length);
     const buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
     let from = 0;
@@ -190,7 +194,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
   const maxInFlight = pool.size * 2;
   let closed: ShardClosed[];
   try {
-    for await (const { bytes, lines } of batchesOf(options.input, batchBytes, (n) => {
+    for await (const { bytes, lines } of fileBatches(options.input, batchBytes, (n) => {
       bytesRead += n;
     })) {
       const batch = { bytes, firstLine: count + 1, lastArrival };
