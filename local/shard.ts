@@ -62,6 +62,35 @@ export function lastArrivalIn(bytes: Uint8Array): number | undefined {
   return undefined;
 }
 
+/**
+ * The JSON rows of a batch's Ok records, decoded and parsed in one go: base64 pieces that are whole 4-character
+ * groups (no `=` padding) decode as one string, and their rows parse as one JSON array. Per record, the Buffer,
+ * string and parse call each row took were a tenth of a worker's time. Undefined when a piece is not whole groups.
+ */
+export function parseRows(data: readonly string[]): unknown[] | undefined {
+  let bytes = 0;
+  for (const d of data) {
+    if (d.length % 4 !== 0 || d.charCodeAt(d.length - 1) === 61) return undefined;
+    bytes += (d.length / 4) * 3;
+  }
+  const decoded = Buffer.from(data.join(""), "base64");
+  if (decoded.length !== bytes) return undefined;
+  // `[row,row,...]`: each row's bytes copied once, a comma between them.
+  const text = Buffer.allocUnsafe(bytes + data.length + 2);
+  let at = 0;
+  text[at++] = 0x5b;
+  for (let i = 0, from = 0; i < data.length; i++) {
+    const n = ((data[i] as string).length / 4) * 3;
+    if (i > 0) text[at++] = 0x2c;
+    at += decoded.copy(text, at, from, from + n);
+    from += n;
+  }
+  text[at++] = 0x5d;
+  const rows = JSON.parse(text.toString("utf8", 0, at)) as unknown[];
+  if (rows.length !== data.length) throw new Error(`${data.length} Ok records held ${rows.length} JSON rows`);
+  return rows;
+}
+
 export async function createShard(options: ShardOptions): Promise<Shard> {
   const processor = await createProcessor(options.processor);
   const lake = new LakeWriter(options.lake, {
@@ -70,7 +99,6 @@ export async function createShard(options: ShardOptions): Promise<Shard> {
     maxBufferedRows: options.maxBufferedRows,
   });
   const errors = new ErrorsWriter(options.lake, options.runId);
-  let rowGroups = 0;
 
   function run({ bytes, firstLine, lastArrival }: ShardBatch): ShardBatchResult {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -90,6 +118,9 @@ export async function createShard(options: ShardOptions): Promise<Shard> {
     }
     const { records: out, stats } = processor.processRecords(records);
     if (out.length !== records.length) throw new Error(`the transform returned ${out.length} records for ${records.length}`);
+    const okData = out.filter((o) => o.result === "Ok").map((o) => o.data);
+    const rows = parseRows(okData);
+    let ok = 0;
     for (let i = 0; i < out.length; i++) {
       const o = out[i] as (typeof out)[number];
       const input = records[i] as FirehoseRecordIn;
@@ -97,7 +128,8 @@ export async function createShard(options: ShardOptions): Promise<Shard> {
         throw new Error(`the transform returned record ${o.recordId} where ${input.recordId} was expected`);
       if (o.result === "Ok") {
         if (!o.metadata) throw new Error(`record ${o.recordId} is Ok but has no partition keys`);
-        lake.add(o.metadata.partitionKeys, JSON.parse(Buffer.from(o.data, "base64").toString("utf8")));
+        const row = rows ? rows[ok++] : JSON.parse(Buffer.from(o.data, "base64").toString("utf8"));
+        lake.add(o.metadata.partitionKeys, row as Record<string, unknown>);
       } else if (o.result === "ProcessingFailed") {
         errors.add("processing-failed", {
           attempts_made: 1,
@@ -119,8 +151,7 @@ export async function createShard(options: ShardOptions): Promise<Shard> {
     run,
     close: () => {
       const written = lake.close();
-      rowGroups += written.rowGroups;
-      return { files: written.files, rowGroups, errorFiles: errors.close().files };
+      return { files: written.files, rowGroups: written.rowGroups, errorFiles: errors.close().files };
     },
   };
 }
