@@ -1,39 +1,56 @@
 /**
- * The local data path on 1,000,000 CloudFront log lines, end to end: the real
- * transform in Firehose-sized batches, the Parquet lake and error records,
- * then every dashboard query in DuckDB. Side by side in the same run: DuckDB
- * converting the same file from TSV to Parquet with no enrichment, the floor
- * for "read lines, write Parquet". Each measured run is its own process, so
- * its peak memory (max RSS) is its own.
+ * The local data path on 1,000,000 CloudFront log lines, end to end: the real transform in Firehose-sized batches,
+ * the Parquet lake, error records and daily rollups (runLocal), then every dashboard query in DuckDB. Beside it in
+ * the same run, the DuckDB anchor (bench/duckdb-anchor.ts: the same file to day-partitioned Parquet, one thread, no
+ * enrichment). Each measured run is its own process, so its CPU seconds and peak memory are its own.
  *
- * Targets (issue 5): under 60 s and under 1 GB for the local run.
- * Env: BENCH_LOCAL_LINES (default 1000000), BENCH_RUNS (default 3), BENCH_WORKERS (default: as `npm run local`).
+ * The ratio compares like with like: runLocal's lines per CPU-second (the process's CPU until runLocal returns, every
+ * thread, start-up included, as the anchor's is) against the anchor's. The dashboard queries come after and are
+ * reported apart: the anchor runs none. Worker scaling: the same run with 1 and with 2 worker threads, wall time.
+ *
+ * Targets (issue 18 item 3): ratio >= 0.15x; 2 workers near 2x one worker's lines/s on 2 cores; peak memory < 1 GB.
+ * Env: BENCH_LOCAL_LINES (default 1000000), BENCH_RUNS (default 3), BENCH_WORKERS (the worker counts compared,
+ * default "1,2"; the first is the scaling's base, the last gives the ratio and the memory figure),
+ * BENCH_LOCAL_DIR (work folder, default $TMPDIR/bench-local-run).
  */
 import { spawnSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { generateTraffic } from "../local/generator";
-import { defaultWorkers, runLocal } from "../local/pipeline";
+import { runLocal } from "../local/pipeline";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake } from "../queries/duckdb";
-import { REALTIME_LOG_FIELDS } from "../schemas/cloudfront";
+import { type AnchorMeasure, duckDbAnchor } from "./duckdb-anchor";
+import { summary } from "./summary";
 
 const LINES = Number(process.env.BENCH_LOCAL_LINES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-/** Transform worker threads, as `npm run local` starts them by default. */
-const WORKERS = Number(process.env.BENCH_WORKERS ?? defaultWorkers());
+const WORKERS = (process.env.BENCH_WORKERS ?? "1,2").split(",").map(Number);
 const DAYS = 7;
-const WORK = path.join(tmpdir(), "bench-local-run");
+const WORK = process.env.BENCH_LOCAL_DIR ?? path.join(tmpdir(), "bench-local-run");
 /** Lines per session the generator averages (bots and health checks included), to size the sessions per day. */
 const LINES_PER_SESSION = 6.4;
 
 interface Measure {
+  /** Wall time of runLocal, from the process's start (start-up included, as the anchor's is). */
   seconds: number;
-  /** User + system CPU of the run's process: less sensitive than wall time to other load on the machine. */
+  /** User + system CPU of the process, every thread, until runLocal returned: less sensitive than wall time to load. */
   cpuSeconds: number;
+  /** Peak resident memory until runLocal returned. */
   maxRssMb: number;
+  /** The dashboard queries after it: CPU seconds, and the process's peak memory at the end. */
+  queryCpuSeconds: number;
+  queryMaxRssMb: number;
+  detail: string;
+}
+
+interface ChildReport {
+  seconds: number;
+  cpuSeconds: number;
+  maxRssKb: number;
+  queryCpuSeconds: number;
+  queryMaxRssKb: number;
   detail: string;
 }
 
@@ -58,9 +75,13 @@ async function writeInput(file: string): Promise<void> {
   writeFileSync(meta, JSON.stringify({ lines: written }));
 }
 
-/** Child: the whole local run (transform + lake + every dashboard query). */
-async function childLocal(input: string, lake: string): Promise<string> {
-  const summary = await runLocal({ input, lake, overwrite: true, workers: WORKERS });
+const cpuOf = (u: NodeJS.ResourceUsage) => (u.userCPUTime + u.systemCPUTime) / 1e6;
+
+/** Child: the whole local run (transform + lake + errors/ + rollups), then every dashboard query, measured apart. */
+async function childLocal(input: string, lake: string, workers: number): Promise<ChildReport> {
+  const summary = await runLocal({ input, lake, overwrite: true, workers });
+  const seconds = performance.now() / 1000;
+  const run = process.resourceUsage();
   const db = await LocalLake.open(lake);
   let rows = 0;
   try {
@@ -70,36 +91,32 @@ async function childLocal(input: string, lake: string): Promise<string> {
   } finally {
     db.close();
   }
-  return `${summary.ok} ok, ${summary.failed} failed, ${summary.parquetFiles} files, ${rows} result rows`;
+  const end = process.resourceUsage();
+  return {
+    seconds,
+    cpuSeconds: cpuOf(run),
+    maxRssKb: run.maxRSS,
+    queryCpuSeconds: cpuOf(end) - cpuOf(run),
+    queryMaxRssKb: end.maxRSS,
+    detail: `${summary.ok} ok, ${summary.failed} failed, ${summary.parquetFiles} files, ${rows} result rows`,
+  };
 }
 
-/** Child: DuckDB reads the TSV (every field as text) and writes one Parquet file; no parsing beyond that, no enrichment. */
-async function childDuckDb(input: string, out: string): Promise<string> {
-  const columns = `{${REALTIME_LOG_FIELDS.map((f) => `'${f}': 'VARCHAR'`).join(", ")}}`;
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  try {
-    await conn.run(
-      `COPY (SELECT * FROM read_csv('${input}', delim = '\t', header = false, quote = '', escape = '', columns = ${columns}, auto_detect = false, strict_mode = false, null_padding = true, ignore_errors = true)) TO '${out}' (FORMAT parquet, COMPRESSION snappy)`,
-    );
-    const n = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet('${out}')`);
-    return `${n.getRowObjectsJS()[0]?.n} rows`;
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
-
-function measure(mode: "local" | "duckdb", input: string, target: string): Measure {
-  const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", mode, input, target], {
+function measure(input: string, lake: string, workers: number): Measure {
+  const r = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", input, lake, String(workers)], {
     encoding: "utf8",
     maxBuffer: 1 << 24,
   });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
-  const report = JSON.parse(r.stdout.trim().split("\n").pop() as string) as { maxRssKb: number; cpuSeconds: number; detail: string };
-  return { seconds, cpuSeconds: report.cpuSeconds, maxRssMb: report.maxRssKb / 1024, detail: report.detail };
+  if (r.status !== 0) throw new Error(`local run failed: ${r.stderr}`);
+  const m = JSON.parse(r.stdout.trim().split("\n").pop() as string) as ChildReport;
+  return {
+    seconds: m.seconds,
+    cpuSeconds: m.cpuSeconds,
+    maxRssMb: m.maxRssKb / 1024,
+    queryCpuSeconds: m.queryCpuSeconds,
+    queryMaxRssMb: m.queryMaxRssKb / 1024,
+    detail: m.detail,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -108,13 +125,17 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
 async function main(): Promise<void> {
   const i = process.argv.indexOf("--child");
   if (i > 0) {
-    const [mode, input, target] = process.argv.slice(i + 1) as [string, string, string];
-    const detail = mode === "local" ? await childLocal(input, target) : await childDuckDb(input, target);
-    const usage = process.resourceUsage();
-    console.log(JSON.stringify({ maxRssKb: usage.maxRSS, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, detail }));
+    const [input, lake, workers] = process.argv.slice(i + 1) as [string, string, string];
+    console.log(JSON.stringify(await childLocal(input, lake, Number(workers))));
     return;
   }
   mkdirSync(WORK, { recursive: true });
@@ -125,45 +146,80 @@ async function main(): Promise<void> {
     `input: ${LINES.toLocaleString("en-US")} lines, ${(statSync(input).size / 2 ** 20).toFixed(0)} MiB (generated/cached in ${((Date.now() - g) / 1000).toFixed(1)} s)`,
   );
   console.log(
-    `load average at start: ${loadavg()
-      .map((x) => x.toFixed(1))
-      .join(" ")} on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    `${new Date().toISOString()}, load average at start: ${load()} on ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
   );
-  const local: Measure[] = [];
-  const duck: Measure[] = [];
+  const local = new Map<number, Measure[]>(WORKERS.map((w) => [w, []]));
+  const anchor: AnchorMeasure[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    const l = measure("local", input, path.join(WORK, "lake"));
-    local.push(l);
+    for (const w of WORKERS) {
+      const l = measure(input, path.join(WORK, "lake"), w);
+      local.get(w)?.push(l);
+      console.log(
+        `  run ${run} local, ${w} worker(s): ${l.seconds.toFixed(1)} s (cpu ${l.cpuSeconds.toFixed(1)} s), ${l.maxRssMb.toFixed(0)} MB peak; ` +
+          `queries after: cpu ${l.queryCpuSeconds.toFixed(1)} s, ${l.queryMaxRssMb.toFixed(0)} MB peak (${l.detail}); load ${load()}`,
+      );
+    }
+    const d = duckDbAnchor(input, LINES);
+    anchor.push(d);
     console.log(
-      `  run ${run} local:  ${l.seconds.toFixed(1)} s (cpu ${l.cpuSeconds.toFixed(1)} s), ${l.maxRssMb.toFixed(0)} MB peak (${l.detail})`,
-    );
-    const out = path.join(WORK, "duckdb.parquet");
-    rmSync(out, { force: true });
-    const d = measure("duckdb", input, out);
-    duck.push(d);
-    console.log(
-      `  run ${run} duckdb: ${d.seconds.toFixed(1)} s (cpu ${d.cpuSeconds.toFixed(1)} s), ${d.maxRssMb.toFixed(0)} MB peak (${d.detail})`,
+      `  run ${run} duckdb anchor: ${d.wallSeconds.toFixed(1)} s (cpu ${d.cpuSeconds.toFixed(1)} s), ${d.maxRssMb.toFixed(0)} MB peak (${d.rows} rows); load ${load()}`,
     );
   }
-  const lt = median(local.map((m) => m.seconds));
-  const lm = median(local.map((m) => m.maxRssMb));
-  const dt = median(duck.map((m) => m.seconds));
-  const dm = median(duck.map((m) => m.maxRssMb));
-  const lc = median(local.map((m) => m.cpuSeconds));
-  const dc = median(duck.map((m) => m.cpuSeconds));
-  console.log(`\nmedians of ${RUNS} runs, ${LINES.toLocaleString("en-US")} lines, ${WORKERS} transform worker(s):`);
+  const dc = median(anchor.map((m) => m.cpuSeconds));
+  const dt = median(anchor.map((m) => m.wallSeconds));
+  const dm = median(anchor.map((m) => m.maxRssMb));
+  console.log(`\nmedians of ${RUNS} runs, ${LINES.toLocaleString("en-US")} lines:`);
+  const medians = WORKERS.map((w) => {
+    const ms = local.get(w) ?? [];
+    const m = {
+      workers: w,
+      seconds: median(ms.map((x) => x.seconds)),
+      cpu: median(ms.map((x) => x.cpuSeconds)),
+      rss: median(ms.map((x) => x.maxRssMb)),
+      queryCpu: median(ms.map((x) => x.queryCpuSeconds)),
+      queryRss: median(ms.map((x) => x.queryMaxRssMb)),
+    };
+    console.log(
+      `  local run, ${w} worker(s)   ${m.seconds.toFixed(1)} s wall (${fmt(LINES / m.seconds)} lines/s)  ${m.cpu.toFixed(1)} s cpu (${fmt(LINES / m.cpu)} lines per cpu-s)  ${m.rss.toFixed(0)} MB peak; ` +
+        `queries after ${m.queryCpu.toFixed(1)} s cpu, ${m.queryRss.toFixed(0)} MB peak`,
+    );
+    return m;
+  });
   console.log(
-    `  local run end to end   ${lt.toFixed(1)} s wall  ${lc.toFixed(1)} s cpu  ${lm.toFixed(0)} MB peak  (targets < 60 s, < 1024 MB)`,
+    `  duckdb anchor           ${dt.toFixed(1)} s wall  ${dc.toFixed(1)} s cpu (${fmt(LINES / dc)} lines per cpu-s)  ${dm.toFixed(0)} MB peak`,
   );
-  console.log(`  duckdb TSV -> Parquet  ${dt.toFixed(1)} s wall  ${dc.toFixed(1)} s cpu  ${dm.toFixed(0)} MB peak`);
+  const last = medians[medians.length - 1] as (typeof medians)[number];
+  const first = medians[0] as (typeof medians)[number];
+  const ratio = dc / last.cpu;
+  const scaling = first.seconds / last.seconds;
+  const peak = Math.max(...medians.map((m) => m.rss));
   console.log(
-    `  ratio local / duckdb   ${(lt / dt).toFixed(1)}x wall time, ${(lc / dc).toFixed(1)}x cpu time, ${(lm / dm).toFixed(1)}x memory`,
+    `  ratio (lines per cpu-second, ${last.workers} worker(s)): ${ratio.toFixed(3)}x DuckDB; with the queries: ${(dc / (last.cpu + last.queryCpu)).toFixed(3)}x`,
   );
-  console.log(
-    `load average at end: ${loadavg()
-      .map((x) => x.toFixed(1))
-      .join(" ")}`,
-  );
+  console.log(`  worker scaling ${first.workers} -> ${last.workers}: ${scaling.toFixed(2)}x lines/s (wall)`);
+  console.log(`load average at end: ${load()}`);
+  summary({
+    bench: "local-run",
+    figure: "local run ratio to DuckDB (lines per CPU-second)",
+    value: `${ratio.toFixed(3)}x (${fmt(LINES / last.cpu)} vs ${fmt(LINES / dc)}; ${last.workers} worker(s), queries excluded)`,
+    target: ">= 0.15x",
+    met: ratio >= 0.15,
+  });
+  summary({
+    bench: "local-run",
+    figure: `worker scaling ${first.workers}->${last.workers}`,
+    value: `${scaling.toFixed(2)}x (${fmt(LINES / first.seconds)} -> ${fmt(LINES / last.seconds)} lines/s wall)`,
+    // "Approach N times": at least 80% of it.
+    target: `>= ${(0.8 * (last.workers / first.workers)).toFixed(1)}x (near ${last.workers / first.workers}x) on ${cpus().length} cores`,
+    met: scaling >= 0.8 * (last.workers / first.workers),
+  });
+  summary({
+    bench: "local-run",
+    figure: "peak memory",
+    value: `${peak.toFixed(0)} MB (runLocal, worst of ${WORKERS.join(", ")} worker(s)); ${Math.max(...medians.map((m) => m.queryRss)).toFixed(0)} MB with the queries`,
+    target: "< 1 GB",
+    met: peak < 1024,
+  });
 }
 
 main().catch((e: unknown) => {

@@ -7,26 +7,25 @@
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { cpus } from "node:os";
 import * as path from "node:path";
-import type { FirehoseRecordIn } from "../handlers/firehose-transform/processor";
-import { byteLines } from "../handlers/shared/byte-lines";
+import { DEFAULT_MAX_BUFFERED_ROWS, DEFAULT_ROW_GROUP_ROWS } from "../handlers/shared/lake-parquet";
 import type { EventType } from "../schemas/event";
 import { LAKE_PREFIXES } from "../schemas/lake";
 import type { TransformConfigInput } from "../schemas/transform-config";
-import { ErrorsWriter } from "./errors-writer";
-import { LOCAL_LAMBDA_ARN, leadingTimestampMs, PROCESSING_FAILED } from "./firehose";
-import { LakeWriter } from "./lake-writer";
 import { buildRollups, type RollupRunSummary } from "./rollups";
-import { type BatchResult, inProcessPool, workerPool } from "./transform-pool";
+import { lastArrivalIn, type ShardBatchResult, type ShardClosed, type ShardOptions } from "./shard";
+import { inProcessShards, workerShards } from "./transform-pool";
 
 /**
- * Transform workers `npm run local` starts: one overlaps the transform with writing Parquet (two threads busy);
- * none on a single core.
+ * Worker threads `npm run local` starts: one per core, as each runs the transform and writes its own share of the
+ * lake (the main thread only cuts the file into batches), but at most two, as each holds its own GeoIP database and
+ * buffers (~220 MB): two keep a run under 1 GB. None on a single core. `--workers N` asks for more.
  */
 export function defaultWorkers(): number {
-  return cpus().length > 1 ? 1 : 0;
+  const cores = cpus().length;
+  return cores > 1 ? Math.min(cores, 2) : 0;
 }
 
-/** Transform worker threads a run may start (each holds its own GeoIP database, ~150 MB). */
+/** Worker threads a run may start (each holds its own GeoIP database, ~130 MB, and its Parquet buffers). */
 export const MIN_WORKERS = 0;
 export const MAX_WORKERS = 16;
 
@@ -53,8 +52,9 @@ export interface LocalRunOptions {
   readonly rowGroupRows?: number;
   readonly maxBufferedRows?: number;
   /**
-   * Worker threads running the transform (each loads its own GeoIP database, ~150 MB); 0 runs it in this
-   * thread. Workers need the process started through tsx (`npm run local` is). @default 0
+   * Worker threads, each running the transform and writing its own Parquet and errors/ files (and loading its own
+   * GeoIP database); 0 does it all in this thread. Workers need the process started through tsx (`npm run local`
+   * is). @default 0
    */
   readonly workers?: number;
   /** Called after each batch with bytes and lines read so far. */
@@ -112,123 +112,121 @@ export function preflightLake(options: Pick<LocalRunOptions, "lake" | "overwrite
   }
 }
 
-/** Lines of a file as raw bytes; `onRead` hears of each chunk as it is read (the progress bar). */
-async function* lines(file: string, onRead: (bytes: number) => void): AsyncGenerator<Buffer> {
-  async function* chunks(): AsyncGenerator<Buffer> {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      onRead((chunk as Buffer).length);
-      yield chunk as Buffer;
+/**
+ * The file as Firehose batches: whole lines, a batch ending after the line that brings its line bytes (without the
+ * `\n`) to `batchBytes`, as Firehose's buffer does. Each batch is a copy owning its ArrayBuffer, so it can move to a
+ * worker thread without another copy. `onRead` hears of each chunk as it is read (the progress bar).
+ */
+export async function* fileBatches(
+  file: string,
+  batchBytes: number,
+  onRead: (bytes: number) => void = () => {},
+  chunkBytes = 1 << 20,
+): AsyncGenerator<{ bytes: Uint8Array; lines: number }> {
+  /** The unfinished batch: its bytes, how far they are scanned, its lines and line bytes so far. */
+  let rest: Buffer = Buffer.alloc(0);
+  let scanned = 0;
+  let lines = 0;
+  let lineBytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: chunkBytes })) {
+    onRead((chunk as Buffer).length);
+    const buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    let from = 0;
+    let start = scanned;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      lines++;
+      lineBytes += nl - start;
+      start = nl + 1;
+      if (lineBytes >= batchBytes) {
+        yield { bytes: new Uint8Array(buf.subarray(from, start)), lines };
+        from = start;
+        lines = 0;
+        lineBytes = 0;
+      }
     }
+    rest = buf.subarray(from);
+    scanned = start - from;
   }
-  yield* byteLines(chunks());
+  // The unfinished batch, and a last line without `\n` (a line too, as byteLines has it).
+  if (rest.length > scanned) lines++;
+  if (rest.length > 0) yield { bytes: new Uint8Array(rest), lines };
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
   const started = Date.now();
   preflight(options);
-  const processorOptions = {
-    visitorIdKey: options.visitorIdKey ?? process.env.VISITOR_ID_KEY ?? LOCAL_VISITOR_ID_KEY,
-    config: options.transformConfig,
-  };
   const workers = options.workers ?? 0;
   if (!(Number.isInteger(workers) && workers >= MIN_WORKERS && workers <= MAX_WORKERS))
     throw new Error(`workers must be a whole number from ${MIN_WORKERS} to ${MAX_WORKERS}: ${workers}`);
-  const pool = workers > 0 ? await workerPool(processorOptions, workers) : await inProcessPool(processorOptions);
   const runId = new Date().toISOString().replace(/[-:.TZ]/g, "");
-  const lake = new LakeWriter(options.lake, { runId, rowGroupRows: options.rowGroupRows, maxBufferedRows: options.maxBufferedRows });
-  const errors = new ErrorsWriter(options.lake, runId);
+  const shardOptions: ShardOptions = {
+    processor: {
+      visitorIdKey: options.visitorIdKey ?? process.env.VISITOR_ID_KEY ?? LOCAL_VISITOR_ID_KEY,
+      config: options.transformConfig,
+    },
+    lake: options.lake,
+    runId,
+    rowGroupRows: options.rowGroupRows,
+    // The memory cap is the run's, shared by its shards.
+    maxBufferedRows: workers > 1 ? shardBufferedRows(options, workers) : options.maxBufferedRows,
+  };
+  const pool = workers > 0 ? await workerShards(shardOptions, workers) : await inProcessShards(shardOptions);
   const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
 
   let count = 0;
   let bytesRead = 0;
   let lastArrival: number | undefined;
-  let batch: FirehoseRecordIn[] = [];
-  let batchSize = 0;
   const totals = { ok: 0, dropped: 0, failed: 0, batches: 0 };
   const byEventType: Record<string, number> = {};
   const failuresByReason: Record<string, number> = {};
-
-  /** Batches handed to the transform and not yet written, in order; bounded so memory is. */
-  const inFlight: { batch: FirehoseRecordIn[]; result: Promise<BatchResult> }[] = [];
-  const maxInFlight = Math.max(1, workers) * 2;
-
-  const write = (batch: FirehoseRecordIn[], { records, stats }: BatchResult) => {
-    if (records.length !== batch.length) throw new Error(`the transform returned ${records.length} records for ${batch.length}`);
-    for (let i = 0; i < records.length; i++) {
-      const out = records[i] as (typeof records)[number];
-      const input = batch[i] as FirehoseRecordIn;
-      if (out.recordId !== input.recordId)
-        throw new Error(`the transform returned record ${out.recordId} where ${input.recordId} was expected`);
-      if (out.result === "Ok") {
-        if (!out.metadata) throw new Error(`record ${out.recordId} is Ok but has no partition keys`);
-        lake.add(out.metadata.partitionKeys, JSON.parse(Buffer.from(out.data, "base64").toString("utf8")));
-      } else if (out.result === "ProcessingFailed") {
-        const arrival = input.approximateArrivalTimestamp ?? Date.now();
-        errors.add("processing-failed", {
-          attempts_made: 1,
-          arrival_timestamp: arrival,
-          error_code: PROCESSING_FAILED.code,
-          error_message: PROCESSING_FAILED.message,
-          attempt_ending_timestamp: Date.now(),
-          // The function stores its failed records itself, client IP redacted (handlers/firehose-transform/failed-records.ts):
-          // errors/ holds what it returned, not the bytes Firehose received.
-          raw_data: out.data,
-          lambda_arn: LOCAL_LAMBDA_ARN,
-        });
-      }
-    }
-    totals.ok += stats.byResult.Ok;
-    totals.dropped += stats.byResult.Dropped;
-    totals.failed += stats.byResult.ProcessingFailed;
+  const add = (result: ShardBatchResult) => {
+    totals.ok += result.byResult.Ok;
+    totals.dropped += result.byResult.Dropped;
+    totals.failed += result.byResult.ProcessingFailed;
     totals.batches++;
-    for (const [k, v] of Object.entries(stats.byEventType)) byEventType[k] = (byEventType[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(stats.failuresByReason)) failuresByReason[k] = (failuresByReason[k] ?? 0) + (v ?? 0);
+    for (const [k, v] of Object.entries(result.byEventType)) byEventType[k] = (byEventType[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(result.failuresByReason)) failuresByReason[k] = (failuresByReason[k] ?? 0) + (v ?? 0);
     options.onProgress?.(bytesRead, count);
   };
-  const writeOldest = async () => {
-    const next = inFlight.shift();
-    if (next) write(next.batch, await next.result);
-  };
-  const submit = async () => {
-    if (batch.length === 0) return;
-    inFlight.push({ batch, result: pool.run(batch) });
-    batch = [];
-    batchSize = 0;
-    while (inFlight.length >= maxInFlight) await writeOldest();
-  };
 
-  for await (const raw of lines(options.input, (n) => {
-    bytesRead += n;
-  })) {
-    count++;
-    // Kinesis arrival, simulated: the line's own timestamp, else the last one seen (lines come in time order).
-    // Only the first field is decoded: the whole line would be one more string per record for the collector.
-    const tab = raw.indexOf(9);
-    const head = tab < 0 ? raw.toString("latin1") : `${raw.toString("latin1", 0, tab)}\t`;
-    const arrival = leadingTimestampMs(head) ?? lastArrival ?? Date.now();
-    lastArrival = arrival;
-    batch.push({ recordId: String(count), approximateArrivalTimestamp: arrival, data: raw.toString("base64") });
-    batchSize += raw.length;
-    if (batchSize >= batchBytes) await submit();
-  }
+  /** Batches handed to the shards and not yet done, oldest first; bounded so memory is. */
+  const inFlight: Promise<void>[] = [];
+  const maxInFlight = pool.size * 2;
+  let closed: ShardClosed[];
   try {
-    await submit();
-    while (inFlight.length > 0) await writeOldest();
+    for await (const { bytes, lines } of fileBatches(options.input, batchBytes, (n) => {
+      bytesRead += n;
+    })) {
+      const batch = { bytes, firstLine: count + 1, lastArrival };
+      count += lines;
+      // Read before the batch moves to a worker: the next batch's lines without a timestamp take this one's last.
+      lastArrival = lastArrivalIn(bytes) ?? lastArrival;
+      inFlight.push(pool.run(batch).then(add));
+      if (inFlight.length >= maxInFlight) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
   } finally {
-    await pool.close();
+    // Also when a batch failed: every batch settled, then every file finished, so what was written stays readable.
+    await Promise.allSettled(inFlight);
+    closed = await pool.close();
   }
-  const written = lake.close();
-  const failedFiles = errors.close();
+  const failedFiles = closed.flatMap((c) => c.errorFiles);
   const rollups = await buildRollups(options.lake, options.today === undefined ? {} : { today: options.today });
   return {
     lines: count,
     ...totals,
     byEventType: byEventType as Record<EventType, number>,
     failuresByReason,
-    parquetFiles: written.files.length,
-    rowGroups: written.rowGroups,
-    errorFiles: failedFiles.files.length,
+    parquetFiles: closed.reduce((n, c) => n + c.files.length, 0),
+    rowGroups: closed.reduce((n, c) => n + c.rowGroups, 0),
+    errorFiles: failedFiles.length,
     rollups,
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/** Each shard's share of the run's buffered-rows cap, never below a row group. */
+function shardBufferedRows(options: Pick<LocalRunOptions, "rowGroupRows" | "maxBufferedRows">, shards: number): number {
+  const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  return Math.max(rowGroupRows, Math.ceil((options.maxBufferedRows ?? DEFAULT_MAX_BUFFERED_ROWS) / shards));
 }

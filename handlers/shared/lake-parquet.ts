@@ -7,9 +7,10 @@
  * partition's file. Where the bytes go is the caller's: a file (the local
  * run) or a buffer that becomes one S3 object (the log-file transform).
  */
-import { ParquetWriter, type Writer } from "hyparquet-writer";
+import { type ColumnSource, ParquetWriter, type Writer } from "hyparquet-writer";
+import { columnsOf } from "../../schemas/columns";
 import { EventRowSchema, PARTITION_KEYS, type PartitionKeys } from "../../schemas/event";
-import { parquetSchema, rowsToColumnData } from "../../schemas/generators/parquet";
+import { columnValue, parquetSchema } from "../../schemas/generators/parquet";
 import { LAKE_PREFIXES } from "../../schemas/lake";
 
 /** Key prefix of an events partition, the same as Firehose's dynamic-partitioning prefix evaluates to. */
@@ -17,21 +18,34 @@ export function eventsPartitionPrefix(keys: PartitionKeys): string {
   return `${LAKE_PREFIXES.events}${PARTITION_KEYS.map((k) => `${k}=${keys[k]}/`).join("")}`;
 }
 
+/** Rows per row group (at most), unless the caller says otherwise. */
+export const DEFAULT_ROW_GROUP_ROWS = 50_000;
+/** Rows buffered across all partitions before the largest buffer is flushed, unless the caller says otherwise. */
+export const DEFAULT_MAX_BUFFERED_ROWS = 100_000;
+
 export interface PartitionedParquetOptions {
   /** The writer of a partition's file, opened at its first flush; `index` counts partitions from 1. */
   readonly open: (prefix: string, index: number) => Writer;
-  /** Rows per row group (at most). @default 50_000 */
+  /** Rows per row group (at most). @default DEFAULT_ROW_GROUP_ROWS */
   readonly rowGroupRows?: number;
-  /** Rows buffered across all partitions before the largest buffer is flushed. @default 100_000 */
+  /** Rows buffered across all partitions before the largest buffer is flushed. @default DEFAULT_MAX_BUFFERED_ROWS */
   readonly maxBufferedRows?: number;
   /** The file's `created_by`. @default "cloudfront-analytics" */
   readonly createdBy?: string;
 }
 
+/** The event row's columns, in schema order. */
+const COLUMNS = columnsOf(EventRowSchema);
+
 interface Partition {
   readonly prefix: string;
   readonly index: number;
-  rows: Record<string, unknown>[];
+  /**
+   * The buffered rows, column by column (values as the writer takes them): a row object lives only until it is
+   * added, so buffered rows are arrays of values rather than ~100k objects for the garbage collector to trace.
+   */
+  columns: unknown[][];
+  rows: number;
   writer?: ParquetWriter;
   sink?: Writer;
 }
@@ -46,8 +60,8 @@ export class PartitionedParquetWriter {
   private rowGroups = 0;
 
   constructor(private readonly options: PartitionedParquetOptions) {
-    this.rowGroupRows = options.rowGroupRows ?? 50_000;
-    this.maxBufferedRows = options.maxBufferedRows ?? 100_000;
+    this.rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+    this.maxBufferedRows = options.maxBufferedRows ?? DEFAULT_MAX_BUFFERED_ROWS;
     if (!(this.rowGroupRows >= 1 && this.maxBufferedRows >= this.rowGroupRows)) {
       throw new Error("rowGroupRows must be >= 1 and maxBufferedRows >= rowGroupRows");
     }
@@ -57,33 +71,39 @@ export class PartitionedParquetWriter {
     const prefix = eventsPartitionPrefix(keys);
     let p = this.partitions.get(prefix);
     if (!p) {
-      p = { prefix, index: this.partitions.size + 1, rows: [] };
+      p = { prefix, index: this.partitions.size + 1, columns: COLUMNS.map(() => []), rows: 0 };
       this.partitions.set(prefix, p);
     }
-    p.rows.push(row);
+    for (let i = 0; i < COLUMNS.length; i++) {
+      const c = COLUMNS[i] as (typeof COLUMNS)[number];
+      (p.columns[i] as unknown[]).push(columnValue(c.lakeType, row[c.name]));
+    }
+    p.rows++;
     this.buffered++;
-    if (p.rows.length >= this.rowGroupRows) this.flush(p);
+    if (p.rows >= this.rowGroupRows) this.flush(p);
     else if (this.buffered >= this.maxBufferedRows) this.flushLargest();
   }
 
   private flushLargest(): void {
     let largest: Partition | undefined;
-    for (const p of this.partitions.values()) if (!largest || p.rows.length > largest.rows.length) largest = p;
+    for (const p of this.partitions.values()) if (!largest || p.rows > largest.rows) largest = p;
     if (largest) this.flush(largest);
   }
 
   private flush(p: Partition): void {
-    if (p.rows.length === 0) return;
+    if (p.rows === 0) return;
     if (!p.writer) {
       p.sink = this.options.open(p.prefix, p.index);
       p.writer = new ParquetWriter({ writer: p.sink, schema: this.schema, createdBy: this.options.createdBy ?? "cloudfront-analytics" });
     }
     // Both writers used here (a file, a byte buffer) write synchronously, so write() returns no promise.
-    void p.writer.write({ columnData: rowsToColumnData(EventRowSchema, p.rows), rowGroupSize: p.rows.length });
-    this.buffered -= p.rows.length;
-    this.written += p.rows.length;
+    const columnData = COLUMNS.map((c, i) => ({ name: c.name, data: p.columns[i] as ColumnSource["data"] }));
+    void p.writer.write({ columnData, rowGroupSize: p.rows });
+    this.buffered -= p.rows;
+    this.written += p.rows;
     this.rowGroups++;
-    p.rows = [];
+    p.columns = COLUMNS.map(() => []);
+    p.rows = 0;
   }
 
   /** Flush every buffer and finish every file: each partition's prefix and the writer its bytes went to. */

@@ -34,17 +34,19 @@ export function parquetSchema(schema: z.ZodObject): SchemaElement[] {
   ];
 }
 
-/** Rows (as the handler emits them) to hyparquet-writer column data: timestamps become Dates, bigints BigInts. */
+/** One value of a row (as the handler emits it) as hyparquet-writer takes it: timestamps become Dates, bigints BigInts. */
+export function columnValue(lakeType: LakeType, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (lakeType === "timestamp") return new Date(v as string);
+  if (lakeType === "bigint") return BigInt(v as number);
+  return v;
+}
+
+/** Rows (as the handler emits them) to hyparquet-writer column data (see columnValue). */
 export function rowsToColumnData(schema: z.ZodObject, rows: readonly Record<string, unknown>[]): ColumnSource[] {
   return columnsOf(schema).map((c) => {
     const data: unknown[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const v = (rows[i] as Record<string, unknown>)[c.name];
-      if (v === null || v === undefined) data[i] = null;
-      else if (c.lakeType === "timestamp") data[i] = new Date(v as string);
-      else if (c.lakeType === "bigint") data[i] = BigInt(v as number);
-      else data[i] = v;
-    }
+    for (let i = 0; i < rows.length; i++) data[i] = columnValue(c.lakeType, (rows[i] as Record<string, unknown>)[c.name]);
     return { name: c.name, data: data as ColumnSource["data"] };
   });
 }
