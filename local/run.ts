@@ -58,7 +58,7 @@ export const LOCAL_CLI: CliSpec = {
     "no-queries": { type: "boolean", help: "write the lake only, run no query" },
     workers: {
       value: "N",
-      help: `transform worker threads, ${MIN_WORKERS} to ${MAX_WORKERS} (default ${defaultWorkers()}: 0 runs it in this thread)`,
+      help: `worker threads that each transform batches and write their own lake files, ${MIN_WORKERS} to ${MAX_WORKERS} (default ${defaultWorkers()}: one per core, at most 2; 0 runs it in this thread)`,
     },
   },
 };

@@ -405,7 +405,8 @@ export async function planSynthesized(
 /** Synthesize one config into `synthDir` with the app command (main.ts), as cdktf would. */
 async function synthesize(config: string, synthDir: string): Promise<RunResult> {
   rmSync(synthDir, { recursive: true, force: true });
-  return run(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join(ROOT, "main.ts")], {
+  // As `npm run synth` runs it: one node process with the tsx loader, not the tsx wrapper's second one.
+  return run(process.execPath, ["--import", "tsx", path.join(ROOT, "main.ts")], {
     cwd: ROOT,
     env: { ...process.env, ANALYTICS_ENV: config, CDKTF_OUTDIR: synthDir },
   });

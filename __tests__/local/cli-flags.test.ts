@@ -25,6 +25,7 @@ const CLIS = {
   cost: "cost/cli.ts",
   "ga:activate": "scripts/ga-activate.ts",
   bench: "bench/index.ts",
+  backfill: "local/backfill.ts",
 } as const;
 
 /** A usage error as the user sees it: exit 2, exactly one line on stderr, naming the flag, no stack trace. */
