@@ -37,6 +37,16 @@ export interface PartitionedParquetOptions {
 /** The event row's columns, in schema order. */
 const COLUMNS = columnsOf(EventRowSchema);
 
+/**
+ * Appends a row's values (columnValue of each) to the column arrays, generated once from the column names as
+ * row-json.ts's serializer is: one named property read per column, where `row[name]` in a loop was a keyed load
+ * that V8 cannot specialise (rows of one shape then share one inline cache per column).
+ */
+const pushRow = new Function(
+  "columnValue",
+  `return (columns, row) => { ${COLUMNS.map((c, i) => `columns[${i}].push(columnValue(${JSON.stringify(c.lakeType)}, row[${JSON.stringify(c.name)}]));`).join(" ")} };`,
+)(columnValue) as (columns: unknown[][], row: Record<string, unknown>) => void;
+
 interface Partition {
   readonly prefix: string;
   readonly index: number;
@@ -74,10 +84,7 @@ export class PartitionedParquetWriter {
       p = { prefix, index: this.partitions.size + 1, columns: COLUMNS.map(() => []), rows: 0 };
       this.partitions.set(prefix, p);
     }
-    for (let i = 0; i < COLUMNS.length; i++) {
-      const c = COLUMNS[i] as (typeof COLUMNS)[number];
-      (p.columns[i] as unknown[]).push(columnValue(c.lakeType, row[c.name]));
-    }
+    pushRow(p.columns, row);
     p.rows++;
     this.buffered++;
     if (p.rows >= this.rowGroupRows) this.flush(p);

@@ -34,12 +34,23 @@ export function parquetSchema(schema: z.ZodObject): SchemaElement[] {
   ];
 }
 
-/** One value of a row (as the handler emits it) as hyparquet-writer takes it: timestamps become Dates, bigints BigInts. */
+/**
+ * One value of a row (as the handler emits it) as hyparquet-writer takes it: timestamps become their epoch
+ * milliseconds as BigInts (what the writer makes of a Date for TIMESTAMP_MILLIS, so the file is the same; a Date
+ * cost a Date and, for the statistics, an array and a BigInt per value), bigints BigInts.
+ */
 export function columnValue(lakeType: LakeType, v: unknown): unknown {
   if (v === null || v === undefined) return null;
-  if (lakeType === "timestamp") return new Date(v as string);
+  if (lakeType === "timestamp") return timestampMillis(v as string);
   if (lakeType === "bigint") return BigInt(v as number);
   return v;
+}
+
+/** An ISO instant's epoch milliseconds as a BigInt; one that is not an instant throws (a Date would fail later). */
+function timestampMillis(iso: string): bigint {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new Error(`not a timestamp: ${JSON.stringify(iso)}`);
+  return BigInt(ms);
 }
 
 /** Rows (as the handler emits them) to hyparquet-writer column data (see columnValue). */
