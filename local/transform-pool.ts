@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { createShard, type ShardBatch, type ShardBatchResult, type ShardClosed, type ShardOptions } from "./shard";
 import type { ShardRequest } from "./shard-worker";
-import { startWorkerThreads } from "./worker-threads";
+import { startWorkerThreads, type WorkerThread } from "./worker-threads";
 
 /** Shards writing the lake: `run` gives a batch to the least busy one; `close` finishes every shard's files. */
 export interface ShardPool {
@@ -29,8 +29,7 @@ export async function workerShards(options: ShardOptions, count: number): Promis
     data: (i): ShardOptions => ({ ...options, runId: `${options.runId}-w${i + 1}` }),
     name: "shard worker",
   });
-  const send = <R>(thread: (typeof pool.threads)[number], request: ShardRequest, transfer?: ArrayBuffer[]) =>
-    thread.call<R>(request, { transfer });
+  const send = <R>(thread: WorkerThread, request: ShardRequest, transfer?: ArrayBuffer[]) => thread.call<R>(request, { transfer });
   return {
     size: pool.threads.length,
     run: async (batch) => {

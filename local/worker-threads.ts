@@ -26,7 +26,7 @@ const SHIM = path.join(__dirname, "worker-thread.cjs");
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export interface CallOptions<P> {
-  /** Moved to the worker, not copied: each must be the whole of its buffer and is unusable here afterwards. */
+  /** Moved to the worker, not copied: unusable here afterwards. */
   transfer?: ArrayBuffer[];
   onProgress?: (progress: P) => void;
 }
