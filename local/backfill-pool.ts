@@ -4,9 +4,10 @@
  * the backfill's thread writes and journals the results in input order.
  */
 import * as path from "node:path";
-import { Worker } from "node:worker_threads";
 import { createLogFileTransformer, type LogFileTransformerOptions } from "../handlers/log-file-transform/transform";
 import { type FileToTransform, type TransformedFile, transformFile } from "./backfill-transform";
+import type { BackfillRequest } from "./backfill-worker";
+import { startWorkerThreads } from "./worker-threads";
 
 /** The pool itself failed (a worker died): not the file's fault, so the backfill stops; a rerun resumes. */
 export class PoolFailure extends Error {
@@ -31,73 +32,24 @@ export async function inlinePool(options: LogFileTransformerOptions): Promise<Fi
   return { depth: 1, run: (file, onChunk) => transformFile(transformer, file, onChunk), close: async () => {} };
 }
 
-type WorkerMessage =
-  | { ready: true }
-  | { ready: false; error: string }
-  | { id: number; lines: number; bytes: number }
-  | { id: number; done: TransformedFile }
-  | { id: number; error: string };
-
-/** `count` worker threads; each file goes to the worker with the fewest files in hand. Needs the process started through tsx. */
+/**
+ * `count` worker threads; each file goes to the worker with the fewest files in hand. A file's own error rejects
+ * with its message, as in this thread; a worker that dies rejects every file in hand with a PoolFailure.
+ */
 export async function workerPool(options: LogFileTransformerOptions, count: number): Promise<FileTransformPool> {
-  const file = path.join(__dirname, "backfill-worker.cjs");
-  const waiting = new Map<number, { onChunk: OnChunk; resolve: (r: TransformedFile) => void; reject: (e: Error) => void }>();
-  const load = new Map<Worker, number>();
-  let nextId = 0;
-  let failed: PoolFailure | undefined;
-  let closing = false;
-  const fail = (e: Error) => {
-    failed ??= new PoolFailure(`backfill worker: ${e.message}`);
-    for (const p of waiting.values()) p.reject(failed);
-    waiting.clear();
-  };
-  const workers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Worker>((resolve, reject) => {
-          const w = new Worker(file, { workerData: options });
-          w.once("message", (m: WorkerMessage) =>
-            "ready" in m && m.ready ? resolve(w) : reject(new Error(`backfill worker: ${"error" in m ? m.error : "no start"}`)),
-          );
-          w.on("message", (m: WorkerMessage) => {
-            if (!("id" in m)) return;
-            const p = waiting.get(m.id);
-            if (!p) return;
-            if ("lines" in m) {
-              void p.onChunk(m.lines, m.bytes);
-              return;
-            }
-            waiting.delete(m.id);
-            load.set(w, (load.get(w) ?? 1) - 1);
-            if ("done" in m) p.resolve(m.done);
-            else p.reject(new Error(m.error));
-          });
-          w.on("error", (e) => {
-            reject(e);
-            fail(e);
-          });
-          w.on("exit", (code) => {
-            if (!closing) fail(new Error(`exited with code ${code}`));
-          });
-        }),
-    ),
-  );
-  for (const w of workers) load.set(w, 0);
+  const pool = await startWorkerThreads({
+    module: path.join(__dirname, "backfill-worker.ts"),
+    count,
+    data: () => options,
+    name: "backfill worker",
+    failure: (message) => new PoolFailure(message),
+  });
   return {
     depth: count + 1,
-    run: (f, onChunk) =>
-      new Promise<TransformedFile>((resolve, reject) => {
-        if (failed) return reject(failed);
-        const id = nextId++;
-        waiting.set(id, { onChunk, resolve, reject });
-        const w = workers.reduce((a, b) => ((load.get(b) ?? 0) < (load.get(a) ?? 0) ? b : a));
-        load.set(w, (load.get(w) ?? 0) + 1);
-        w.postMessage({ id, file: f });
+    run: (file, onChunk) =>
+      pool.leastBusy().call<TransformedFile, { lines: number; bytes: number }>({ file } satisfies BackfillRequest, {
+        onProgress: ({ lines, bytes }) => void onChunk(lines, bytes),
       }),
-    close: async () => {
-      closing = true;
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
+    close: () => pool.terminate(),
   };
 }
