@@ -13,14 +13,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { defaultBackfillWorkers, runBackfill } from "../local/backfill-run";
 import { leadingTimestampMs } from "../local/firehose";
 import { generateTraffic } from "../local/generator";
 import { standardLogFile } from "../local/standard-log";
 import { duckDbAnchor } from "./duckdb-anchor";
-import { summary } from "./summary";
+import { loadAverage, median, summary } from "./summary";
 
 /** 1M lines, as issue 18 measures the local run and backfill: fixed start-up costs (tsx, GeoIP, rollups) weigh as little as there. */
 const LINES = Number(process.env.BENCH_BACKFILL_LINES ?? 1_000_000);
@@ -99,15 +99,7 @@ function measure(logs: string, lake: string, workers: number): Measure {
   return { seconds, cpuSeconds: m.cpuSeconds, maxRssMb: m.maxRssKb / 1024, lines: m.lines, detail: m.detail };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ");
+const load = loadAverage;
 const n = (x: number) => Math.round(x).toLocaleString("en-US");
 
 async function main(): Promise<void> {

@@ -27,7 +27,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DEFAULT_REFRESH } from "../config/dashboards";
 import { writeReport } from "../local/dashboard";
@@ -42,7 +42,7 @@ import { ERRORS_TABLE } from "../schemas/errors";
 import { EVENT_TYPES, EventRowSchema } from "../schemas/event";
 import { EVENTS_TABLE, LAKE_PREFIXES } from "../schemas/lake";
 import { ROLLUPS, rollupDayPrefix, rollupTable } from "../schemas/rollups";
-import { summary } from "./summary";
+import { loadAverage, median, summary } from "./summary";
 
 const DAYS = Number(process.env.BENCH_DASHBOARD_DAYS ?? 30);
 const SESSIONS = Number(process.env.BENCH_DASHBOARD_SESSIONS ?? 300);
@@ -55,17 +55,7 @@ const START = "2025-06-01";
 /** Athena bills at least 10 MB per query (https://aws.amazon.com/athena/pricing/; athena.guide "Athena Basics: Pricing Model"). */
 const ATHENA_MIN_BYTES = 10 * 1024 * 1024;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ");
-
+const load = loadAverage;
 async function reportTiming(): Promise<void> {
   const dir = path.join(WORK, "report");
   mkdirSync(dir, { recursive: true });

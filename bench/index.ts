@@ -8,9 +8,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { cpus, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
 import { type CliSpec, parseCli, runMain, UsageError } from "../local/cli";
+import { loadAverage } from "./summary";
 
 const dir = __dirname;
 const python = existsSync(path.join(dir, "..", ".venv", "bin", "python")) ? path.join(dir, "..", ".venv", "bin", "python") : "python3";
@@ -69,9 +70,7 @@ function printSummary(file: string, started: string): void {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { bench: string; figure: string; value: string; target?: string; met?: boolean; load: string });
   if (rows.length === 0) return;
-  const load = loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ");
+  const load = loadAverage();
   console.log(`\n=== summary (started ${started}, ended ${new Date().toISOString()}, load average now ${load}) ===`);
   for (const r of rows) {
     const verdict = r.met === undefined ? "" : r.met ? "  [met]" : "  [NOT met]";

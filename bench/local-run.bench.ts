@@ -15,14 +15,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { cpus, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
 import { generateTraffic } from "../local/generator";
 import { runLocal } from "../local/pipeline";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake } from "../queries/duckdb";
 import { type AnchorMeasure, duckDbAnchor } from "./duckdb-anchor";
-import { summary } from "./summary";
+import { loadAverage, median, summary } from "./summary";
 
 const LINES = Number(process.env.BENCH_LOCAL_LINES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -119,16 +119,7 @@ function measure(input: string, lake: string, workers: number): Measure {
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ");
+const load = loadAverage;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function main(): Promise<void> {

@@ -22,8 +22,20 @@ export interface SummaryLine {
 /** Records one headline figure (and prints nothing: the bench prints its own detail). */
 export function summary(line: SummaryLine): void {
   const file = process.env.BENCH_SUMMARY_FILE;
-  const load = loadavg()
+  const load = loadAverage();
+  if (file) appendFileSync(file, `${JSON.stringify({ ...line, load })}\n`);
+}
+
+/** The median (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** The 1, 5 and 15 minute load averages, as every bench prints them beside its figures. */
+export function loadAverage(): string {
+  return loadavg()
     .map((x) => x.toFixed(2))
     .join(" ");
-  if (file) appendFileSync(file, `${JSON.stringify({ ...line, load })}\n`);
 }

@@ -19,22 +19,17 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { BUNDLED_GEO_DATABASES, BUNDLED_GEO_PACKAGE } from "../handlers/firehose-transform/env";
-import { summary } from "./summary";
+import { loadAverage, median, summary } from "./summary";
 
 const ROOT = path.resolve(__dirname, "..");
 const WARM_RUNS = Number(process.env.SYNTH_WARM_RUNS ?? 5);
 const WARM_TARGET_S = 5;
 const COLD_TARGET_S = 30;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const load = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ");
-
+const load = loadAverage;
 /** CPU seconds used by this process's waited-for children so far (cutime + cstime in /proc/self/stat). */
 function childCpuSeconds(): number {
   const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];

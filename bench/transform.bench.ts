@@ -24,7 +24,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
 import { line } from "../__tests__/helpers/cloudfront-lines";
 import { LAMBDA_LIMITS, TRANSFORM_RESPONSE } from "../config/limits";
@@ -33,7 +33,7 @@ import { createProcessor, type FirehoseRecordIn, type Processor } from "../handl
 import { createRowContext, toRow } from "../handlers/firehose-transform/row";
 import { buildHandler, bundleDir } from "../scripts/build-handlers";
 import { type AnchorMeasure, duckDbAnchor } from "./duckdb-anchor";
-import { summary } from "./summary";
+import { loadAverage, median, summary } from "./summary";
 import { realisticLines, toRecords } from "./transform-input";
 
 const LINES = 100_000;
@@ -46,22 +46,12 @@ const SHIPPED_BATCH_BYTES = TRANSFORM_RESPONSE.maxProcessorBufferMB * 2 ** 20;
 /** The anchor's input is the bench's lines this many times over. */
 const ANCHOR_REPEAT = 10;
 const KEY = "benchmark-visitor-key-0123456789";
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-
+const load = loadAverage;
 const fmt = (n: number) => Math.round(n).toLocaleString("en");
 /** Process CPU time: with other work on the machine, wall clock measures the load as much as the code. */
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
 const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] as number;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 /**
  * A fresh process: import the bundle, then one invocation with one record, or with the event in `eventFile`
