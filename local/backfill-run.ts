@@ -22,7 +22,7 @@ import { type FileTransformPool, inlinePool, PoolFailure, workerPool } from "./b
 import type { BackfillProgressState } from "./backfill-progress";
 import type { TransformedFile } from "./backfill-transform";
 import { logFilesOf } from "./log-files";
-import { LOCAL_VISITOR_ID_KEY, preflightLake } from "./pipeline";
+import { LOCAL_VISITOR_ID_KEY, MAX_WORKERS, MIN_WORKERS, preflightLake } from "./pipeline";
 import { buildRollups, type RollupRunSummary } from "./rollups";
 
 /** The lake prefixes a backfill writes: the ones to upload. */
@@ -34,9 +34,6 @@ export const BACKFILL_PREFIXES = [LAKE_PREFIXES.events, LAKE_PREFIXES.errors, LA
  * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html
  */
 export const CLOUDFRONT_LOG_FILE_NAME = /^[A-Z0-9]+\.\d{4}-\d{2}-\d{2}-\d{2}\.[A-Za-z0-9_-]+\.gz$/;
-
-/** Worker threads a backfill may start. */
-export const MAX_BACKFILL_WORKERS = 16;
 
 /**
  * Workers `npm run backfill` starts: one core for the main thread (writing, fsync, journal), the rest transform,
@@ -248,8 +245,8 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
     const totalBytes = todo.reduce((n, f) => n + f.size, 0);
 
     const workers = options.workers ?? 0;
-    if (!(Number.isInteger(workers) && workers >= 0 && workers <= MAX_BACKFILL_WORKERS))
-      throw new Error(`workers must be a whole number from 0 to ${MAX_BACKFILL_WORKERS}: ${workers}`);
+    if (!(Number.isInteger(workers) && workers >= MIN_WORKERS && workers <= MAX_WORKERS))
+      throw new Error(`workers must be a whole number from ${MIN_WORKERS} to ${MAX_WORKERS}: ${workers}`);
     const transformOptions = {
       visitorIdKey: options.visitorIdKey ?? process.env.VISITOR_ID_KEY ?? LOCAL_VISITOR_ID_KEY,
       config: options.transformConfig,
