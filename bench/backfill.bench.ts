@@ -11,7 +11,6 @@
  * Target (issue 18): backfill >= 0.15x DuckDB per CPU-second end to end (aim 0.3x).
  * Env: BENCH_BACKFILL_LINES (default 1000000), BENCH_RUNS (default 3), BENCH_BACKFILL_WORKERS (default "1,2").
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
@@ -20,7 +19,7 @@ import { leadingTimestampMs } from "../local/firehose";
 import { generateTraffic } from "../local/generator";
 import { standardLogFile } from "../local/standard-log";
 import { duckDbAnchor } from "./duckdb-anchor";
-import { loadAverage, median, summary } from "./summary";
+import { loadAverage, median, ownUsage, runChild, summary } from "./summary";
 
 /** 1M lines, as issue 18 measures the local run and backfill: fixed start-up costs (tsx, GeoIP, rollups) weigh as little as there. */
 const LINES = Number(process.env.BENCH_BACKFILL_LINES ?? 1_000_000);
@@ -85,17 +84,11 @@ async function child(logs: string, lake: string, workers: number): Promise<{ lin
 }
 
 function measure(logs: string, lake: string, workers: number): Measure {
-  const started = process.hrtime.bigint();
-  const args = ["--import", "tsx", __filename, "--child", logs, lake, String(workers)];
-  const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`backfill run failed: ${r.stderr}`);
-  const m = JSON.parse(r.stdout.trim().split("\n").pop() as string) as {
-    maxRssKb: number;
-    cpuSeconds: number;
-    lines: number;
-    detail: string;
-  };
+  const { seconds, report: m } = runChild<{ maxRssKb: number; cpuSeconds: number; lines: number; detail: string }>(
+    __filename,
+    [logs, lake, String(workers)],
+    "backfill run",
+  );
   return { seconds, cpuSeconds: m.cpuSeconds, maxRssMb: m.maxRssKb / 1024, lines: m.lines, detail: m.detail };
 }
 
@@ -107,8 +100,7 @@ async function main(): Promise<void> {
   if (i > 0) {
     const [logs, lake, workers] = process.argv.slice(i + 1) as [string, string, string];
     const r = await child(logs, lake, Number(workers));
-    const u = process.resourceUsage();
-    console.log(JSON.stringify({ ...r, maxRssKb: u.maxRSS, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6 }));
+    console.log(JSON.stringify({ ...r, ...ownUsage() }));
     return;
   }
   mkdirSync(WORK, { recursive: true });

@@ -6,12 +6,12 @@
  *
  * Usage from a bench: `const d = duckDbAnchor(input, lines)`; as a child: `--child INPUT OUTDIR`.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { REALTIME_LOG_FIELDS } from "../schemas/cloudfront";
+import { ownUsage, runChild } from "./summary";
 
 export interface AnchorMeasure {
   readonly rows: number;
@@ -45,14 +45,11 @@ async function convert(input: string, outDir: string): Promise<number> {
 export function duckDbAnchor(input: string, lines: number): AnchorMeasure {
   const outDir = mkdtempSync(path.join(tmpdir(), "duckdb-anchor-"));
   try {
-    const started = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", input, path.join(outDir, "lake")], {
-      encoding: "utf8",
-      maxBuffer: 1 << 24,
-    });
-    const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (r.status !== 0) throw new Error(`DuckDB anchor failed: ${r.stderr}`);
-    const m = JSON.parse(r.stdout.trim().split("\n").pop() as string) as { rows: number; cpuSeconds: number; maxRssKb: number };
+    const { seconds: wallSeconds, report: m } = runChild<{ rows: number; cpuSeconds: number; maxRssKb: number }>(
+      __filename,
+      [input, path.join(outDir, "lake")],
+      "DuckDB anchor",
+    );
     return { rows: m.rows, wallSeconds, cpuSeconds: m.cpuSeconds, maxRssMb: m.maxRssKb / 1024, linesPerCpuSecond: lines / m.cpuSeconds };
   } finally {
     rmSync(outDir, { recursive: true, force: true });
@@ -68,8 +65,7 @@ if (require.main === module) {
   const [input, outDir] = process.argv.slice(i + 1) as [string, string];
   convert(input, outDir)
     .then((rows) => {
-      const u = process.resourceUsage();
-      console.log(JSON.stringify({ rows, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssKb: u.maxRSS }));
+      console.log(JSON.stringify({ rows, ...ownUsage() }));
     })
     .catch((e: unknown) => {
       console.error(e instanceof Error ? e.message : String(e));

@@ -13,7 +13,6 @@
  * default "1,2"; the first is the scaling's base, the last gives the ratio and the memory figure),
  * BENCH_LOCAL_DIR (work folder, default $TMPDIR/bench-local-run).
  */
-import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import * as path from "node:path";
@@ -22,7 +21,7 @@ import { runLocal } from "../local/pipeline";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake } from "../queries/duckdb";
 import { type AnchorMeasure, duckDbAnchor } from "./duckdb-anchor";
-import { loadAverage, median, summary } from "./summary";
+import { loadAverage, median, runChild, summary } from "./summary";
 
 const LINES = Number(process.env.BENCH_LOCAL_LINES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -103,12 +102,7 @@ async function childLocal(input: string, lake: string, workers: number): Promise
 }
 
 function measure(input: string, lake: string, workers: number): Measure {
-  const r = spawnSync(process.execPath, ["--import", "tsx", __filename, "--child", input, lake, String(workers)], {
-    encoding: "utf8",
-    maxBuffer: 1 << 24,
-  });
-  if (r.status !== 0) throw new Error(`local run failed: ${r.stderr}`);
-  const m = JSON.parse(r.stdout.trim().split("\n").pop() as string) as ChildReport;
+  const { report: m } = runChild<ChildReport>(__filename, [input, lake, String(workers)], "local run");
   return {
     seconds: m.seconds,
     cpuSeconds: m.cpuSeconds,

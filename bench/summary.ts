@@ -3,6 +3,7 @@
  * for each headline figure; bench/index.ts sets BENCH_SUMMARY_FILE, collects the lines after every bench and
  * prints them together with the load average, so one run shows every figure the README quotes.
  */
+import { spawnSync } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { loadavg } from "node:os";
 
@@ -38,4 +39,22 @@ export function loadAverage(): string {
   return loadavg()
     .map((x) => x.toFixed(2))
     .join(" ");
+}
+
+/**
+ * Runs `file` (a bench module) again in a fresh node process with `--child ...args`, so its CPU seconds and peak
+ * memory are its own; returns its wall seconds and the JSON object it printed last on stdout.
+ */
+export function runChild<T>(file: string, args: readonly string[], what: string): { seconds: number; report: T } {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ["--import", "tsx", file, "--child", ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`${what} failed: ${r.stderr}`);
+  return { seconds, report: JSON.parse(r.stdout.trim().split("\n").pop() as string) as T };
+}
+
+/** What a child reports of itself: user + system CPU seconds and peak RSS in KiB. */
+export function ownUsage(): { cpuSeconds: number; maxRssKb: number } {
+  const u = process.resourceUsage();
+  return { cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssKb: u.maxRSS };
 }
