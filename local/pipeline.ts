@@ -197,7 +197,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     for await (const { bytes, lines } of fileBatches(options.input, batchBytes, (n) => {
       bytesRead += n;
     })) {
-      const batch = { bytes, firstLine: count + 1, lastArrival };
+      const batch = { bytes, lastArrival };
       count += lines;
       // Read before the batch moves to a worker: the next batch's lines without a timestamp take this one's last.
       lastArrival = lastArrivalIn(bytes) ?? lastArrival;

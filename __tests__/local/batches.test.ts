@@ -8,7 +8,7 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { byteLines } from "../../handlers/shared/byte-lines";
 import { fileBatches } from "../../local/pipeline";
-import { lastArrivalIn, parseRows } from "../../local/shard";
+import { lastArrivalIn } from "../../local/shard";
 
 const dir = mkdtempSync(path.join(tmpdir(), "local-batches-"));
 
@@ -77,39 +77,5 @@ describe("lastArrivalIn", () => {
   it("is undefined when no line has one", () => {
     expect(lastArrivalIn(enc(""))).toBeUndefined();
     expect(lastArrivalIn(enc("x\ty\n-5\tz\n"))).toBeUndefined();
-  });
-});
-
-describe("parseRows", () => {
-  /** A row as the transform returns it: JSON, padded with spaces to whole base64 groups, then a newline. */
-  const piece = (row: unknown) => {
-    const json = Buffer.from(JSON.stringify(row));
-    const pad = (3 - ((json.length + 1) % 3)) % 3;
-    return Buffer.concat([json, Buffer.from(`${" ".repeat(pad)}\n`)]).toString("base64");
-  };
-
-  it("parses whole-group pieces in one go, the same rows as one by one", () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.dictionary(
-            fc.string(),
-            fc.oneof(fc.string({ unit: "grapheme" }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(null)),
-          ),
-        ),
-        (rows) => {
-          const data = rows.map(piece);
-          expect(parseRows(data)).toEqual(data.map((d) => JSON.parse(Buffer.from(d, "base64").toString("utf8"))));
-        },
-      ),
-    );
-  });
-
-  it("declines pieces that are not whole base64 groups (the caller decodes them one by one)", () => {
-    expect(parseRows([piece({ a: 1 }), Buffer.from('{"b":2}').toString("base64")])).toBeUndefined();
-  });
-
-  it("throws when the pieces do not hold one JSON value each", () => {
-    expect(() => parseRows([Buffer.from("1,2").toString("base64")])).toThrow("1 Ok records held 2 JSON rows");
   });
 });
