@@ -17,6 +17,7 @@ export type TestRequest =
   | { bytes: ArrayBuffer }
   | { fail: string }
   | { wait: number }
+  | { hoard: true }
   | { exit: number };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,6 +42,11 @@ serve(
     if ("bytes" in request) return request.bytes.byteLength;
     if ("fail" in request) throw new Error(request.fail);
     if ("wait" in request) return sleep(request.wait).then(() => request.wait);
+    if ("hoard" in request) {
+      // Keeps every string it makes, so the heap grows until the worker's memory limit stops it.
+      const kept: string[] = [];
+      for (let i = 0; ; i++) kept.push(`${i}`.repeat(64) + i);
+    }
     process.exit(request.exit);
   },
 );

@@ -90,6 +90,11 @@ describe("worker threads", () => {
     await expect(call(pool, { echo: 1 }, first)).rejects.toThrow("test worker: exited with code 3");
   });
 
+  it("stops a worker at its old-generation cap and says so, instead of letting it grow", async () => {
+    pool = await startWorkerThreads({ module: MODULE, count: 1, data: () => ({}), name: "test worker", oldGenerationMb: 32 });
+    await expect(call(pool, { hoard: true })).rejects.toThrow(/test worker.*memory limit/);
+  });
+
   it("rejects calls after terminate instead of leaving them unanswered", async () => {
     pool = await start(() => ({}), 1);
     const waiting = expect(call(pool, { wait: 5_000 })).rejects.toThrow("test worker: terminated");

@@ -38,6 +38,13 @@ export interface PartitionedParquetOptions {
 const COLUMNS = columnsOf(EventRowSchema);
 
 /**
+ * Min/max statistics per column, only where they can let a reader skip a row group: numbers, timestamps and
+ * booleans. String columns hold free text in arrival order (paths, user agents, ids), so a row group's min and max
+ * span nearly every value and prune nothing, while comparing every string cost ~9% of a local run's CPU.
+ */
+const STATISTICS = COLUMNS.map((c) => c.lakeType !== "string");
+
+/**
  * Appends a row's values (columnValue of each) to the column arrays, generated once from the column names as
  * row-json.ts's serializer is: one named property read per column, where `row[name]` in a loop was a keyed load
  * that V8 cannot specialise (rows of one shape then share one inline cache per column).
@@ -104,7 +111,11 @@ export class PartitionedParquetWriter {
       p.writer = new ParquetWriter({ writer: p.sink, schema: this.schema, createdBy: this.options.createdBy ?? "cloudfront-analytics" });
     }
     // Both writers used here (a file, a byte buffer) write synchronously, so write() returns no promise.
-    const columnData = COLUMNS.map((c, i) => ({ name: c.name, data: p.columns[i] as ColumnSource["data"] }));
+    const columnData = COLUMNS.map((c, i) => ({
+      name: c.name,
+      data: p.columns[i] as ColumnSource["data"],
+      statistics: STATISTICS[i] as boolean,
+    }));
     void p.writer.write({ columnData, rowGroupSize: p.rows });
     this.buffered -= p.rows;
     this.written += p.rows;
