@@ -29,7 +29,10 @@ export function defaultWorkers(): number {
 export const MIN_WORKERS = 0;
 export const MAX_WORKERS = 16;
 
-/** Firehose's default processor buffer (BufferSizeInMBs = 1): the records one Lambda invocation gets. */
+/**
+ * Lines per shard call: Firehose's default processor buffer (BufferSizeInMBs = 1). processLines answers no Lambda
+ * response, so the size sets only the unit of work handed to a shard (and the clock reading per batch).
+ */
 export const DEFAULT_BATCH_BYTES = 1 << 20;
 
 /**
