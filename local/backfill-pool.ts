@@ -6,7 +6,8 @@
 import * as path from "node:path";
 import { createLogFileTransformer, type LogFileTransformerOptions } from "../handlers/log-file-transform/transform";
 import { type FileToTransform, type TransformedFile, transformFile } from "./backfill-transform";
-import type { BackfillRequest } from "./backfill-worker";
+import type { BackfillRequest, BackfillWorkerData } from "./backfill-worker";
+import { geoFilesOf, readSharedGeoDatabases } from "./shared-geoip";
 import { startWorkerThreads } from "./worker-threads";
 
 /** The pool itself failed (a worker died): not the file's fault, so the backfill stops; a rerun resumes. */
@@ -33,14 +34,15 @@ export async function inlinePool(options: LogFileTransformerOptions): Promise<Fi
 }
 
 /**
- * `count` worker threads; each file goes to the worker with the fewest files in hand. A file's own error rejects
+ * `count` worker threads sharing one copy of GeoIP; each file goes to the worker with the fewest files in hand. A file's own error rejects
  * with its message, as in this thread; a worker that dies rejects every file in hand with a PoolFailure.
  */
 export async function workerPool(options: LogFileTransformerOptions, count: number): Promise<FileTransformPool> {
+  const geo = readSharedGeoDatabases(geoFilesOf(options));
   const pool = await startWorkerThreads({
     module: path.join(__dirname, "backfill-worker.ts"),
     count,
-    data: () => options,
+    data: (): BackfillWorkerData => ({ transformer: options, geo }),
     name: "backfill worker",
     failure: (message) => new PoolFailure(message),
   });

@@ -74,7 +74,7 @@ export interface BackfillOptions {
   /** Daily rollups are written for the days before it. @default the day after the lake's last day */
   readonly today?: string;
   /**
-   * Worker threads transforming files (each with its own GeoIP database, ~150 MB); 0 transforms in this thread.
+   * Worker threads transforming files (sharing one copy of the GeoIP databases); 0 transforms in this thread.
    * Workers need the process started through tsx (`npm run backfill` is). @default 0
    */
   readonly workers?: number;

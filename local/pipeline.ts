@@ -17,15 +17,16 @@ import { inProcessShards, workerShards } from "./transform-pool";
 
 /**
  * Worker threads `npm run local` starts: one per core, as each runs the transform and writes its own share of the
- * lake (the main thread only cuts the file into batches), but at most two, as each holds its own GeoIP database and
- * buffers (~220 MB): two keep a run under 1 GB. None on a single core. `--workers N` asks for more.
+ * lake (the main thread only cuts the file into batches), but at most two, as each holds its own buffers (~200 MB
+ * under load; the GeoIP databases are shared): 1M lines peaked at 743 MB with two and 1,150 MB with four. None on a
+ * single core. `--workers N` asks for more.
  */
 export function defaultWorkers(): number {
   const cores = cpus().length;
   return cores > 1 ? Math.min(cores, 2) : 0;
 }
 
-/** Worker threads a run may start (each holds its own GeoIP database, ~130 MB, and its Parquet buffers). */
+/** Worker threads a run may start (each holds its own Parquet buffers and transform caches). */
 export const MIN_WORKERS = 0;
 export const MAX_WORKERS = 16;
 
@@ -55,8 +56,8 @@ export interface LocalRunOptions {
   readonly rowGroupRows?: number;
   readonly maxBufferedRows?: number;
   /**
-   * Worker threads, each running the transform and writing its own Parquet and errors/ files (and loading its own
-   * GeoIP database); 0 does it all in this thread. Workers need the process started through tsx (`npm run local`
+   * Worker threads, each running the transform and writing its own Parquet and errors/ files (sharing one copy of
+   * the GeoIP databases); 0 does it all in this thread. Workers need the process started through tsx (`npm run local`
    * is). @default 0
    */
   readonly workers?: number;

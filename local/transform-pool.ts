@@ -5,7 +5,8 @@
  */
 import * as path from "node:path";
 import { createShard, type ShardBatch, type ShardBatchResult, type ShardClosed, type ShardOptions } from "./shard";
-import type { ShardRequest } from "./shard-worker";
+import type { ShardRequest, ShardWorkerData } from "./shard-worker";
+import { geoFilesOf, readSharedGeoDatabases } from "./shared-geoip";
 import { startWorkerThreads, type WorkerThread } from "./worker-threads";
 
 /** Shards writing the lake: `run` gives a batch to the least busy one; `close` finishes every shard's files. */
@@ -21,12 +22,13 @@ export async function inProcessShards(options: ShardOptions): Promise<ShardPool>
   return { size: 1, run: async (batch) => shard.run(batch), close: async () => [shard.close()] };
 }
 
-/** `count` shard worker threads, shard `i` naming its files with `${runId}-w${i + 1}`. */
+/** `count` shard worker threads, shard `i` naming its files with `${runId}-w${i + 1}`, all sharing one copy of GeoIP. */
 export async function workerShards(options: ShardOptions, count: number): Promise<ShardPool> {
+  const geo = readSharedGeoDatabases(geoFilesOf(options.processor));
   const pool = await startWorkerThreads({
     module: path.join(__dirname, "shard-worker.ts"),
     count,
-    data: (i): ShardOptions => ({ ...options, runId: `${options.runId}-w${i + 1}` }),
+    data: (i): ShardWorkerData => ({ shard: { ...options, runId: `${options.runId}-w${i + 1}` }, geo }),
     name: "shard worker",
   });
   const send = <R>(thread: WorkerThread, request: ShardRequest, transfer?: ArrayBuffer[]) => thread.call<R>(request, { transfer });

@@ -128,6 +128,16 @@ export function prefetchGeoDatabases(files: readonly string[]): void {
   for (const file of files) readDatabase(file);
 }
 
+/**
+ * Hand over MMDB files already in memory (a local run's worker gets the run's one shared copy): the next
+ * {@link GeoIp.open} of each file takes its bytes from here instead of reading the file.
+ */
+export function provideGeoDatabases(buffers: Readonly<Record<string, Uint8Array>>): void {
+  for (const [file, bytes] of Object.entries(buffers)) {
+    reads.set(file, Promise.resolve(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+  }
+}
+
 export class GeoIp {
   private readonly v4: Reader<Response> | undefined;
   private readonly v6: Reader<Response> | undefined;

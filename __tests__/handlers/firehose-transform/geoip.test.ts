@@ -6,7 +6,15 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { defaultGeoDatabases, GeoIp, geoFromRecord, normalizeIp, prefetchGeoDatabases } from "../../../handlers/firehose-transform/geoip";
+import {
+  defaultGeoDatabases,
+  GeoIp,
+  geoFromRecord,
+  normalizeIp,
+  prefetchGeoDatabases,
+  provideGeoDatabases,
+} from "../../../handlers/firehose-transform/geoip";
+import { readSharedGeoDatabases } from "../../../local/shared-geoip";
 import { line } from "../../helpers/cloudfront-lines";
 import { flatCity, maxmindCityFixture, writeMmdb } from "../../helpers/mmdb-writer";
 import { processor, rowOf } from "./load";
@@ -60,6 +68,20 @@ describe("GeoIP", () => {
     const geo = await GeoIp.open([maxmindFile]);
     for (const ip of ["", "not-an-ip", "999.1.1.1", "::gggg", null])
       expect(geo.lookup(ip)).toEqual({ country: null, region: null, city: null });
+  });
+
+  it("opens provided bytes in shared memory (a worker's copy of the run's file) without reading the file, once", async () => {
+    // Prepare: the flat IPv4 file's bytes under a name no file has.
+    const shared = readSharedGeoDatabases([flatV4]);
+    const name = path.join(dir, "only-in-memory.mmdb");
+    expect((shared[flatV4] as Uint8Array).buffer).toBeInstanceOf(SharedArrayBuffer);
+    // Act
+    provideGeoDatabases({ [name]: shared[flatV4] as Uint8Array });
+    const geo = await GeoIp.open([name]);
+    // Assess: the lookup comes from the shared bytes; a second open reads the (missing) file.
+    expect(geo.lookup("203.0.113.200")).toEqual({ country: "BE", region: "Flanders", city: "Ghent" });
+    await expect(GeoIp.open([name])).rejects.toThrow(/only-in-memory\.mmdb cannot be opened/);
+    expect(() => readSharedGeoDatabases([path.join(dir, "missing.mmdb")])).toThrow(/missing\.mmdb cannot be opened/);
   });
 
   it("a file that is not an MMDB fails at start, naming the file", async () => {
