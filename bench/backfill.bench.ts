@@ -14,9 +14,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import * as path from "node:path";
-import { defaultBackfillWorkers, runBackfill } from "../local/backfill-run";
+import { runBackfill } from "../local/backfill-run";
 import { leadingTimestampMs } from "../local/firehose";
 import { generateTraffic } from "../local/generator";
+import { defaultWorkers } from "../local/pipeline";
 import { standardLogFile } from "../local/standard-log";
 import { duckDbAnchor } from "./duckdb-anchor";
 import { loadAverage, median, ownUsage, runChild, summary } from "./summary";
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(`  duckdb anchor            ${n(duckPerCpu)} lines per cpu-s`);
-  const chosen = medians.has(defaultBackfillWorkers()) ? defaultBackfillWorkers() : (WORKER_COUNTS[0] as number);
+  const chosen = medians.has(defaultWorkers()) ? defaultWorkers() : (WORKER_COUNTS[0] as number);
   const head = medians.get(chosen) as { wall: number; cpu: number; rss: number };
   const perCpu = LINES / head.cpu;
   const ratio = perCpu / duckPerCpu;

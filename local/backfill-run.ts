@@ -12,7 +12,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, realpathSync, rmSync, statSync } from "node:fs";
 import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
-import { cpus } from "node:os";
 import * as path from "node:path";
 import type { LogFileResult, LogFileStats } from "../handlers/log-file-transform/transform";
 import { LAKE_PREFIXES } from "../schemas/lake";
@@ -34,15 +33,6 @@ export const BACKFILL_PREFIXES = [LAKE_PREFIXES.events, LAKE_PREFIXES.errors, LA
  * @see https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html
  */
 export const CLOUDFRONT_LOG_FILE_NAME = /^[A-Z0-9]+\.\d{4}-\d{2}-\d{2}-\d{2}\.[A-Za-z0-9_-]+\.gz$/;
-
-/**
- * Workers `npm run backfill` starts: one core for the main thread (writing, fsync, journal), the rest transform,
- * at most 2: each worker holds its own GeoIP database and a file's rows, ~290 MB (bench/backfill.bench.ts: 568 MB
- * peak with 1 worker, 854 MB with 2 on 22,000-line files), and the run is to stay under 1 GB.
- */
-export function defaultBackfillWorkers(): number {
-  return Math.max(0, Math.min(cpus().length - 1, 2));
-}
 
 export interface BackfillFile {
   readonly file: string;

@@ -10,9 +10,9 @@ import { existsSync } from "node:fs";
 import { loadConfig } from "../config/load";
 import type { TransformConfigInput } from "../schemas/transform-config";
 import { BackfillProgress } from "./backfill-progress";
-import { type BackfillCheckpoint, type BackfillSummary, defaultBackfillWorkers, runBackfill, uploadCommands } from "./backfill-run";
+import { type BackfillCheckpoint, type BackfillSummary, runBackfill, uploadCommands } from "./backfill-run";
 import { type CliSpec, parseCli, runMain, UsageError } from "./cli";
-import { MAX_WORKERS, MIN_WORKERS } from "./pipeline";
+import { defaultWorkers, MAX_WORKERS, MIN_WORKERS } from "./pipeline";
 import { formatFailures } from "./run";
 
 /** Stands in for the bucket in the printed upload commands when neither --bucket nor the config names it. */
@@ -45,7 +45,7 @@ export const BACKFILL_CLI: CliSpec = {
     },
     workers: {
       value: "N",
-      help: `worker threads transforming files, ${MIN_WORKERS} to ${MAX_WORKERS} (default ${defaultBackfillWorkers()}: one per core but one, at most 2; 0 transforms in the main thread)`,
+      help: `worker threads transforming files, ${MIN_WORKERS} to ${MAX_WORKERS} (default ${defaultWorkers()}: one per core, at most 2, as for npm run local; 0 transforms in the main thread)`,
     },
   },
   epilog:
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       throw new UsageError(`--env: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
     }
   }
-  const workers = flags.int("workers", { min: MIN_WORKERS, max: MAX_WORKERS }, defaultBackfillWorkers());
+  const workers = flags.int("workers", { min: MIN_WORKERS, max: MAX_WORKERS }, defaultWorkers());
   const checkpoint = pauseHook(process.env[PAUSE_ENV]);
 
   let progress: BackfillProgress | undefined;

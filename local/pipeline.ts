@@ -86,6 +86,17 @@ export interface LocalRunSummary {
   readonly seconds: number;
 }
 
+/**
+ * Where a run's wall time went, in seconds: starting the shards (workers, GeoIP), the batches (the only part more
+ * workers shorten), finishing every file, and the daily rollups.
+ */
+export interface LocalRunTimings {
+  readonly start: number;
+  readonly batches: number;
+  readonly close: number;
+  readonly rollups: number;
+}
+
 /** Check the input and the lake before doing anything; each problem is one clear line. */
 export function preflight(options: Pick<LocalRunOptions, "input" | "lake" | "overwrite">): void {
   if (!existsSync(options.input)) throw new Error(`input file not found: ${options.input}`);
@@ -156,8 +167,10 @@ export async function* fileBatches(
   if (rest.length > 0) yield { bytes: new Uint8Array(rest), lines };
 }
 
-export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary> {
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummary & { readonly timings: LocalRunTimings }> {
   const started = Date.now();
+  const marks = [performance.now()];
+  const mark = () => marks.push(performance.now());
   preflight(options);
   const workers = options.workers ?? 0;
   if (!(Number.isInteger(workers) && workers >= MIN_WORKERS && workers <= MAX_WORKERS))
@@ -175,6 +188,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     maxBufferedRows: workers > 1 ? shardBufferedRows(options, workers) : options.maxBufferedRows,
   };
   const pool = workers > 0 ? await workerShards(shardOptions, workers) : await inProcessShards(shardOptions);
+  mark();
   const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
 
   let count = 0;
@@ -209,13 +223,22 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
       if (inFlight.length >= maxInFlight) await inFlight.shift();
     }
     await Promise.all(inFlight);
+    mark();
   } finally {
     // Also when a batch failed: every batch settled, then every file finished, so what was written stays readable.
     await Promise.allSettled(inFlight);
     closed = await pool.close();
   }
+  mark();
   const failedFiles = closed.flatMap((c) => c.errorFiles);
   const rollups = await buildRollups(options.lake, options.today === undefined ? {} : { today: options.today });
+  mark();
+  const [start, batches, close, rollupSeconds] = marks.slice(1).map((t, i) => (t - (marks[i] as number)) / 1000) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   return {
     lines: count,
     ...totals,
@@ -226,6 +249,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunSummar
     errorFiles: failedFiles.length,
     rollups,
     seconds: (Date.now() - started) / 1000,
+    timings: { start, batches, close, rollups: rollupSeconds },
   };
 }
 

@@ -61,7 +61,7 @@ export interface Processor {
   processRecords(records: readonly FirehoseRecordIn[]): { records: FirehoseRecordOut[]; stats: ProcessStats };
   /**
    * The same transform over a batch of raw lines (`\n` between them), without Firehose's wire format: the local run
-   * writes rows straight to Parquet instead of base64 JSON it would decode again (a fifth of its CPU). Each line
+   * writes rows straight to Parquet instead of base64 JSON it would decode again (over a quarter of its CPU). Each line
    * counts as one record; the counts are processRecords' for the same lines as records, and each Ok row equals
    * the JSON processRecords returns for it. No response limit applies: no record travels in a response here, and
    * a deployed processor buffer never reaches the limit (config/limits.ts, TRANSFORM_RESPONSE).
@@ -168,6 +168,15 @@ function countFailure(stats: ProcessStats, recordId: string, reason: FailureReas
   if (stats.failures.length < MAX_FAILURE_SAMPLES) stats.failures.push({ recordId, reason, message });
 }
 
+/** A row or a drop, counted (but for its result, which the caller counts once it is final). */
+function countOutcome(stats: ProcessStats, outcome: RowOutcome): void {
+  if (outcome.kind === "dropped") stats.droppedByRule[outcome.rule] = (stats.droppedByRule[outcome.rule] ?? 0) + 1;
+  else if (outcome.kind === "row") {
+    stats.byEventType[outcome.partitionKeys.event_type]++;
+    stats.truncatedValues += outcome.truncated;
+  }
+}
+
 /** A record's line, or why it has none. The record is checked, not trusted: one odd record must not fail the batch. */
 function decodeRecord(record: FirehoseRecordIn): string | Omit<Failed, "kind"> {
   if (typeof record !== "object" || record === null)
@@ -209,15 +218,6 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
     return m;
   };
 
-  /** One line's outcome, counted (but for its result, which the caller counts once it is final). */
-  function count(stats: ProcessStats, outcome: RowOutcome): void {
-    if (outcome.kind === "dropped") stats.droppedByRule[outcome.rule] = (stats.droppedByRule[outcome.rule] ?? 0) + 1;
-    else if (outcome.kind === "row") {
-      stats.byEventType[outcome.partitionKeys.event_type]++;
-      stats.truncatedValues += outcome.truncated;
-    }
-  }
-
   function processRecords(records: readonly FirehoseRecordIn[]) {
     const stats = emptyStats(records.length);
     const ctx: RowContext = { ...context, nowMs: now().getTime() };
@@ -237,7 +237,7 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
       if (typeof line !== "string") return fail(record, line.reason, line.message);
       const outcome = toRow(line, ctx);
       if (outcome.kind === "failed") return fail(record, outcome.reason, outcome.message);
-      count(stats, outcome);
+      countOutcome(stats, outcome);
       if (outcome.kind === "dropped") return { recordId: record.recordId, result: "Dropped", data: record.data };
       output.add(rowJson(outcome.row));
       const ok: FirehoseRecordOut = {
@@ -316,7 +316,7 @@ export async function createProcessor(options: ProcessorOptions): Promise<Proces
         stats.byResult.ProcessingFailed++;
         continue;
       }
-      count(stats, outcome);
+      countOutcome(stats, outcome);
       if (outcome.kind === "row") {
         sink.row(outcome.partitionKeys, outcome.row);
         stats.byResult.Ok++;
