@@ -1,7 +1,12 @@
 /** fast-check generators of transform input, shared by the record-level and the line-level property tests. */
 import fc from "fast-check";
+import { defaultGeoDatabases, GeoIp } from "../../../handlers/firehose-transform/geoip";
+import { createRowContext, toRow } from "../../../handlers/firehose-transform/row";
 import { REALTIME_LOG_FIELDS } from "../../../schemas/cloudfront";
+import type { EventRow } from "../../../schemas/event";
+import { TransformConfigSchema } from "../../../schemas/transform-config";
 import { line, USER_AGENTS } from "../../helpers/cloudfront-lines";
+import { FIXED_NOW, TEST_KEY } from "./load";
 
 /** Arbitrary bytes: mostly not UTF-8, never a log line. */
 export const arbitraryBytes = fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b));
@@ -80,4 +85,22 @@ export function mutatedLine(realLines: readonly string[]): fc.Arbitrary<string> 
         }
       }
     });
+}
+
+/**
+ * The rows the transform (default config, bundled GeoIP) builds from `perKind` plausible lines and `perKind` real
+ * lines with one field mangled, drawn with `seed`: a large set of real rows for row-level checks.
+ */
+export async function generatedRows(perKind: number, seed: number): Promise<EventRow[]> {
+  const ctx = createRowContext({
+    config: TransformConfigSchema.parse({}),
+    visitorIdKey: TEST_KEY,
+    geo: await GeoIp.open(defaultGeoDatabases()),
+    nowMs: FIXED_NOW().getTime(),
+  });
+  const lines = [...fc.sample(plausibleLine, { numRuns: perKind, seed }), ...fc.sample(mangledLine, { numRuns: perKind, seed })];
+  return lines.flatMap((l) => {
+    const o = toRow(l, ctx);
+    return o.kind === "row" ? [o.row] : [];
+  });
 }

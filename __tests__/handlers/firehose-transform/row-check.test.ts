@@ -6,32 +6,17 @@
  */
 import fc from "fast-check";
 import * as z from "zod";
-import { defaultGeoDatabases, GeoIp } from "../../../handlers/firehose-transform/geoip";
-import { createRowContext, type RowContext, toRow } from "../../../handlers/firehose-transform/row";
 import { columnChecks, compileRowCheck, isIsoInstant } from "../../../handlers/firehose-transform/row-check";
 import { col } from "../../../schemas/columns";
 import { type EventRow, EventRowSchema } from "../../../schemas/event";
-import { TransformConfigSchema } from "../../../schemas/transform-config";
-import { mangledLine, plausibleLine } from "./arbitraries";
-import { FIXED_NOW, TEST_KEY } from "./load";
+import { generatedRows } from "./arbitraries";
 
 const check = compileRowCheck(EventRowSchema);
 
-let ctx: RowContext;
 let rows: EventRow[];
 beforeAll(async () => {
-  ctx = createRowContext({
-    config: TransformConfigSchema.parse({}),
-    visitorIdKey: TEST_KEY,
-    geo: await GeoIp.open(defaultGeoDatabases()),
-    nowMs: FIXED_NOW().getTime(),
-  });
   // A large generated set: lines drawn widely, and real lines with one field mangled.
-  const lines = [...fc.sample(plausibleLine, { numRuns: 4000, seed: 18 }), ...fc.sample(mangledLine, { numRuns: 4000, seed: 18 })];
-  rows = lines.flatMap((l) => {
-    const o = toRow(l, ctx);
-    return o.kind === "row" ? [o.row] : [];
-  });
+  rows = await generatedRows(4000, 18);
 });
 
 /** zod's verdict on a row: null when valid, else the first issue's column. */

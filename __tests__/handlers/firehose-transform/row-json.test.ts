@@ -4,30 +4,16 @@
  * control characters, lone surrogates, non-ASCII).
  */
 import fc from "fast-check";
-import { defaultGeoDatabases, GeoIp } from "../../../handlers/firehose-transform/geoip";
-import { createRowContext, toRow } from "../../../handlers/firehose-transform/row";
 import { columnChecks } from "../../../handlers/firehose-transform/row-check";
 import { compileRowJson } from "../../../handlers/firehose-transform/row-json";
 import { type EventRow, EventRowSchema } from "../../../schemas/event";
-import { TransformConfigSchema } from "../../../schemas/transform-config";
-import { mangledLine, plausibleLine } from "./arbitraries";
-import { FIXED_NOW, TEST_KEY } from "./load";
+import { generatedRows } from "./arbitraries";
 
 const rowJson = compileRowJson(EventRowSchema);
 
 let rows: EventRow[];
 beforeAll(async () => {
-  const ctx = createRowContext({
-    config: TransformConfigSchema.parse({}),
-    visitorIdKey: TEST_KEY,
-    geo: await GeoIp.open(defaultGeoDatabases()),
-    nowMs: FIXED_NOW().getTime(),
-  });
-  const lines = [...fc.sample(plausibleLine, { numRuns: 2000, seed: 7 }), ...fc.sample(mangledLine, { numRuns: 2000, seed: 7 })];
-  rows = lines.flatMap((l) => {
-    const o = toRow(l, ctx);
-    return o.kind === "row" ? [o.row] : [];
-  });
+  rows = await generatedRows(2000, 7);
 });
 
 describe("compileRowJson", () => {
