@@ -20,7 +20,7 @@ import { generateTraffic } from "../local/generator";
 import { defaultWorkers } from "../local/pipeline";
 import { standardLogFile } from "../local/standard-log";
 import { duckDbAnchor } from "./duckdb-anchor";
-import { loadAverage, median, ownUsage, runChild, summary } from "./summary";
+import { loadAverage, median, ownUsage, runChild, summary, whole } from "./summary";
 
 /** 1M lines, as issue 18 measures the local run and backfill: fixed start-up costs (tsx, GeoIP, rollups) weigh as little as there. */
 const LINES = Number(process.env.BENCH_BACKFILL_LINES ?? 1_000_000);
@@ -94,7 +94,6 @@ function measure(logs: string, lake: string, workers: number): Measure {
 }
 
 const load = loadAverage;
-const n = (x: number) => Math.round(x).toLocaleString("en-US");
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf("--child");
@@ -109,7 +108,7 @@ async function main(): Promise<void> {
   const tsv = path.join(WORK, `input-${LINES}.tsv`);
   const input = writeInput(logs, tsv);
   console.log(
-    `input: ${n(LINES)} lines in ${input.files} gzip'd standard log files, ${(input.bytes / 2 ** 20).toFixed(1)} MiB ` +
+    `input: ${whole(LINES)} lines in ${input.files} gzip'd standard log files, ${(input.bytes / 2 ** 20).toFixed(1)} MiB ` +
       `(the same requests as real-time TSV for DuckDB: ${(statSync(tsv).size / 2 ** 20).toFixed(1)} MiB)`,
   );
   console.log(`${new Date().toISOString()}, load average at start: ${load()} on ${cpus().length} cores`);
@@ -120,26 +119,26 @@ async function main(): Promise<void> {
       const b = measure(logs, path.join(WORK, "lake"), w);
       ours.get(w)?.push(b);
       console.log(
-        `  run ${run} backfill, ${w} worker(s): ${b.seconds.toFixed(1)} s (cpu ${b.cpuSeconds.toFixed(1)} s), ${n(b.lines / b.seconds)} lines/s, ${b.maxRssMb.toFixed(0)} MB peak (${b.detail})`,
+        `  run ${run} backfill, ${w} worker(s): ${b.seconds.toFixed(1)} s (cpu ${b.cpuSeconds.toFixed(1)} s), ${whole(b.lines / b.seconds)} lines/s, ${b.maxRssMb.toFixed(0)} MB peak (${b.detail})`,
       );
     }
     const d = duckDbAnchor(tsv, LINES);
     duck.push(d.linesPerCpuSecond);
     console.log(
-      `  run ${run} duckdb: ${d.wallSeconds.toFixed(1)} s (cpu ${d.cpuSeconds.toFixed(1)} s), ${n(d.linesPerCpuSecond)} lines per cpu-s`,
+      `  run ${run} duckdb: ${d.wallSeconds.toFixed(1)} s (cpu ${d.cpuSeconds.toFixed(1)} s), ${whole(d.linesPerCpuSecond)} lines per cpu-s`,
     );
   }
   const duckPerCpu = median(duck);
-  console.log(`\nmedians of ${RUNS} runs, ${n(LINES)} lines in ${input.files} files (load average now ${load()}):`);
+  console.log(`\nmedians of ${RUNS} runs, ${whole(LINES)} lines in ${input.files} files (load average now ${load()}):`);
   const medians = new Map<number, { wall: number; cpu: number; rss: number }>();
   for (const [w, ms] of ours) {
     const m = { wall: median(ms.map((x) => x.seconds)), cpu: median(ms.map((x) => x.cpuSeconds)), rss: median(ms.map((x) => x.maxRssMb)) };
     medians.set(w, m);
     console.log(
-      `  backfill, ${w} worker(s)  ${m.wall.toFixed(1)} s wall  ${m.cpu.toFixed(1)} s cpu  ${n(LINES / m.wall)} lines/s  ${n(LINES / m.cpu)} lines per cpu-s  ${m.rss.toFixed(0)} MB peak`,
+      `  backfill, ${w} worker(s)  ${m.wall.toFixed(1)} s wall  ${m.cpu.toFixed(1)} s cpu  ${whole(LINES / m.wall)} lines/s  ${whole(LINES / m.cpu)} lines per cpu-s  ${m.rss.toFixed(0)} MB peak`,
     );
   }
-  console.log(`  duckdb anchor            ${n(duckPerCpu)} lines per cpu-s`);
+  console.log(`  duckdb anchor            ${whole(duckPerCpu)} lines per cpu-s`);
   const chosen = medians.has(defaultWorkers()) ? defaultWorkers() : (WORKER_COUNTS[0] as number);
   const head = medians.get(chosen) as { wall: number; cpu: number; rss: number };
   const perCpu = LINES / head.cpu;
@@ -148,12 +147,12 @@ async function main(): Promise<void> {
   summary({
     bench: "backfill",
     figure: `backfill lines/s (gzip'd standard log files, end to end, ${chosen} worker(s))`,
-    value: `${n(LINES / head.wall)} lines/s wall, ${n(perCpu)} per cpu-s (${n(LINES)} lines, ${input.files} files, ${head.rss.toFixed(0)} MB peak)`,
+    value: `${whole(LINES / head.wall)} lines/s wall, ${whole(perCpu)} per cpu-s (${whole(LINES)} lines, ${input.files} files, ${head.rss.toFixed(0)} MB peak)`,
   });
   summary({
     bench: "backfill",
     figure: "backfill ratio to DuckDB (lines per cpu-second)",
-    value: `${ratio.toFixed(3)}x (${n(perCpu)} vs ${n(duckPerCpu)})`,
+    value: `${ratio.toFixed(3)}x (${whole(perCpu)} vs ${whole(duckPerCpu)})`,
     target: `>= ${TARGET}x`,
     met: ratio >= TARGET,
   });
@@ -161,7 +160,7 @@ async function main(): Promise<void> {
     summary({
       bench: "backfill",
       figure: "backfill worker scaling (lines/s wall by workers)",
-      value: [...medians].map(([w, m]) => `${w}: ${n(LINES / m.wall)}`).join(", "),
+      value: [...medians].map(([w, m]) => `${w}: ${whole(LINES / m.wall)}`).join(", "),
     });
 }
 

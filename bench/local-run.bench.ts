@@ -22,7 +22,7 @@ import { runLocal } from "../local/pipeline";
 import { DASHBOARDS } from "../queries/dashboards";
 import { LocalLake } from "../queries/duckdb";
 import { type AnchorMeasure, duckDbAnchor } from "./duckdb-anchor";
-import { loadAverage, median, runChild, summary } from "./summary";
+import { cpuSecondsOf, loadAverage, median, runChild, summary, whole } from "./summary";
 
 const LINES = Number(process.env.BENCH_LOCAL_LINES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -78,8 +78,6 @@ async function writeInput(file: string): Promise<void> {
   writeFileSync(meta, JSON.stringify({ lines: written }));
 }
 
-const cpuOf = (u: NodeJS.ResourceUsage) => (u.userCPUTime + u.systemCPUTime) / 1e6;
-
 /** Child: the whole local run (transform + lake + errors/ + rollups), then every dashboard query, measured apart. */
 async function childLocal(input: string, lake: string, workers: number): Promise<ChildReport> {
   const summary = await runLocal({ input, lake, overwrite: true, workers });
@@ -97,9 +95,9 @@ async function childLocal(input: string, lake: string, workers: number): Promise
   const end = process.resourceUsage();
   return {
     seconds,
-    cpuSeconds: cpuOf(run),
+    cpuSeconds: cpuSecondsOf(run),
     maxRssKb: run.maxRSS,
-    queryCpuSeconds: cpuOf(end) - cpuOf(run),
+    queryCpuSeconds: cpuSecondsOf(end) - cpuSecondsOf(run),
     queryMaxRssKb: end.maxRSS,
     batchSeconds: summary.timings.batches,
     detail: `${summary.ok} ok, ${summary.failed} failed, ${summary.parquetFiles} files, ${rows} result rows`,
@@ -120,7 +118,6 @@ function measure(input: string, lake: string, workers: number): Measure {
 }
 
 const load = loadAverage;
-const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf("--child");
@@ -172,13 +169,13 @@ async function main(): Promise<void> {
       batches: median(ms.map((x) => x.batchSeconds)),
     };
     console.log(
-      `  local run, ${w} worker(s)   ${m.seconds.toFixed(1)} s wall (${fmt(LINES / m.seconds)} lines/s)  ${m.cpu.toFixed(1)} s cpu (${fmt(LINES / m.cpu)} lines per cpu-s)  ${m.rss.toFixed(0)} MB peak; ` +
+      `  local run, ${w} worker(s)   ${m.seconds.toFixed(1)} s wall (${whole(LINES / m.seconds)} lines/s)  ${m.cpu.toFixed(1)} s cpu (${whole(LINES / m.cpu)} lines per cpu-s)  ${m.rss.toFixed(0)} MB peak; ` +
         `queries after ${m.queryCpu.toFixed(1)} s cpu, ${m.queryRss.toFixed(0)} MB peak`,
     );
     return m;
   });
   console.log(
-    `  duckdb anchor           ${dt.toFixed(1)} s wall  ${dc.toFixed(1)} s cpu (${fmt(LINES / dc)} lines per cpu-s)  ${dm.toFixed(0)} MB peak`,
+    `  duckdb anchor           ${dt.toFixed(1)} s wall  ${dc.toFixed(1)} s cpu (${whole(LINES / dc)} lines per cpu-s)  ${dm.toFixed(0)} MB peak`,
   );
   const last = medians[medians.length - 1] as (typeof medians)[number];
   const first = medians[0] as (typeof medians)[number];
@@ -205,7 +202,7 @@ async function main(): Promise<void> {
   summary({
     bench: "local-run",
     figure: "local run ratio to DuckDB (lines per CPU-second)",
-    value: `${ratio.toFixed(3)}x (${fmt(LINES / last.cpu)} vs ${fmt(LINES / dc)}; ${last.workers} worker(s), queries excluded)`,
+    value: `${ratio.toFixed(3)}x (${whole(LINES / last.cpu)} vs ${whole(LINES / dc)}; ${last.workers} worker(s), queries excluded)`,
     target: ">= 0.15x",
     met: ratio >= 0.15,
   });
@@ -214,7 +211,7 @@ async function main(): Promise<void> {
     figure: `worker scaling ${first.workers}->${last.workers}`,
     value:
       `batches ${batchScaling.toFixed(2)}x (${first.batches.toFixed(1)} -> ${last.batches.toFixed(1)} s), whole run ${scaling.toFixed(2)}x ` +
-      `(${fmt(LINES / first.seconds)} -> ${fmt(LINES / last.seconds)} lines/s wall), ${perCpu.toFixed(2)}x per cpu-s; ` +
+      `(${whole(LINES / first.seconds)} -> ${whole(LINES / last.seconds)} lines/s wall), ${perCpu.toFixed(2)}x per cpu-s; ` +
       `${busy(first).toFixed(2)} cores busy with ${first.workers}, so ${cpus().length} cores allow ${ceiling.toFixed(2)}x`,
     // "Approach N times" as far as the cores allow it, and no worker slowing the others (lines per CPU-second kept).
     target: "batches >= 90% of what the cores allow, and >= 0.9x per cpu-s",

@@ -53,8 +53,18 @@ export function runChild<T>(file: string, args: readonly string[], what: string)
   return { seconds, report: JSON.parse(r.stdout.trim().split("\n").pop() as string) as T };
 }
 
+/** User + system CPU seconds of a resource usage reading. */
+export function cpuSecondsOf(u: NodeJS.ResourceUsage): number {
+  return (u.userCPUTime + u.systemCPUTime) / 1e6;
+}
+
 /** What a child reports of itself: user + system CPU seconds and peak RSS in KiB. */
 export function ownUsage(): { cpuSeconds: number; maxRssKb: number } {
   const u = process.resourceUsage();
-  return { cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssKb: u.maxRSS };
+  return { cpuSeconds: cpuSecondsOf(u), maxRssKb: u.maxRSS };
+}
+
+/** A figure rounded to a whole number with thousands separators, as every bench prints counts and rates. */
+export function whole(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
 }

@@ -33,7 +33,7 @@ import { createProcessor, type FirehoseRecordIn, type Processor } from "../handl
 import { createRowContext, toRow } from "../handlers/firehose-transform/row";
 import { buildHandler, bundleDir } from "../scripts/build-handlers";
 import { type AnchorMeasure, duckDbAnchor } from "./duckdb-anchor";
-import { loadAverage, median, summary } from "./summary";
+import { loadAverage, median, summary, whole } from "./summary";
 import { realisticLines, toRecords } from "./transform-input";
 
 const LINES = 100_000;
@@ -47,7 +47,6 @@ const SHIPPED_BATCH_BYTES = TRANSFORM_RESPONSE.maxProcessorBufferMB * 2 ** 20;
 const ANCHOR_REPEAT = 10;
 const KEY = "benchmark-visitor-key-0123456789";
 const load = loadAverage;
-const fmt = (n: number) => Math.round(n).toLocaleString("en");
 /** Process CPU time: with other work on the machine, wall clock measures the load as much as the code. */
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
@@ -175,14 +174,14 @@ async function main(): Promise<void> {
   const duck = median(anchors.map((a) => a.linesPerCpuSecond));
   const ratio = median(ratios);
   console.log(
-    `throughput (${batchSize}-record batches of ${(SHIPPED_BATCH_BYTES / 2 ** 20).toFixed(2)} MiB, the configured size; ${ROUNDS} passes over the ${fmt(LINES)} lines): median ${fmt(ours)} records per CPU-second (best ${fmt(Math.max(...cpuRates))}), median ${fmt(median(rates))} records/s wall clock (best ${fmt(Math.max(...rates))})`,
+    `throughput (${batchSize}-record batches of ${(SHIPPED_BATCH_BYTES / 2 ** 20).toFixed(2)} MiB, the configured size; ${ROUNDS} passes over the ${whole(LINES)} lines): median ${whole(ours)} records per CPU-second (best ${whole(Math.max(...cpuRates))}), median ${whole(median(rates))} records/s wall clock (best ${whole(Math.max(...rates))})`,
   );
   console.log(
-    `  per batch (${batchRates.length} batches): median ${fmt(median(batchRates))} records/s wall clock, 90th percentile ${fmt(percentile(batchRates, 0.9))}, best ${fmt(Math.max(...batchRates))}`,
+    `  per batch (${batchRates.length} batches): median ${whole(median(batchRates))} records/s wall clock, 90th percentile ${whole(percentile(batchRates, 0.9))}, best ${whole(Math.max(...batchRates))}`,
   );
   console.log(`  last batch: ${JSON.stringify(stats.byResult)} ${JSON.stringify(stats.byEventType)}`);
   console.log(
-    `DuckDB anchor after each pass (${fmt(LINES * ANCHOR_REPEAT)} lines: the same ${fmt(LINES)} ${ANCHOR_REPEAT} times, one thread): median ${fmt(duck)} lines per CPU-second (${anchors.map((a) => `${a.cpuSeconds.toFixed(2)}`).join(", ")} CPU-s)`,
+    `DuckDB anchor after each pass (${whole(LINES * ANCHOR_REPEAT)} lines: the same ${whole(LINES)} ${ANCHOR_REPEAT} times, one thread): median ${whole(duck)} lines per CPU-second (${anchors.map((a) => `${a.cpuSeconds.toFixed(2)}`).join(", ")} CPU-s)`,
   );
   console.log(
     `transform / DuckDB, per CPU-second: median of the ${ROUNDS} paired ratios ${ratio.toFixed(2)}x (${ratios.map((r) => r.toFixed(2)).join(", ")}) [target >= 0.25x, aim 0.5x]; load average ${load()}`,
@@ -190,7 +189,7 @@ async function main(): Promise<void> {
   summary({
     bench: "transform",
     figure: "transform ratio to DuckDB (records per CPU-second, one core; median of paired runs)",
-    value: `${ratio.toFixed(2)}x (${fmt(ours)} vs ${fmt(duck)})`,
+    value: `${ratio.toFixed(2)}x (${whole(ours)} vs ${whole(duck)})`,
     target: ">= 0.25x",
     met: ratio >= 0.25,
   });
@@ -208,7 +207,7 @@ async function main(): Promise<void> {
     rowCpuRates.push(texts.length / (cpuSeconds(process.cpuUsage(c0)) || Number.EPSILON));
     if (rows === 0) throw new Error("no rows");
   }
-  console.log(`toRow alone: median ${fmt(median(rowCpuRates))} lines per CPU-second (best ${fmt(Math.max(...rowCpuRates))})`);
+  console.log(`toRow alone: median ${whole(median(rowCpuRates))} lines per CPU-second (best ${whole(Math.max(...rowCpuRates))})`);
   // What the caches hold after the passes, against their bounds in row.ts: none full means none clearing.
   console.log(
     `  cache entries after the passes: ${ctx.userAgents.size} user agents, ${ctx.referrers.size} referrers, ${ctx.partitionKeys.size} partition keys (the bench's traffic: 6,000 visitors)`,
